@@ -1,0 +1,27 @@
+"""coding: qualitative interview coding and thematic analysis.
+
+>>> import coding
+>>> project = coding.open("study.db")            # or coding.init(...) for a new one
+>>> project.ingest(["transcripts/"], cases="participants.csv")
+>>> project.import_codebook("codebooks/gcph_asset_based.yaml")
+>>> project.codings_frame()
+"""
+
+from .codebook import dump_codebook, load_codebook, parse_codebook
+from .errors import (CaseSheetError, CodebookError, CodingError, CodingsFileError, RefiError,
+                     StoreError, SuggesterError, TranscriptError)
+from .ingest import ingest_file, parse_bytes
+from .model import (Code, Codebook, DocumentInfo, IngestResult, ParsedDocument, Turn)
+from .project import Project, init_project, open_project
+from .speakers import SpeakerRules
+
+open = open_project  # noqa: A001 - `coding.open(PROJECT)` is the documented entry point
+init = init_project
+
+__all__ = [
+    "open", "init", "open_project", "init_project", "Project",
+    "load_codebook", "parse_codebook", "dump_codebook", "ingest_file", "parse_bytes",
+    "SpeakerRules", "Code", "Codebook", "DocumentInfo", "IngestResult", "ParsedDocument", "Turn",
+    "CodingError", "TranscriptError", "CodebookError", "CaseSheetError", "CodingsFileError",
+    "RefiError", "StoreError", "SuggesterError",
+]

@@ -1,0 +1,148 @@
+"""Participants sheets (csv or xlsx) -> cases with typed attributes, and file-to-case linking."""
+
+import csv
+import fnmatch
+import io
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .errors import CaseSheetError
+
+CASE_COLUMNS = ("case_id", "case id", "case", "participant_id", "participant id", "participant",
+                "id")
+FILE_COLUMNS = ("file", "files", "file name", "filename", "file_name", "document", "transcript")
+_NUMBER = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)$")
+_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+_BOOLEANS = {"yes", "no", "true", "false", "y", "n"}
+
+
+@dataclass(frozen=True)
+class CaseEntry:
+    """One sheet row: a case, the file names or globs it owns, and typed attributes."""
+
+    name: str
+    files: tuple[str, ...]
+    attributes: dict = field(default_factory=dict, hash=False)  # name -> (type, text value)
+    line: int = 0
+
+    def owns(self, file_name):
+        """True when a file belongs to this case: a listed name/glob, or, with no file column,
+        a file whose name stem is the case id or starts with it ("P01" owns "p01_nurse.docx")."""
+        name = Path(file_name).name.lower()
+        if self.files:
+            return any(fnmatch.fnmatch(name, pattern.lower()) for pattern in self.files)
+        stem, case = Path(name).stem, self.name.lower()
+        return stem == case or re.match(re.escape(case) + r"[\W_]", stem) is not None
+
+
+def read_case_sheet(path):
+    """Read a participants sheet; every problem names the sheet and row.
+
+    Columns: a case id column (case_id, participant, id, ...), optionally a file column (file
+    name or glob; several separated by ';'), and attribute columns whose type (number, boolean,
+    date, text) is inferred from their values.
+    """
+    path = Path(path)
+    rows = _read_rows(path)
+    if not rows:
+        raise CaseSheetError("is empty", path=path)
+    header = [str(h or "").strip() for h in rows[0]]
+    lowered = [h.lower() for h in header]
+    case_col = next((lowered.index(c) for c in CASE_COLUMNS if c in lowered), None)
+    if case_col is None:
+        raise CaseSheetError(f"has no case id column (one of: {', '.join(CASE_COLUMNS[:5])}); "
+                             f"found columns: {', '.join(h for h in header if h) or 'none'}",
+                             path=path, line=1)
+    file_col = next((lowered.index(c) for c in FILE_COLUMNS if c in lowered), None)
+    attribute_cols = [i for i, h in enumerate(header) if h and i not in (case_col, file_col)]
+    body = [(number, row) for number, row in enumerate(rows[1:], start=2)
+            if any(str(c or "").strip() for c in row)]
+    types = {i: _infer_type([_cell(row, i) for _, row in body]) for i in attribute_cols}
+    entries, seen = [], {}
+    for number, row in body:
+        name = _cell(row, case_col)
+        if not name:
+            raise CaseSheetError("row has no case id", path=path, line=number)
+        if name in seen:
+            raise CaseSheetError(f"case '{name}' appears twice (first on line {seen[name]})",
+                                 path=path, line=number)
+        seen[name] = number
+        files = tuple(f.strip() for f in _cell(row, file_col).split(";") if f.strip()) \
+            if file_col is not None else ()
+        attributes = {header[i]: (types[i], _canonical(_cell(row, i), types[i]))
+                      for i in attribute_cols}
+        entries.append(CaseEntry(name=name, files=files, attributes=attributes, line=number))
+    return entries
+
+
+def _read_rows(path):
+    suffix = path.suffix.lower()
+    try:
+        if suffix == ".csv":
+            raw = path.read_bytes()
+            try:
+                content = raw.decode("utf-8-sig")
+            except UnicodeDecodeError:
+                content = raw.decode("cp1252", errors="replace")
+            return list(csv.reader(io.StringIO(content)))
+        if suffix in (".xlsx", ".xlsm"):
+            import openpyxl
+
+            try:
+                book = openpyxl.load_workbook(path, read_only=True, data_only=True)
+            except Exception as exc:  # openpyxl raises zipfile/KeyError/InvalidFileException
+                raise CaseSheetError(f"is not a readable .xlsx workbook: {exc}",
+                                     path=path) from exc
+            rows = [list(row) for row in book.worksheets[0].iter_rows(values_only=True)]
+            book.close()
+            return rows
+    except OSError as exc:
+        raise CaseSheetError(f"cannot be read: {exc.strerror or exc}", path=path) from exc
+    except csv.Error as exc:
+        raise CaseSheetError(f"is not valid CSV: {exc}", path=path) from exc
+    raise CaseSheetError(f"unsupported sheet type '{suffix}' (expected .csv or .xlsx)", path=path)
+
+
+def _cell(row, index):
+    if index is None or index >= len(row) or row[index] is None:
+        return ""
+    value = row[index]
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    if hasattr(value, "date") and callable(value.date):  # openpyxl datetime cells
+        value = value.date().isoformat()
+    return str(value).strip()
+
+
+def _infer_type(values):
+    present = [v for v in values if v != ""]
+    if not present:
+        return "text"
+    if all(_NUMBER.match(v) for v in present):
+        return "number"
+    if all(v.lower() in _BOOLEANS for v in present):
+        return "boolean"
+    if all(_DATE.match(v) for v in present):
+        return "date"
+    return "text"
+
+
+def _canonical(value, kind):
+    if value == "":
+        return None
+    if kind == "boolean":
+        return "true" if value.lower() in ("yes", "true", "y") else "false"
+    return value
+
+
+def typed_value(kind, value):
+    """An attribute's stored text as a Python value of its type (for analysis frames)."""
+    if value is None:
+        return None
+    if kind == "number":
+        number = float(value)
+        return int(number) if number.is_integer() else number
+    if kind == "boolean":
+        return value == "true"
+    return value

@@ -1,0 +1,223 @@
+"""Transcript files -> ParsedDocument: one reader per format, one ingest_file().
+
+Every reader returns lines (speakers.Line); speakers.segment() turns them into the frozen text
+and its turns, so offsets are counted the same way for every format.
+"""
+
+import html
+import io
+import re
+import zipfile
+from pathlib import Path
+
+from .errors import TranscriptError
+from .model import ParsedDocument
+from .speakers import Line, SpeakerRules, parse_time, segment
+from .text import check_is_text, decode_bytes, normalise, sha256_text
+
+MAX_FILE_BYTES = 50 * 1024 * 1024  # a 9,000-word transcript is ~60 KB; 50 MB is not a transcript
+MAX_UNZIPPED_BYTES = 200 * 1024 * 1024  # a .docx that inflates past this is a zip bomb
+FORMATS = {".txt": "txt", ".text": "txt", ".md": "md", ".markdown": "md", ".docx": "docx",
+           ".vtt": "vtt", ".srt": "srt", ".pdf": "pdf"}
+
+
+def ingest_file(path, rules=None):
+    """Read one transcript file into a ParsedDocument (nothing is stored).
+
+    >>> doc = ingest_file("data_samples/transcripts/p02_service_manager.txt")
+    >>> doc.text[doc.turns[0].start:doc.turns[0].end]
+    """
+    path = Path(path)
+    rules = rules or SpeakerRules()
+    fmt = FORMATS.get(path.suffix.lower())
+    if fmt is None:
+        known = ", ".join(sorted(set(FORMATS)))
+        raise TranscriptError(f"unsupported file type '{path.suffix or '(none)'}' "
+                              f"(expected one of {known})", path=path)
+    try:
+        size = path.stat().st_size
+        if size > MAX_FILE_BYTES:
+            raise TranscriptError(f"is {size / 1e6:.0f} MB, over the {MAX_FILE_BYTES // 2**20} MB "
+                                  "limit for one transcript; split it", path=path)
+        data = path.read_bytes()
+    except OSError as exc:
+        raise TranscriptError(f"cannot be read: {exc.strerror or exc}", path=path) from exc
+    return parse_bytes(data, path.name, fmt, rules, path=path)
+
+
+def parse_bytes(data, name, fmt, rules=None, path=None):
+    """Parse a transcript given as bytes (an upload); `fmt` is a FORMATS value."""
+    rules = rules or SpeakerRules()
+    path = path or name
+    if not data.strip():
+        raise TranscriptError("is empty (no text to code)", path=path)
+    lines, metadata = _READERS[fmt](data, path, rules)
+    text, turns = segment(lines, rules)
+    check_is_text(text, path)
+    if not turns:
+        raise TranscriptError("holds no speech: no turn with text was found", path=path)
+    return ParsedDocument(name=name, format=fmt, text=text, turns=turns,
+                          sha256=sha256_text(text), metadata=metadata)
+
+
+def _read_text(data, path, rules):
+    text, encoding = decode_bytes(data, path)
+    text = normalise(text)
+    check_is_text(text, path)
+    return [Line(line) for line in text.split("\n")], {"encoding": encoding}
+
+
+def _read_docx(data, path, rules):
+    import docx  # python-docx; imported here so plain-text ingest stays light
+
+    _check_zip(data, path, required="word/document.xml", kind=".docx")
+    try:
+        document = docx.Document(io.BytesIO(data))
+    except Exception as exc:  # python-docx raises several types for damaged packages
+        raise TranscriptError(f"is not a readable .docx (damaged or truncated?): {exc}",
+                              path=path) from exc
+    lines = []
+    for block in document.iter_inner_content():
+        if isinstance(block, docx.table.Table):
+            lines.extend(Line(row) for row in _table_rows(block))
+        else:
+            lines.append(_docx_paragraph(block))
+    return lines, {"encoding": "docx"}
+
+
+def _docx_paragraph(paragraph):
+    """A paragraph's line; the speaker is a bold leading run ("Interviewer", "Isobel:")."""
+    text = normalise(paragraph.text)
+    style = (paragraph.style.name if paragraph.style is not None else "") or ""
+    if style.startswith(("Heading", "Title", "Subtitle")):
+        return Line(text, heading=True)
+    runs = [run for run in paragraph.runs if run.text]
+    first = normalise(runs[0].text) if runs else ""
+    if len(runs) >= 2 and runs[0].bold and text.startswith(first):
+        label = first.strip().rstrip(":").strip()
+        if 0 < len(label) <= 40 and len(label.split()) <= 4 and text[len(first):].strip():
+            return Line(text, speaker=label, body=len(first))
+    return Line(text)
+
+
+def _table_rows(table):
+    """Each row as 'cell | cell'; merged cells appear once, not once per grid column."""
+    rows = []
+    for row in table.rows:
+        cells, seen = [], set()
+        for cell in row.cells:
+            if id(cell._tc) in seen:
+                continue
+            seen.add(id(cell._tc))
+            cells.append(" ".join(normalise(cell.text).split()))
+        rows.append(" | ".join(cells))
+    return rows
+
+
+_CUE_TIME = re.compile(r"^\s*(\S+)\s+-->\s+(\S+)")
+_TIMESTAMP = re.compile(r"^(?:\d{1,2}:)?\d{2}:\d{2}[.,]\d{3}$")
+
+
+def _read_subtitles(data, path, rules, fmt):
+    """WebVTT or SubRip via webvtt-py; voice tags or 'Name:' prefixes give speakers.
+
+    Consecutive cues of one speaker become one turn on one line, with the first cue's start and
+    the last cue's end time. Without any speaker, every cue is a turn of its own.
+    """
+    import webvtt
+
+    text, encoding = decode_bytes(data, path)
+    text = normalise(text)
+    _check_cue_times(text, path)
+    try:
+        captions = webvtt.from_buffer(text.split("\n"), format=fmt).captions
+    except Exception as exc:  # webvtt-py: MalformedFileError / MalformedCaptionError
+        raise TranscriptError(f"is not a valid {fmt.upper()} file: {exc}", path=path) from exc
+    if not captions:
+        raise TranscriptError(f"holds no {fmt.upper()} cues ('00:00:01.000 --> 00:00:02.000' "
+                              "lines followed by text)", path=path)
+    cues = []
+    for caption in captions:
+        body = " ".join(html.unescape(caption.text).split())
+        speaker = caption.voice if fmt == "vtt" else None
+        if speaker is None:
+            found = rules.match(body)
+            if found:
+                speaker, offset, _ = found
+                body = body[offset:]
+        cues.append([speaker, body, caption.start_time.in_milliseconds() / 1000,
+                     caption.end_time.in_milliseconds() / 1000])
+    if not any(cue[0] for cue in cues):  # no speakers: each cue is a paragraph (and a turn)
+        lines = []
+        for _, body, start, end in cues:
+            lines += [Line(body, time_start=start, time_end=end), Line("")]
+        return lines[:-1], {"encoding": encoding}
+    turns = []
+    for speaker, body, start, end in cues:
+        if turns and (speaker is None or speaker == turns[-1][0]):
+            turns[-1][1].append(body)
+            turns[-1][3] = end
+        else:
+            turns.append([speaker, [body], start, end])
+    lines = []
+    for speaker, bodies, start, end in turns:
+        label = f"{speaker}: " if speaker else ""
+        lines.append(Line(label + " ".join(b for b in bodies if b), speaker=speaker,
+                          body=len(label), time_start=start, time_end=end))
+    return lines, {"encoding": encoding}
+
+
+def _check_cue_times(text, path):
+    """webvtt-py silently drops a cue with a bad timing line; name that line instead."""
+    for number, line in enumerate(text.split("\n"), start=1):
+        if "-->" not in line:
+            continue
+        found = _CUE_TIME.match(line)
+        if not found or not all(_TIMESTAMP.match(t) for t in found.groups()):
+            raise TranscriptError(f"bad cue timing {line.strip()!r} "
+                                  "(expected '00:00:01.000 --> 00:00:04.000')", path=path,
+                                  line=number)
+        start, end = (parse_time(t) for t in found.groups())
+        if end < start:
+            raise TranscriptError(f"cue ends before it starts: {line.strip()!r}", path=path,
+                                  line=number)
+
+
+def _read_pdf(data, path, rules):
+    import pypdf
+
+    try:
+        reader = pypdf.PdfReader(io.BytesIO(data))
+        pages = [page.extract_text() or "" for page in reader.pages]
+    except Exception as exc:  # pypdf raises PdfReadError and assorted low-level errors
+        raise TranscriptError(f"is not a readable PDF (damaged or encrypted?): {exc}",
+                              path=path) from exc
+    text = normalise("\n\n".join(pages))
+    if not text.strip():
+        raise TranscriptError("PDF has no text layer (a scan?); run OCR first", path=path)
+    return [Line(line) for line in text.split("\n")], {"encoding": "pdf", "pages": len(pages)}
+
+
+def _check_zip(data, path, required, kind):
+    try:
+        archive = zipfile.ZipFile(io.BytesIO(data))
+        names = archive.namelist()
+        total = sum(info.file_size for info in archive.infolist())
+    except (zipfile.BadZipFile, OSError, ValueError) as exc:
+        raise TranscriptError(f"is not a readable {kind} (damaged or truncated zip: {exc})",
+                              path=path) from exc
+    if total > MAX_UNZIPPED_BYTES:
+        raise TranscriptError(f"would unpack to {total / 1e6:.0f} MB (a zip bomb?); refused",
+                              path=path)
+    if required not in names:
+        raise TranscriptError(f"is not a {kind}: the archive has no {required}", path=path)
+
+
+_READERS = {
+    "txt": _read_text,
+    "md": _read_text,
+    "docx": _read_docx,
+    "vtt": lambda data, path, rules: _read_subtitles(data, path, rules, "vtt"),
+    "srt": lambda data, path, rules: _read_subtitles(data, path, rules, "srt"),
+    "pdf": _read_pdf,
+}

@@ -1,0 +1,578 @@
+"""Use cases over a project: ingest, cases, codebooks, codings, memos, summaries.
+
+Interfaces (CLI, app, notebooks) call these; each change runs in one transaction together with
+its event-log record, so a failure leaves the project as it was.
+"""
+
+import getpass
+import os
+from pathlib import Path
+
+import pandas as pd
+from sqlalchemy import func, select
+
+from . import cases as case_sheets
+from .codebook import dump_codebook, load_codebook
+from .errors import CodingError, CodingsFileError, StoreError
+from .ingest import FORMATS, ingest_file
+from .model import (COUNTED_STATUSES, MANUAL, STATUSES, Code, Codebook, DocumentInfo,
+                    IngestResult)
+from .quotes import locate_quote, read_codings_file
+from .speakers import SpeakerRules
+from .store import (AttributeRow, CaseRow, CodebookVersionRow, CodeRow, CodingRow, DocumentRow,
+                    EventRow, MemoRow, ProjectRow, Store, TurnRow)
+
+MEMO_TARGETS = ("project", "document", "case", "code", "coding")
+
+
+def default_coder():
+    return os.environ.get("CODING_CODER") or getpass.getuser() or "coder"
+
+
+def init_project(project, name=None, coder=None):
+    """Create a new project (a SQLite file path or a SQLAlchemy URL) and open it."""
+    return Project(Store.create(project, name=name), coder=coder)
+
+
+def open_project(project, coder=None, create=False):
+    """Open an existing project; with create=True, make it first when it does not exist."""
+    if create and "://" not in str(project) and not Path(project).exists():
+        return init_project(project, coder=coder)
+    return Project(Store.open(project), coder=coder)
+
+
+class Project:
+    """One coding project. `coder` is stamped on every change made through it."""
+
+    def __init__(self, store, coder=None):
+        self.store = store
+        self.coder = coder or default_coder()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+    def close(self):
+        self.store.close()
+
+    # -- settings ---------------------------------------------------------------------------
+    @property
+    def settings(self):
+        with self.store.reading() as session:
+            return dict(session.scalars(select(ProjectRow)).one().settings or {})
+
+    def set_speaker_rules(self, patterns=None, roles=None):
+        """Add speaker label patterns and label -> role entries for files ingested from now on."""
+        settings = self.settings
+        if patterns is not None:
+            settings["speaker_patterns"] = list(patterns)
+        if roles is not None:
+            settings["roles"] = {**settings.get("roles", {}), **dict(roles)}
+        SpeakerRules.from_settings(settings)  # validates the patterns before saving them
+        with self.store.transaction() as session:
+            row = session.scalars(select(ProjectRow)).one()
+            row.settings = settings
+            self.store.log(session, self.coder, "settings", "project", row.id, settings=settings)
+        return settings
+
+    def speaker_rules(self):
+        return SpeakerRules.from_settings(self.settings)
+
+    # -- ingest -----------------------------------------------------------------------------
+    def ingest(self, paths, cases=None, on_file=None):
+        """Ingest transcript files and folders; returns one IngestResult per file.
+
+        A bad file is reported in its result and stored nothing; the good ones are stored.
+        With `cases`, the participants sheet is imported first. `on_file(result)` is called
+        after each file (for progress bars).
+        """
+        if cases is not None:
+            self.import_cases(cases)
+        rules = self.speaker_rules()
+        results = []
+        for path in expand_paths(paths):
+            try:
+                parsed = ingest_file(path, rules)
+                result = self._store_document(parsed, path)
+            except CodingError as exc:
+                result = IngestResult(path=str(path), status="failed", error=str(exc))
+            results.append(result)
+            if on_file:
+                on_file(result)
+        return results
+
+    def _store_document(self, parsed, path):
+        with self.store.transaction() as session:
+            existing = session.scalars(select(DocumentRow).where(
+                DocumentRow.sha256 == parsed.sha256)).first()
+            if existing is not None:
+                return IngestResult(path=str(path), status="duplicate", document=existing.name,
+                                    case=existing.case.name if existing.case else None)
+            name = _free_name(session, parsed.name)
+            case = self._case_for(session, name)
+            document = DocumentRow(name=name, format=parsed.format, text=parsed.text,
+                                   sha256=parsed.sha256, words=parsed.words, case=case,
+                                   meta={**parsed.metadata, "source": str(path)})
+            document.turns = [TurnRow(seq=i, speaker=t.speaker, role=t.role, start=t.start,
+                                      end=t.end, time_start=t.time_start, time_end=t.time_end)
+                              for i, t in enumerate(parsed.turns)]
+            session.add(document)
+            session.flush()
+            self.store.log(session, self.coder, "ingest", "document", document.id, name=name,
+                           sha256=parsed.sha256, case=case.name, turns=len(parsed.turns))
+            return IngestResult(path=str(path), status="added", document=name, case=case.name,
+                                turns=len(parsed.turns), words=parsed.words)
+
+    def _case_for(self, session, document_name):
+        """The sheet case that owns the file, else the case named by its stem (made if new)."""
+        cases = list(session.scalars(select(CaseRow).order_by(CaseRow.id)))
+        for case in cases:  # listed file names and globs win over id-prefix matches
+            if case.files and case_sheets.CaseEntry(case.name, tuple(case.files)).owns(
+                    document_name):
+                return case
+        for case in cases:
+            if not case.files and case.attributes and case_sheets.CaseEntry(
+                    case.name, ()).owns(document_name):
+                return case
+        stem = Path(document_name).stem
+        case = next((c for c in cases if c.name == stem), None)
+        if case is None:
+            case = CaseRow(name=stem, files=[])
+            session.add(case)
+        return case
+
+    # -- cases ------------------------------------------------------------------------------
+    def import_cases(self, sheet):
+        """Import a participants sheet: create or update cases and their attributes, and link
+        documents already in the project to the cases that own them. Returns the case count."""
+        entries = case_sheets.read_case_sheet(sheet)
+        with self.store.transaction() as session:
+            for entry in entries:
+                case = session.scalars(select(CaseRow).where(CaseRow.name == entry.name)).first()
+                if case is None:
+                    case = CaseRow(name=entry.name)
+                    session.add(case)
+                case.files = list(entry.files)
+                current = {a.name: a for a in case.attributes}
+                for name, (kind, value) in entry.attributes.items():
+                    if name in current:
+                        current[name].type, current[name].value = kind, value
+                    else:
+                        case.attributes.append(AttributeRow(name=name, type=kind, value=value))
+            session.flush()
+            for document in session.scalars(select(DocumentRow)):
+                owner = next((c for c in entries if c.owns(document.name)), None)
+                if owner is not None:
+                    document.case = session.scalars(select(CaseRow).where(
+                        CaseRow.name == owner.name)).one()
+            session.flush()
+            self._drop_empty_stem_cases(session)
+            self.store.log(session, self.coder, "import_cases", "case", None, sheet=str(sheet),
+                           cases=[e.name for e in entries])
+        return len(entries)
+
+    def _drop_empty_stem_cases(self, session):
+        """A case made from a file name stem goes once its document belongs to a sheet case."""
+        used = set(session.scalars(select(DocumentRow.case_id)))
+        for case in session.scalars(select(CaseRow)):
+            if case.id not in used and not case.files and not case.attributes:
+                session.delete(case)
+
+    def cases(self):
+        """A DataFrame: one row per case, with documents and one column per attribute."""
+        with self.store.reading() as session:
+            rows = []
+            counts = dict(session.execute(select(DocumentRow.case_id, func.count()).group_by(
+                DocumentRow.case_id)).all())
+            for case in session.scalars(select(CaseRow).order_by(CaseRow.name)):
+                row = {"case": case.name, "documents": counts.get(case.id, 0)}
+                row.update({a.name: case_sheets.typed_value(a.type, a.value)
+                            for a in case.attributes})
+                rows.append(row)
+        return pd.DataFrame(rows, columns=None if rows else ["case", "documents"])
+
+    # -- documents --------------------------------------------------------------------------
+    def documents(self):
+        """Every document with its case, word and turn counts and counted codings."""
+        with self.store.reading() as session:
+            turns = dict(session.execute(select(TurnRow.document_id, func.count()).group_by(
+                TurnRow.document_id)).all())
+            codings = dict(session.execute(
+                select(CodingRow.document_id, func.count())
+                .where(CodingRow.status.in_(COUNTED_STATUSES))
+                .group_by(CodingRow.document_id)).all())
+            return [DocumentInfo(id=d.id, name=d.name, format=d.format,
+                                 case=d.case.name if d.case else None, words=d.words,
+                                 turns=turns.get(d.id, 0), sha256=d.sha256,
+                                 codings=codings.get(d.id, 0))
+                    for d in session.scalars(select(DocumentRow).order_by(DocumentRow.name))]
+
+    def document_text(self, name):
+        with self.store.reading() as session:
+            return self._document(session, name).text
+
+    def turns(self, name):
+        """A DataFrame of a document's turns: seq, speaker, role, start, end, times, text."""
+        with self.store.reading() as session:
+            document = self._document(session, name)
+            return pd.DataFrame(
+                [{"seq": t.seq, "speaker": t.speaker, "role": t.role, "start": t.start,
+                  "end": t.end, "time_start": t.time_start, "time_end": t.time_end,
+                  "text": document.text[t.start:t.end]} for t in document.turns],
+                columns=["seq", "speaker", "role", "start", "end", "time_start", "time_end",
+                         "text"])
+
+    def _document(self, session, name):
+        document = _find_document(session, name)
+        if document is None:
+            raise StoreError(f"no document named '{name}' in this project", path=self.store.label)
+        return document
+
+    # -- codebook ---------------------------------------------------------------------------
+    def import_codebook(self, path):
+        """Validate a codebook file and store it as a new codebook version.
+
+        Codes are matched by id: existing ones are updated, new ones added, and codes missing
+        from the new version are retired (kept, with their codings, but hidden).
+        Returns (codebook, changed): changed is False when the content was already current.
+        """
+        codebook = load_codebook(path)
+        return codebook, self.save_codebook(codebook, origin=str(path))
+
+    def save_codebook(self, codebook, origin=""):
+        """Store a Codebook as the current version; returns False when nothing changed."""
+        if self.codebook_or_none() == codebook:
+            return False
+        with self.store.transaction() as session:
+            rows = {row.key: row for row in session.scalars(select(CodeRow))}
+            for position, code in enumerate(codebook.walk()):
+                row = rows.get(code.id) or CodeRow(key=code.id)
+                row.name, row.position, row.colour, row.retired = (code.name, position,
+                                                                   code.colour, False)
+                row.definition, row.inclusion, row.exclusion = (code.definition, code.inclusion,
+                                                                code.exclusion)
+                row.examples, row.keywords, row.patterns = (list(code.examples),
+                                                            list(code.keywords),
+                                                            list(code.patterns))
+                rows[code.id] = row
+                session.add(row)
+            session.flush()
+            keep = {code.id for code in codebook.codes}
+            for key, row in rows.items():
+                row.parent_id = rows[codebook.get(key).parent].id if key in keep and \
+                    codebook.get(key).parent else None
+                if key not in keep:
+                    row.retired = True
+            version = CodebookVersionRow(
+                codebook_id=codebook.id, name=codebook.name, version=codebook.version,
+                description=codebook.description, source=codebook.source, origin=origin,
+                content={"codes": [vars(code) | {"examples": list(code.examples),
+                                                 "keywords": list(code.keywords),
+                                                 "patterns": list(code.patterns)}
+                                   for code in codebook.codes]},
+                created_by=self.coder)
+            session.add(version)
+            session.flush()
+            self.store.log(session, self.coder, "import_codebook", "codebook_version",
+                           version.id, codebook=codebook.id, origin=origin,
+                           codes=len(codebook.codes))
+        return True
+
+    def codebook_or_none(self):
+        with self.store.reading() as session:
+            header = session.scalars(select(CodebookVersionRow).order_by(
+                CodebookVersionRow.id.desc())).first()
+            rows = list(session.scalars(select(CodeRow).where(CodeRow.retired.is_(False))
+                                        .order_by(CodeRow.position)))
+            if not rows:
+                return None
+            keys = {row.id: row.key for row in rows}
+            codes = tuple(Code(id=row.key, name=row.name, parent=keys.get(row.parent_id),
+                               definition=row.definition, inclusion=row.inclusion,
+                               exclusion=row.exclusion, examples=tuple(row.examples),
+                               keywords=tuple(row.keywords), patterns=tuple(row.patterns),
+                               colour=row.colour) for row in rows)
+            if header is None:
+                return Codebook(id="codebook", name="Codebook", codes=codes)
+            return Codebook(id=header.codebook_id, name=header.name, version=header.version,
+                            description=header.description, source=header.source, codes=codes)
+
+    def codebook(self):
+        """The current codebook; StoreError when none has been imported."""
+        codebook = self.codebook_or_none()
+        if codebook is None:
+            raise StoreError("has no codebook yet; import one with `coding codebook import`",
+                             path=self.store.label)
+        return codebook
+
+    def export_codebook(self, path):
+        """Write the current codebook as YAML (atomically: temporary file, then rename)."""
+        write_atomic(path, dump_codebook(self.codebook()))
+
+    # -- codings ----------------------------------------------------------------------------
+    def add_coding(self, document, code, start, end, status=MANUAL, origin="manual",
+                   score=None, rationale=None, coder=None):
+        """Code [start, end) of a document; returns the new coding's id."""
+        if status not in STATUSES:
+            raise StoreError(f"unknown status '{status}' (one of {', '.join(STATUSES)})")
+        with self.store.transaction() as session:
+            doc = self._document(session, document)
+            code_row = _find_code(session, code)
+            if code_row is None:
+                raise StoreError(f"no code '{code}' in the codebook", path=self.store.label)
+            if not 0 <= start < end <= len(doc.text):
+                raise StoreError(f"span [{start}, {end}) is outside '{doc.name}' "
+                                 f"(0..{len(doc.text)})", path=self.store.label)
+            row = CodingRow(document_id=doc.id, code_id=code_row.id, start=start, end=end,
+                            coder=coder or self.coder, status=status, origin=origin,
+                            score=score, rationale=rationale)
+            session.add(row)
+            session.flush()
+            self.store.log(session, self.coder, "add_coding", "coding", row.id,
+                           document=doc.name, code=code_row.key, start=start, end=end,
+                           status=status, coder=row.coder)
+            return row.id
+
+    def import_codings(self, path, status=MANUAL):
+        """Load a codings file (document, code, coder, quote or start/end) as codings.
+
+        All rows are checked first; any row that cannot be applied (unknown document or code,
+        a quote not found) fails the whole import with every such row named, and nothing is
+        stored. Rows already present are skipped, so importing twice adds nothing.
+        Returns (added, skipped).
+        """
+        rows = read_codings_file(path)
+        problems, planned = [], []
+        with self.store.reading() as session:
+            documents, codes = {}, {}
+            for row in rows:
+                where = f"{path}:{row.line}: "
+                if row.document not in documents:
+                    documents[row.document] = _find_document(session, row.document)
+                if row.code not in codes:
+                    codes[row.code] = _find_code(session, row.code)
+                document, code = documents[row.document], codes[row.code]
+                if document is None:
+                    problems.append(where + f"no document '{row.document}' in the project")
+                    continue
+                if code is None:
+                    problems.append(where + f"no code '{row.code}' in the codebook")
+                    continue
+                if row.quote:
+                    span = locate_quote(document.text, row.quote)
+                    if span is None:
+                        short = row.quote if len(row.quote) < 70 else row.quote[:67] + "..."
+                        problems.append(where + f"quote not found in {document.name}: "
+                                                f"\"{short}\"")
+                        continue
+                else:
+                    span = (row.start, row.end)
+                    if not 0 <= span[0] < span[1] <= len(document.text):
+                        problems.append(where + f"span [{span[0]}, {span[1]}) is outside "
+                                                f"{document.name} (0..{len(document.text)})")
+                        continue
+                planned.append((row, document.id, code.id, span))
+        if problems:
+            raise CodingsFileError(f"{len(problems)} of {len(rows)} rows cannot be applied; "
+                                   "nothing was imported:\n" + "\n".join(problems))
+        added = skipped = 0
+        with self.store.transaction() as session:
+            existing = set(session.execute(select(
+                CodingRow.document_id, CodingRow.code_id, CodingRow.start, CodingRow.end,
+                CodingRow.coder, CodingRow.status)).all())
+            for row, document_id, code_id, (start, end) in planned:
+                coder = row.coder or self.coder
+                key = (document_id, code_id, start, end, coder, status)
+                if key in existing:
+                    skipped += 1
+                    continue
+                existing.add(key)
+                coding = CodingRow(document_id=document_id, code_id=code_id, start=start,
+                                   end=end, coder=coder, status=status, origin="import")
+                session.add(coding)
+                if row.memo:
+                    session.flush()
+                    session.add(MemoRow(target_type="coding", target_id=coding.id, coder=coder,
+                                        text=row.memo))
+                added += 1
+            self.store.log(session, self.coder, "import_codings", "coding", None,
+                           file=str(path), added=added, skipped=skipped)
+        return added, skipped
+
+    def codings_frame(self, statuses=COUNTED_STATUSES):
+        """A tidy DataFrame, one row per coding: document, case and its attributes, speaker,
+        role, code id/name/path, quote, coder, status, origin, score, rationale.
+
+        By default only accepted and manual codings; pass statuses=None for all.
+        """
+        columns = ["coding_id", "document", "case", "speaker", "role", "code", "code_name",
+                   "code_path", "start", "end", "quote", "coder", "status", "origin", "score",
+                   "rationale", "created_at"]
+        with self.store.reading() as session:
+            query = select(CodingRow).order_by(CodingRow.document_id, CodingRow.start,
+                                               CodingRow.id)
+            if statuses is not None:
+                query = query.where(CodingRow.status.in_(list(statuses)))
+            codebook = self.codebook_or_none()
+            all_codes = {row.id: row for row in session.scalars(select(CodeRow))}
+            attributes = {}
+            for attribute in session.scalars(select(AttributeRow)):
+                attributes.setdefault(attribute.case_id, {})[attribute.name] = \
+                    case_sheets.typed_value(attribute.type, attribute.value)
+            turns_by_doc, rows = {}, []
+            for coding in session.scalars(query):
+                document = coding.document
+                if document.id not in turns_by_doc:
+                    turns_by_doc[document.id] = list(document.turns)
+                turn = _turn_at(turns_by_doc[document.id], coding.start)
+                code = all_codes[coding.code_id]
+                path = codebook.path(code.key) if codebook and codebook.get(code.key) \
+                    else code.key
+                row = {"coding_id": coding.id, "document": document.name,
+                       "case": document.case.name if document.case else None,
+                       "speaker": turn.speaker if turn else None,
+                       "role": turn.role if turn else None, "code": code.key,
+                       "code_name": code.name, "code_path": path, "start": coding.start,
+                       "end": coding.end, "quote": document.text[coding.start:coding.end],
+                       "coder": coding.coder, "status": coding.status,
+                       "origin": coding.origin, "score": coding.score,
+                       "rationale": coding.rationale, "created_at": coding.created_at}
+                row.update(attributes.get(document.case_id, {}))
+                rows.append(row)
+        frame = pd.DataFrame(rows)
+        if frame.empty:
+            return pd.DataFrame(columns=columns)
+        depth = frame["code_path"].str.count("/").max() + 1
+        for level in range(depth):
+            frame[f"level_{level + 1}"] = frame["code_path"].str.split("/").str[level]
+        return frame
+
+    # -- memos ------------------------------------------------------------------------------
+    def add_memo(self, text, target_type="project", target=None, title=""):
+        """Attach a memo to the project, a document/case/code (by name or id) or a coding (id)."""
+        if target_type not in MEMO_TARGETS:
+            raise StoreError(f"memo target must be one of {', '.join(MEMO_TARGETS)}")
+        with self.store.transaction() as session:
+            target_id = self._memo_target(session, target_type, target)
+            memo = MemoRow(target_type=target_type, target_id=target_id, coder=self.coder,
+                           title=title, text=text)
+            session.add(memo)
+            session.flush()
+            self.store.log(session, self.coder, "add_memo", "memo", memo.id,
+                           target_type=target_type, target_id=target_id)
+            return memo.id
+
+    def _memo_target(self, session, target_type, target):
+        if target_type == "project":
+            return None
+        finders = {"document": lambda: _find_document(session, target),
+                   "case": lambda: session.scalars(select(CaseRow).where(
+                       CaseRow.name == str(target))).first(),
+                   "code": lambda: _find_code(session, target),
+                   "coding": lambda: session.get(CodingRow, int(target))}
+        row = finders[target_type]()
+        if row is None:
+            raise StoreError(f"no {target_type} '{target}' to attach the memo to")
+        return row.id
+
+    def memos(self):
+        with self.store.reading() as session:
+            return pd.DataFrame(
+                [{"memo_id": m.id, "target_type": m.target_type, "target_id": m.target_id,
+                  "coder": m.coder, "title": m.title, "text": m.text,
+                  "created_at": m.created_at} for m in session.scalars(select(MemoRow))],
+                columns=["memo_id", "target_type", "target_id", "coder", "title", "text",
+                         "created_at"])
+
+    # -- history and summary ----------------------------------------------------------------
+    def events(self):
+        with self.store.reading() as session:
+            return pd.DataFrame(
+                [{"event_id": e.id, "at": e.at, "coder": e.coder, "action": e.action,
+                  "entity": e.entity, "entity_id": e.entity_id, "detail": e.detail}
+                 for e in session.scalars(select(EventRow).order_by(EventRow.id))],
+                columns=["event_id", "at", "coder", "action", "entity", "entity_id", "detail"])
+
+    def summary(self):
+        """Counts of everything in the project, as a dict."""
+        with self.store.reading() as session:
+            count = lambda model: session.scalar(select(func.count()).select_from(model))  # noqa: E731
+            statuses = dict(session.execute(select(CodingRow.status, func.count()).group_by(
+                CodingRow.status)).all())
+            roles = dict(session.execute(select(TurnRow.role, func.count()).group_by(
+                TurnRow.role)).all())
+            project = session.scalars(select(ProjectRow)).one()
+            coders = sorted(session.scalars(select(CodingRow.coder).distinct()))
+            return {
+                "project": project.name, "location": self.store.label,
+                "documents": count(DocumentRow),
+                "words": session.scalar(select(func.coalesce(func.sum(DocumentRow.words), 0))),
+                "turns": count(TurnRow), "turns_by_role": roles,
+                "cases": count(CaseRow),
+                "attributes": sorted(set(session.scalars(select(AttributeRow.name)))),
+                "codes": session.scalar(select(func.count()).select_from(CodeRow).where(
+                    CodeRow.retired.is_(False))),
+                "codebook_versions": count(CodebookVersionRow),
+                "codings": count(CodingRow),
+                "codings_by_status": {s: statuses.get(s, 0) for s in STATUSES},
+                "coders": coders, "memos": count(MemoRow), "events": count(EventRow),
+            }
+
+
+def expand_paths(paths):
+    """Files as given, and the transcript files inside folders (recursively, sorted)."""
+    result = []
+    for path in map(Path, paths):
+        if path.is_dir():
+            result.extend(sorted(p for p in path.rglob("*") if p.is_file()
+                                 and p.suffix.lower() in FORMATS and not p.name.startswith(".")))
+        else:
+            result.append(path)
+    return result
+
+
+def write_atomic(path, content):
+    """Write text to a temporary file beside `path`, then rename it over `path`."""
+    path = Path(path)
+    temporary = path.with_name(f".{path.name}.tmp{os.getpid()}")
+    mode = "wb" if isinstance(content, bytes) else "w"
+    with open(temporary, mode, **({} if mode == "wb" else {"encoding": "utf-8"})) as handle:
+        handle.write(content)
+    os.replace(temporary, path)
+
+
+def _free_name(session, name):
+    taken = set(session.scalars(select(DocumentRow.name)))
+    if name not in taken:
+        return name
+    stem, suffix, n = Path(name).stem, Path(name).suffix, 2
+    while f"{stem} ({n}){suffix}" in taken:
+        n += 1
+    return f"{stem} ({n}){suffix}"
+
+
+def _find_document(session, name):
+    """By exact name, then ignoring case, then by name without extension."""
+    name = str(name)
+    documents = list(session.scalars(select(DocumentRow).where(DocumentRow.name == name)))
+    if documents:
+        return documents[0]
+    for document in session.scalars(select(DocumentRow)):
+        if document.name.lower() == name.lower() or Path(document.name).stem.lower() == \
+                Path(name).stem.lower():
+            return document
+    return None
+
+
+def _find_code(session, key):
+    return session.scalars(select(CodeRow).where(CodeRow.key == str(key))).first()
+
+
+def _turn_at(turns, offset):
+    for turn in turns:
+        if turn.start <= offset < turn.end:
+            return turn
+    before = [t for t in turns if t.start <= offset]
+    return before[-1] if before else None

@@ -1,0 +1,126 @@
+"""Codings files (gold codings, codings kept in spreadsheets) and locating quotes in text."""
+
+import csv
+import io
+import unicodedata
+from dataclasses import dataclass
+from pathlib import Path
+
+from .errors import CodingsFileError
+
+# Typographic variants a spreadsheet or word processor may swap in for what the transcript has.
+_FOLD = {"\u2018": "'", "\u2019": "'", "\u201a": "'", "\u201b": "'", "\u2032": "'",
+         "\u201c": '"', "\u201d": '"', "\u201e": '"', "\u2033": '"',
+         "\u2013": "-", "\u2014": "-", "\u2212": "-", "\u2010": "-", "\u2011": "-",
+         "\u2026": "...", "\u00a0": " "}
+
+
+@dataclass(frozen=True)
+class CodingsFileRow:
+    line: int
+    document: str
+    code: str
+    coder: str
+    quote: str | None
+    start: int | None
+    end: int | None
+    memo: str = ""
+
+
+def read_codings_file(path):
+    """Rows of a codings file (.csv or .xlsx): document, code, coder, and quote or start/end."""
+    path = Path(path)
+    suffix = path.suffix.lower()
+    try:
+        if suffix == ".csv":
+            raw = path.read_bytes()
+            try:
+                content = raw.decode("utf-8-sig")
+            except UnicodeDecodeError as exc:
+                line = raw[:exc.start].count(b"\n") + 1
+                raise CodingsFileError("is not UTF-8 text; save it as UTF-8", path=path,
+                                       line=line) from exc
+            rows = list(csv.reader(io.StringIO(content)))
+        elif suffix in (".xlsx", ".xlsm"):
+            import openpyxl
+
+            try:
+                book = openpyxl.load_workbook(path, read_only=True, data_only=True)
+            except Exception as exc:  # openpyxl raises zipfile/KeyError/InvalidFileException
+                raise CodingsFileError(f"is not a readable .xlsx workbook: {exc}",
+                                       path=path) from exc
+            rows = [["" if c is None else str(c) for c in row]
+                    for row in book.worksheets[0].iter_rows(values_only=True)]
+            book.close()
+        else:
+            raise CodingsFileError(f"unsupported codings file type '{suffix}' "
+                                   "(expected .csv or .xlsx)", path=path)
+    except OSError as exc:
+        raise CodingsFileError(f"cannot be read: {exc.strerror or exc}", path=path) from exc
+    except csv.Error as exc:
+        raise CodingsFileError(f"is not valid CSV: {exc}", path=path) from exc
+    if not rows:
+        raise CodingsFileError("is empty", path=path)
+    header = [h.strip().lower() for h in rows[0]]
+    missing = [c for c in ("document", "code") if c not in header]
+    if missing or ("quote" not in header and not {"start", "end"} <= set(header)):
+        raise CodingsFileError("needs columns document, code, coder and either quote or "
+                               f"start/end; found: {', '.join(rows[0])}", path=path, line=1)
+
+    def get(row, name):
+        i = header.index(name) if name in header else None
+        return row[i].strip() if i is not None and i < len(row) and row[i] else ""
+
+    result = []
+    for number, row in enumerate(rows[1:], start=2):
+        if not any(cell.strip() for cell in row):
+            continue
+        quote = get(row, "quote") if "quote" in header else ""
+        start, end = get(row, "start"), get(row, "end")
+        if not quote and not (start and end):
+            raise CodingsFileError("row has neither a quote nor start/end", path=path,
+                                   line=number)
+        try:
+            start = int(start) if start else None
+            end = int(end) if end else None
+        except ValueError as exc:
+            raise CodingsFileError(f"start/end must be whole numbers, got {start!r}/{end!r}",
+                                   path=path, line=number) from exc
+        result.append(CodingsFileRow(line=number, document=get(row, "document"),
+                                     code=get(row, "code"), coder=get(row, "coder"),
+                                     quote=quote or None, start=start, end=end,
+                                     memo=get(row, "memo")))
+    return result
+
+
+def locate_quote(text, quote, start=0):
+    """[start, end) of `quote` in `text`: exact first, then ignoring case, runs of white space
+    and typographic quotes/dashes. Returns None when the words are not there."""
+    found = text.find(quote, start)
+    if found >= 0:
+        return found, found + len(quote)
+    folded_text, positions = _fold(text)
+    folded_quote, _ = _fold(quote.strip())
+    if not folded_quote:
+        return None
+    first = next((i for i, p in enumerate(positions) if p >= start), len(positions))
+    found = folded_text.find(folded_quote, first)
+    if found < 0:
+        return None
+    last = found + len(folded_quote) - 1
+    return positions[found], positions[last] + 1
+
+
+def _fold(text):
+    """Lower-case, fold typography and collapse white space, keeping each character's origin."""
+    chars, positions = [], []
+    for index, ch in enumerate(text):
+        mapped = _FOLD.get(ch, ch)
+        if mapped.isspace() or unicodedata.category(ch) == "Zs":
+            if chars and chars[-1] == " ":
+                continue
+            mapped = " "
+        for out in mapped.lower():
+            chars.append(out)
+            positions.append(index)
+    return "".join(chars), positions

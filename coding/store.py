@@ -1,0 +1,293 @@
+"""SQLAlchemy tables and the Store: the only module that knows the schema or opens a transaction.
+
+One code path for SQLite (default, a file) and PostgreSQL (a URL): no SQLite-only SQL. SQLite
+connections get foreign keys, WAL and a busy timeout when they open.
+"""
+
+import json
+from contextlib import contextmanager
+from datetime import datetime, timezone
+from pathlib import Path
+
+from sqlalchemy import (JSON, Boolean, DateTime, Float, ForeignKey, Index, Integer, MetaData,
+                        String, Text, UniqueConstraint, create_engine, event, inspect, select)
+from sqlalchemy.exc import ArgumentError, DatabaseError, OperationalError, SQLAlchemyError
+from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, relationship
+
+from .errors import StoreError
+
+SCHEMA_VERSION = 1
+
+# Stable constraint names, so later migrations (Alembic) can address them on any backend.
+NAMING = {"ix": "ix_%(column_0_label)s", "uq": "uq_%(table_name)s_%(column_0_name)s",
+          "ck": "ck_%(table_name)s_%(constraint_name)s",
+          "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+          "pk": "pk_%(table_name)s"}
+
+
+def utcnow():
+    return datetime.now(timezone.utc)
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING)
+
+
+class Meta(Base):
+    __tablename__ = "meta"
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    value: Mapped[str] = mapped_column(Text)
+
+
+class ProjectRow(Base):
+    __tablename__ = "project"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    settings: Mapped[dict] = mapped_column(JSON, default=dict)
+
+
+class CaseRow(Base):
+    __tablename__ = "cases"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200), unique=True)
+    files: Mapped[list] = mapped_column(JSON, default=list)  # file names or globs it owns
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    attributes: Mapped[list["AttributeRow"]] = relationship(
+        back_populates="case", cascade="all, delete-orphan", order_by="AttributeRow.id")
+
+
+class AttributeRow(Base):
+    """A typed case attribute; `value` is text, `type` says how to read it (text, number, ...)."""
+
+    __tablename__ = "attributes"
+    __table_args__ = (UniqueConstraint("case_id", "name"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"))
+    name: Mapped[str] = mapped_column(String(200))
+    type: Mapped[str] = mapped_column(String(16), default="text")
+    value: Mapped[str | None] = mapped_column(Text)
+    case: Mapped[CaseRow] = relationship(back_populates="attributes")
+
+
+class DocumentRow(Base):
+    __tablename__ = "documents"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(500))
+    format: Mapped[str] = mapped_column(String(16))
+    text: Mapped[str] = mapped_column(Text)
+    sha256: Mapped[str] = mapped_column(String(64), unique=True)
+    words: Mapped[int] = mapped_column(Integer, default=0)
+    case_id: Mapped[int | None] = mapped_column(ForeignKey("cases.id", ondelete="SET NULL"))
+    meta: Mapped[dict] = mapped_column(JSON, default=dict)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    case: Mapped[CaseRow | None] = relationship()
+    turns: Mapped[list["TurnRow"]] = relationship(
+        back_populates="document", cascade="all, delete-orphan", order_by="TurnRow.seq")
+
+
+class TurnRow(Base):
+    __tablename__ = "turns"
+    __table_args__ = (UniqueConstraint("document_id", "seq"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    document_id: Mapped[int] = mapped_column(ForeignKey("documents.id", ondelete="CASCADE"))
+    seq: Mapped[int] = mapped_column(Integer)
+    speaker: Mapped[str | None] = mapped_column(String(200))
+    role: Mapped[str] = mapped_column(String(32))
+    start: Mapped[int] = mapped_column(Integer)
+    end: Mapped[int] = mapped_column(Integer)
+    time_start: Mapped[float | None] = mapped_column(Float)
+    time_end: Mapped[float | None] = mapped_column(Float)
+    document: Mapped[DocumentRow] = relationship(back_populates="turns")
+
+
+class CodebookVersionRow(Base):
+    """A snapshot of a codebook as imported or edited: the codes' full content as JSON."""
+
+    __tablename__ = "codebook_versions"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    codebook_id: Mapped[str] = mapped_column(String(200))
+    name: Mapped[str] = mapped_column(String(500))
+    version: Mapped[str] = mapped_column(String(100), default="")
+    description: Mapped[str] = mapped_column(Text, default="")
+    source: Mapped[str] = mapped_column(Text, default="")
+    origin: Mapped[str] = mapped_column(String(500), default="")
+    content: Mapped[dict] = mapped_column(JSON)
+    created_by: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class CodeRow(Base):
+    __tablename__ = "codes"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(String(200), unique=True)
+    name: Mapped[str] = mapped_column(String(500))
+    parent_id: Mapped[int | None] = mapped_column(ForeignKey("codes.id", ondelete="SET NULL"))
+    position: Mapped[int] = mapped_column(Integer, default=0)
+    definition: Mapped[str] = mapped_column(Text, default="")
+    inclusion: Mapped[str] = mapped_column(Text, default="")
+    exclusion: Mapped[str] = mapped_column(Text, default="")
+    examples: Mapped[list] = mapped_column(JSON, default=list)
+    keywords: Mapped[list] = mapped_column(JSON, default=list)
+    patterns: Mapped[list] = mapped_column(JSON, default=list)
+    colour: Mapped[str | None] = mapped_column(String(7))
+    retired: Mapped[bool] = mapped_column(Boolean, default=False)
+    parent: Mapped["CodeRow | None"] = relationship(remote_side="CodeRow.id")
+
+
+class CodingRow(Base):
+    __tablename__ = "codings"
+    __table_args__ = (Index("ix_codings_document_code", "document_id", "code_id"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    document_id: Mapped[int] = mapped_column(ForeignKey("documents.id", ondelete="CASCADE"))
+    code_id: Mapped[int] = mapped_column(ForeignKey("codes.id", ondelete="CASCADE"))
+    start: Mapped[int] = mapped_column(Integer)
+    end: Mapped[int] = mapped_column(Integer)
+    coder: Mapped[str] = mapped_column(String(200))
+    status: Mapped[str] = mapped_column(String(16))
+    origin: Mapped[str] = mapped_column(String(200), default="manual")
+    score: Mapped[float | None] = mapped_column(Float)
+    rationale: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    reviewed_by: Mapped[str | None] = mapped_column(String(200))
+    reviewed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    document: Mapped[DocumentRow] = relationship()
+    code: Mapped[CodeRow] = relationship()
+
+
+class MemoRow(Base):
+    """Free text on the project, a document, a case, a code or a coding (target_id None = project)."""
+
+    __tablename__ = "memos"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    target_type: Mapped[str] = mapped_column(String(16))
+    target_id: Mapped[int | None] = mapped_column(Integer)
+    coder: Mapped[str] = mapped_column(String(200))
+    title: Mapped[str] = mapped_column(String(500), default="")
+    text: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class EventRow(Base):
+    """Append-only audit trail: who changed what, when, with enough detail to undo it."""
+
+    __tablename__ = "events"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    coder: Mapped[str] = mapped_column(String(200))
+    action: Mapped[str] = mapped_column(String(64))
+    entity: Mapped[str] = mapped_column(String(32))
+    entity_id: Mapped[int | None] = mapped_column(Integer)
+    detail: Mapped[dict] = mapped_column(JSON, default=dict)
+
+
+def database_url(project):
+    """A SQLAlchemy URL for PROJECT: a URL as given, else a SQLite file path."""
+    text = str(project)
+    if "://" in text:
+        return text
+    return "sqlite:///" + str(Path(text).expanduser().resolve())
+
+
+def is_sqlite_path(project):
+    return "://" not in str(project)
+
+
+def _sqlite_pragmas(dbapi_connection, _record):
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA busy_timeout=30000")
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.close()
+
+
+class Store:
+    """A project database. Use `Store.create(project)` or `Store.open(project)`."""
+
+    def __init__(self, engine, label):
+        self.engine = engine
+        self.label = label
+
+    @classmethod
+    def _engine(cls, project):
+        url = database_url(project)
+        try:
+            engine = create_engine(url)
+        except (ArgumentError, ImportError, SQLAlchemyError) as exc:
+            raise StoreError(f"cannot use this database URL: {exc}", path=project) from exc
+        if engine.dialect.name == "sqlite":
+            event.listen(engine, "connect", _sqlite_pragmas)
+        return engine
+
+    @classmethod
+    def create(cls, project, name=None, settings=None):
+        """Create the tables of a new project; refuse an existing project or an unrelated file."""
+        if is_sqlite_path(project) and Path(project).exists() and Path(project).stat().st_size:
+            raise StoreError("already exists; open it, or choose a new file name", path=project)
+        if is_sqlite_path(project):
+            Path(project).expanduser().resolve().parent.mkdir(parents=True, exist_ok=True)
+        engine = cls._engine(project)
+        try:
+            if inspect(engine).has_table("meta"):
+                raise StoreError("already holds a coding project", path=project)
+            Base.metadata.create_all(engine)
+            with Session(engine) as session, session.begin():
+                session.add(Meta(key="schema_version", value=str(SCHEMA_VERSION)))
+                session.add(ProjectRow(name=name or Path(str(project)).stem,
+                                       settings=settings or {}))
+        except (OperationalError, DatabaseError) as exc:
+            raise StoreError(f"cannot create the project: {exc.orig}", path=project) from exc
+        return cls(engine, str(project))
+
+    @classmethod
+    def open(cls, project):
+        """Open an existing project, checking it is one and that its schema is known."""
+        if is_sqlite_path(project) and not Path(project).exists():
+            raise StoreError("does not exist; create it with `coding init`", path=project)
+        engine = cls._engine(project)
+        try:
+            with engine.connect() as connection:
+                if not inspect(connection).has_table("meta"):
+                    raise StoreError("is not a coding project (no schema version found)",
+                                     path=project)
+                row = connection.execute(select(Meta.value).where(
+                    Meta.key == "schema_version")).scalar()
+        except (OperationalError, DatabaseError) as exc:
+            engine.dispose()
+            raise StoreError(f"is not a readable project database: {exc.orig}",
+                             path=project) from exc
+        version = int(row) if row and str(row).isdigit() else None
+        if version != SCHEMA_VERSION:
+            engine.dispose()
+            if version is not None and version > SCHEMA_VERSION:
+                raise StoreError(f"was written by a newer version of coding (schema {version}; "
+                                 f"this one reads {SCHEMA_VERSION}); upgrade coding",
+                                 path=project)
+            raise StoreError(f"has unknown schema version {row!r} (this coding reads "
+                             f"{SCHEMA_VERSION})", path=project)
+        return cls(engine, str(project))
+
+    @contextmanager
+    def transaction(self):
+        """A session whose changes commit together at the end, or not at all."""
+        with Session(self.engine, expire_on_commit=False) as session:
+            try:
+                with session.begin():
+                    yield session
+            except (OperationalError, DatabaseError) as exc:
+                raise StoreError(f"database error: {exc.orig}", path=self.label) from exc
+
+    @contextmanager
+    def reading(self):
+        with Session(self.engine, expire_on_commit=False) as session:
+            yield session
+
+    def log(self, session, coder, action, entity, entity_id=None, **detail):
+        """Append an event in the caller's transaction (so the change and its record agree)."""
+        session.add(EventRow(coder=coder, action=action, entity=entity, entity_id=entity_id,
+                             detail=json.loads(json.dumps(detail, default=str))))
+
+    def close(self):
+        self.engine.dispose()

@@ -1,0 +1,76 @@
+"""The project store: create, reopen with everything kept, schema version checks, SQLite setup."""
+
+import sqlite3
+
+import pytest
+from sqlalchemy import text
+
+import coding
+from coding import StoreError
+
+
+def test_reopening_a_project_keeps_everything(tmp_path):
+    path = tmp_path / "study.db"
+    transcript = tmp_path / "p01.txt"
+    transcript.write_text("Interviewer: What helped?\nAnn: The walking group.\n")
+    with coding.init_project(path, coder="ann") as project:
+        project.ingest([transcript])
+        project.add_memo("Start with the walking groups", title="plan")
+        before = (project.summary(), project.turns("p01.txt").to_dict("records"))
+    with coding.open_project(path) as project:
+        after = (project.summary(), project.turns("p01.txt").to_dict("records"))
+        assert project.memos()["text"].tolist() == ["Start with the walking groups"]
+    assert after == before
+    assert after[0]["documents"] == 1 and after[0]["turns"] == 2
+
+
+def test_sqlite_project_uses_wal_and_foreign_keys(project):
+    with project.store.engine.connect() as connection:
+        assert connection.execute(text("PRAGMA journal_mode")).scalar() == "wal"
+        assert connection.execute(text("PRAGMA foreign_keys")).scalar() == 1
+
+
+def test_init_refuses_an_existing_project(tmp_path):
+    path = tmp_path / "study.db"
+    coding.init_project(path).close()
+    with pytest.raises(StoreError, match="already exists"):
+        coding.init_project(path)
+
+
+def test_open_missing_project_says_how_to_create_it(tmp_path):
+    path = tmp_path / "none.db"
+    with pytest.raises(StoreError) as info:
+        coding.open_project(path)
+    assert str(info.value) == f"{path}: does not exist; create it with `coding init`"
+
+
+def test_unknown_schema_version_is_a_clear_error(tmp_path):
+    path = tmp_path / "study.db"
+    coding.init_project(path).close()
+    with sqlite3.connect(path) as connection:
+        connection.execute("UPDATE meta SET value = '99' WHERE key = 'schema_version'")
+    with pytest.raises(StoreError) as info:
+        coding.open_project(path)
+    assert "written by a newer version of coding (schema 99; this one reads 1)" in str(info.value)
+
+
+def test_a_file_that_is_not_a_project_is_refused(tmp_path):
+    other = tmp_path / "other.db"
+    with sqlite3.connect(other) as connection:
+        connection.execute("CREATE TABLE t (x)")
+    with pytest.raises(StoreError, match="is not a coding project"):
+        coding.open_project(other)
+    text_file = tmp_path / "notes.db"
+    text_file.write_text("hello, this is not a database at all" * 100)
+    with pytest.raises(StoreError, match="is not a readable project database"):
+        coding.open_project(text_file)
+
+
+def test_every_change_is_in_the_event_log(project, tmp_path):
+    transcript = tmp_path / "p01.txt"
+    transcript.write_text("Interviewer: What helped?\nAnn: The walking group.\n")
+    project.ingest([transcript])
+    project.add_memo("a memo")
+    events = project.events()
+    assert events["action"].tolist() == ["ingest", "add_memo"]
+    assert set(events["coder"]) == {"tester"}
