@@ -73,7 +73,8 @@ def ingest(ctx, project, paths, sheet):
 
 def _ingest_with_progress(project, paths, sheet):
     with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
-                  TimeElapsedColumn(), console=err, transient=True) as progress:
+                  TimeElapsedColumn(), console=err, transient=True,
+                  disable=not err.is_terminal) as progress:
         total = len(coding.project.expand_paths(paths))
         task = progress.add_task("Ingesting", total=total)
         return project.ingest(paths, cases=sheet,

@@ -36,7 +36,8 @@ class ParsedDocument:
 
     @property
     def words(self):
-        return count_words(self.text)
+        """Spoken words: the words inside turns, so labels and headers do not count."""
+        return sum(count_words(self.text[t.start:t.end]) for t in self.turns)
 
 
 @dataclass(frozen=True)

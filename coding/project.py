@@ -332,7 +332,7 @@ class Project:
             session.flush()
             self.store.log(session, self.coder, "add_coding", "coding", row.id,
                            document=doc.name, code=code_row.key, start=start, end=end,
-                           status=status, coder=row.coder)
+                           status=status, for_coder=row.coder)
             return row.id
 
     def import_codings(self, path, status=MANUAL):

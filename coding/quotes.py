@@ -94,13 +94,15 @@ def read_codings_file(path):
 
 
 def locate_quote(text, quote, start=0):
-    """[start, end) of `quote` in `text`: exact first, then ignoring case, runs of white space
-    and typographic quotes/dashes. Returns None when the words are not there."""
+    """[start, end) of `quote` in `text`: exact first, then ignoring case, runs of white space,
+    typographic quotes/dashes and enclosing quotation marks. None when the words are not there."""
     found = text.find(quote, start)
     if found >= 0:
         return found, found + len(quote)
     folded_text, positions = _fold(text)
     folded_quote, _ = _fold(quote.strip())
+    if folded_quote not in folded_text:
+        folded_quote = folded_quote.strip("\"' ")  # a quote pasted with its quotation marks
     if not folded_quote:
         return None
     first = next((i for i, p in enumerate(positions) if p >= start), len(positions))
