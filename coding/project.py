@@ -403,7 +403,9 @@ class Project:
 
     def codings_frame(self, statuses=COUNTED_STATUSES):
         """A tidy DataFrame, one row per coding: document, case and its attributes, speaker,
-        role, code id/name/path, quote, coder, status, origin, score, rationale.
+        role, code id/name/path and levels, quote, coder, status, origin, score, rationale.
+
+        An attribute named like a fixed column gets a `case_` prefix (`role` -> `case_role`).
 
         By default only accepted and manual codings; pass statuses=None for all.
         """
@@ -439,7 +441,8 @@ class Project:
                        "coder": coding.coder, "status": coding.status,
                        "origin": coding.origin, "score": coding.score,
                        "rationale": coding.rationale, "created_at": coding.created_at}
-                row.update(attributes.get(document.case_id, {}))
+                for name, value in attributes.get(document.case_id, {}).items():
+                    row[f"case_{name}" if name in columns else name] = value  # role vs role
                 rows.append(row)
         frame = pd.DataFrame(rows)
         if frame.empty:

@@ -41,20 +41,22 @@ def decode_bytes(data, path):
         return data.decode("utf-8"), "utf-8"
     except UnicodeDecodeError:
         pass
-    best = charset_normalizer.from_bytes(data).best()
+    matches = charset_normalizer.from_bytes(data)
+    best = matches.best()
     if best is None or best.encoding is None:
         raise TranscriptError("cannot tell the text encoding (binary file?); "
                               "save it as UTF-8 text", path=path)
-    encoding = _prefer_cp1252(data, best)
+    encoding = _prefer_cp1252(matches, best)
     return data.decode(encoding), encoding
 
 
-def _prefer_cp1252(data, best):
-    """Windows-1252 is what Word and Windows tools write in the English-speaking world; where
-    the detector finds it equally plausible as a cousin code page, take it."""
-    candidates = {name.replace("-", "_").lower() for name in best.could_be_from_charset}
-    if best.encoding != "cp1252" and "cp1252" in candidates:
-        return "cp1252"
+def _prefer_cp1252(matches, best):
+    """Windows-1252 is what Word and Windows tools write in the English-speaking world. When
+    the detector scores it as high as a cousin code page (cp1250 turns '£' into 'Ł'), take it."""
+    for match in matches:
+        tied = (match.chaos, match.coherence) == (best.chaos, best.coherence)
+        if tied and "cp1252" in match.could_be_from_charset:
+            return "cp1252"
     return best.encoding
 
 
