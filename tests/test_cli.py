@@ -82,3 +82,15 @@ def test_missing_case_column_exits_1(run, tmp_path):
     result = run("ingest", "s.db", "p01.txt", "--cases", "people.csv")
     assert result.exit_code == 1
     assert result.output.startswith("Error: people.csv:1: has no case id column")
+
+
+def test_demo_builds_the_sample_study_and_is_safe_to_rerun(run, tmp_path):
+    first = run("demo", "sample.db")
+    assert first.exit_code == 0, first.output
+    assert "12 added, 0 already in the project, 0 failed" in first.stdout
+    assert "  documents  12  (" in first.stdout and "  cases      12  (" in first.stdout
+    assert "  codes      22  (1 codebook versions)" in first.stdout
+    again = run("demo", "sample.db")
+    assert "0 added, 12 already in the project, 0 failed" in again.stdout
+    assert "gold codings: 0 imported" in again.stdout
+    assert "(unchanged)" in again.stdout
