@@ -261,6 +261,8 @@ def test_same_content_gives_same_hash_whatever_the_encoding(tmp_path):
     ("plain.docx", b"Interviewer: not a zip\n", "is not a readable .docx"),
     ("bad.vtt", b"WEBVTT\n\n00:00:01.000 -> 00:00:02.000\nhi\n", "holds no VTT cues"),
     ("bad.pdf", b"%PDF-1.4 garbage", "is not a readable PDF"),
+    ("odd.txt", b"\xff\xfeI\x00:\x00 \x00h", "starts with a utf-16 byte-order mark but is not "
+                                             "valid utf-16"),
 ])
 def test_bad_files_give_one_clear_message(tmp_path, name, content, message):
     path = tmp_path / name
