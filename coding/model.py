@@ -129,3 +129,15 @@ class IngestResult:
 def count_words(text):
     """Whitespace-separated tokens that hold a letter or digit."""
     return sum(1 for token in text.split() if any(ch.isalnum() for ch in token))
+
+
+@dataclass(frozen=True)
+class Suggestion:
+    """A suggested coding: span, code, score in [0, 1], why, and which suggester (with version)."""
+
+    start: int
+    end: int
+    code: str
+    score: float
+    rationale: str
+    origin: str

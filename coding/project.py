@@ -18,6 +18,7 @@ from .ingest import FORMATS, ingest_file
 from .model import (COUNTED_STATUSES, MANUAL, STATUSES, Code, Codebook, DocumentInfo,
                     IngestResult)
 from .quotes import locate_quote, read_codings_file
+from .project_suggest import SuggestionUseCases
 from .speakers import SpeakerRules
 from .store import (AttributeRow, CaseRow, CodebookVersionRow, CodeRow, CodingRow, DocumentRow,
                     EventRow, MemoRow, ProjectRow, Store, TurnRow)
@@ -41,7 +42,7 @@ def open_project(project, coder=None, create=False):
     return Project(Store.open(project), coder=coder)
 
 
-class Project:
+class Project(SuggestionUseCases):
     """One coding project. `coder` is stamped on every change made through it."""
 
     def __init__(self, store, coder=None):
@@ -95,7 +96,7 @@ class Project:
         for path in expand_paths(paths):
             try:
                 parsed = ingest_file(path, rules)
-                result = self._store_document(parsed, path)
+                result, _ = self._store_document(parsed, path)
             except CodingError as exc:
                 result = IngestResult(path=str(path), status="failed", error=str(exc))
             results.append(result)
@@ -103,13 +104,16 @@ class Project:
                 on_file(result)
         return results
 
-    def _store_document(self, parsed, path):
+    def _store_document(self, parsed, path, suggestions=()):
+        """Store a parsed document (unless its content is already here) and, in the same
+        transaction, its suggestions. Returns (IngestResult, new suggestions)."""
         with self.store.transaction() as session:
             existing = session.scalars(select(DocumentRow).where(
                 DocumentRow.sha256 == parsed.sha256)).first()
             if existing is not None:
+                added = self._store_suggestions(session, existing.id, suggestions)
                 return IngestResult(path=str(path), status="duplicate", document=existing.name,
-                                    case=existing.case.name if existing.case else None)
+                                    case=existing.case.name if existing.case else None), added
             name = _free_name(session, parsed.name)
             case = self._case_for(session, name)
             document = DocumentRow(name=name, format=parsed.format, text=parsed.text,
@@ -122,8 +126,9 @@ class Project:
             session.flush()
             self.store.log(session, self.coder, "ingest", "document", document.id, name=name,
                            sha256=parsed.sha256, case=case.name, turns=len(parsed.turns))
+            added = self._store_suggestions(session, document.id, suggestions)
             return IngestResult(path=str(path), status="added", document=name, case=case.name,
-                                turns=len(parsed.turns), words=parsed.words)
+                                turns=len(parsed.turns), words=parsed.words), added
 
     def _case_for(self, session, document_name):
         """The sheet case that owns the file, else the case named by its stem (made if new)."""

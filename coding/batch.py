@@ -1,0 +1,171 @@
+"""Batch coding: one pure function over chunks of documents, run in-process, in a process pool
+or on a Dask cluster. Workers return small results (parsed text, turns, suggestions), never
+spaCy Docs; the caller stores them, one document per transaction.
+"""
+
+import hashlib
+import json
+import multiprocessing
+import os
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from dataclasses import dataclass, field
+
+from .errors import CodingError, SuggesterError
+from .ingest import ingest_file
+from .model import PARTICIPANT, Turn
+from .nlp import analyse
+from .speakers import SpeakerRules
+from .suggest import KeywordSuggester, TfidfSuggester
+
+
+@dataclass(frozen=True)
+class BatchConfig:
+    """What every worker needs; built once by the caller and sent once per worker."""
+
+    codebook: object
+    unit: str = "sentence"
+    roles: tuple = (PARTICIPANT,)
+    rules: bool = True
+    model_state: dict | None = None
+    min_score: float = 0.5
+    speaker_settings: dict = field(default_factory=dict)
+
+    @property
+    def key(self):
+        model = self.model_state["version"] if self.model_state else None
+        return hashlib.sha256(json.dumps(
+            [repr(self.codebook), self.unit, list(self.roles), self.rules, model,
+             self.min_score, self.speaker_settings], sort_keys=True, default=str).encode()
+        ).hexdigest()
+
+
+@dataclass(frozen=True)
+class Job:
+    """A file to ingest (`path`) or a stored document (`key`, `text`, `turns`) to suggest for."""
+
+    key: object
+    path: str | None = None
+    text: str | None = None
+    turns: tuple = ()
+
+
+@dataclass
+class JobResult:
+    key: object
+    parsed: object = None  # ParsedDocument for a file job
+    suggestions: list = field(default_factory=list)
+    words: int = 0
+    error: str | None = None
+
+
+_WORKER = {}  # per process: config key -> (config, suggesters); pipelines load once
+
+
+def _suggesters(config):
+    cached = _WORKER.get(config.key)
+    if cached is None:
+        rules = KeywordSuggester(config.unit, config.roles).fit(config.codebook) \
+            if config.rules else None
+        model = TfidfSuggester.from_state(config.model_state, roles=config.roles,
+                                          min_score=config.min_score) \
+            if config.model_state else None
+        cached = (rules, model)
+        _WORKER.clear()
+        _WORKER[config.key] = cached
+    return cached
+
+
+def process_chunk(jobs, config):
+    """Parse (for file jobs) and suggest codes for each job. Pure: no database, no shared state
+    beyond the per-process cache of suggesters."""
+    rules, model = _suggesters(config)
+    speaker_rules = SpeakerRules.from_settings(config.speaker_settings)
+    results = []
+    for job in jobs:
+        result = JobResult(key=job.key)
+        try:
+            if job.path is not None:
+                result.parsed = ingest_file(job.path, speaker_rules)
+                text, turns = result.parsed.text, result.parsed.turns
+            else:
+                text, turns = job.text, job.turns
+            analysed = list(analyse(text, turns, config.unit, config.roles))
+            result.words = sum(len(doc) for doc, _ in analysed)
+            for suggester in (rules, model):
+                if suggester is not None:
+                    result.suggestions.extend(suggester.suggest_analysed(analysed, text))
+        except CodingError as exc:
+            result.error = str(exc)
+        results.append(result)
+    return results
+
+
+def _init_worker(config):
+    _WORKER["config"] = config
+
+
+def _process_in_worker(jobs):
+    return process_chunk(jobs, _WORKER["config"])
+
+
+def chunked(jobs, size):
+    return [jobs[i:i + size] for i in range(0, len(jobs), size)]
+
+
+def run_jobs(jobs, config, workers=1, dask_address=None, chunk_size=None, warn=print):
+    """Yield JobResults as chunks finish: in-process (workers=1), a process pool, or Dask.
+
+    An unreachable Dask scheduler is reported with `warn` and the local pool is used instead.
+    """
+    jobs = list(jobs)
+    if not jobs:
+        return
+    workers = max(1, int(workers or 1))
+    size = chunk_size or max(1, min(8, len(jobs) // (workers * 4) or 1))
+    chunks = chunked(jobs, size)
+    if dask_address:
+        client = _dask_client(dask_address, warn)
+        if client is not None:
+            yield from _run_dask(client, chunks, config)
+            return
+    if workers == 1 or len(chunks) == 1:
+        for chunk in chunks:
+            yield from process_chunk(chunk, config)
+        return
+    context = multiprocessing.get_context("fork" if os.name == "posix" else "spawn")
+    with ProcessPoolExecutor(max_workers=workers, mp_context=context,
+                             initializer=_init_worker, initargs=(config,)) as pool:
+        futures = [pool.submit(_process_in_worker, chunk) for chunk in chunks]
+        for future in as_completed(futures):
+            yield from future.result()
+
+
+def _dask_client(address, warn):
+    try:
+        from distributed import Client
+    except ImportError as exc:
+        raise SuggesterError("--dask needs the optional Dask extra: "
+                             "pip install 'coding[dask]'") from exc
+    try:
+        return Client(address, timeout="5s")
+    except (OSError, TimeoutError, ValueError) as exc:
+        warn(f"Dask scheduler {address} is unreachable ({exc}); using local processes instead")
+        return None
+
+
+def _run_dask(client, chunks, config):
+    from distributed import as_completed as dask_completed
+
+    try:
+        shared = client.scatter(config, broadcast=True)
+        futures = client.map(process_chunk, chunks, config=shared, pure=False)
+        for future in dask_completed(futures):
+            yield from future.result()
+    finally:
+        client.close()
+
+
+def stored_job(document_id, text, turns):
+    """A Job for a stored document (turns as model.Turn records)."""
+    return Job(key=document_id, text=text, turns=tuple(
+        Turn(t.start, t.end, t.speaker, t.role, t.time_start, t.time_end) for t in turns))

@@ -1,0 +1,100 @@
+"""The English pipeline, loaded once per process, and text -> units with lemmas.
+
+The pipeline is spaCy's blank English with a sentencizer, the lookup lemmatizer (tables from
+spacy-lookups-data, built into coding/nlp_data/ by scripts/build_nlp.py) and a lower-case
+fallback, so nothing is downloaded at run time and only spaCy is needed.
+"""
+
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+import spacy
+from spacy.language import Language
+
+from .errors import SuggesterError
+from .model import PARTICIPANT
+
+PIPELINE_DIR = Path(__file__).resolve().parent / "nlp_data" / "en_lookup"
+UNITS = ("sentence", "turn")
+
+
+@Language.factory("lemma_lower_fallback")
+def make_lemma_lower_fallback(nlp, name):
+    """Module-level factory (a closure would not pickle for process pools; TECH-NOTES 5)."""
+    return LemmaLowerFallback(nlp)
+
+
+class LemmaLowerFallback:
+    """Lower-cases lemmas and retries the lookup table for capitalised words it missed
+    ("Building" at a sentence start -> "build"), because the table is case-sensitive."""
+
+    def __init__(self, nlp):
+        self.nlp = nlp
+        self._table = None
+
+    def _lookup(self):
+        if self._table is None:
+            lemmatizer = self.nlp.get_pipe("lemmatizer")
+            self._table = lemmatizer.lookups.get_table("lemma_lookup")
+        return self._table
+
+    def __call__(self, doc):
+        table = self._lookup()
+        for token in doc:
+            lemma = token.lemma_
+            if not lemma or (lemma == token.text and token.text != token.lower_):
+                lemma = table.get(token.lower_, token.lower_)
+            token.lemma_ = lemma.lower()
+        return doc
+
+
+@lru_cache(maxsize=1)
+def load_pipeline():
+    """The vendored pipeline; loaded once per process."""
+    if not (PIPELINE_DIR / "config.cfg").is_file():
+        raise SuggesterError(f"the English pipeline is missing from {PIPELINE_DIR}; "
+                             "run `python scripts/build_nlp.py`")
+    return spacy.load(PIPELINE_DIR)
+
+
+@dataclass(frozen=True)
+class Unit:
+    """A sentence or turn to code: [start, end) in the document, its turn, its content lemmas."""
+
+    start: int
+    end: int
+    turn: int
+    lemmas: tuple[str, ...]
+    token_start: int = 0  # token range inside the turn's Doc (for phrase matches)
+    token_end: int = 0
+
+
+def analyse(text, turns, unit="sentence", roles=(PARTICIPANT,)):
+    """Yield (turn Doc, units) for each turn whose role is in `roles` (all when None).
+
+    Docs stay in this process: callers keep only plain Units and match results.
+    """
+    if unit not in UNITS:
+        raise SuggesterError(f"unit must be one of {', '.join(UNITS)}, got '{unit}'")
+    nlp = load_pipeline()
+    chosen = [(i, t) for i, t in enumerate(turns) if roles is None or t.role in roles]
+    texts = (text[t.start:t.end] for _, t in chosen)
+    for (index, turn), doc in zip(chosen, nlp.pipe(texts, batch_size=64)):
+        spans = list(doc.sents) if unit == "sentence" else [doc[:]]
+        units = []
+        for span in spans:
+            stripped = span.text.strip()
+            if not stripped:
+                continue
+            offset = span.start_char + (len(span.text) - len(span.text.lstrip()))
+            units.append(Unit(start=turn.start + offset, end=turn.start + offset + len(stripped),
+                              turn=index, lemmas=content_lemmas(span),
+                              token_start=span.start, token_end=span.end))
+        yield doc, units
+
+
+def content_lemmas(tokens):
+    """Lemmas of the words that carry meaning: no punctuation, spaces, numbers or stop words."""
+    return tuple(t.lemma_ for t in tokens
+                 if not (t.is_punct or t.is_space or t.is_stop or t.like_num) and t.lemma_.strip())
