@@ -15,7 +15,7 @@ from .ingest import ingest_file
 from .model import PARTICIPANT, Turn
 from .nlp import analyse
 from .speakers import SpeakerRules
-from .suggest import KeywordSuggester, TfidfSuggester
+from .suggest import DEFAULT_MIN_SCORE, KeywordSuggester, TfidfSuggester
 
 
 @dataclass(frozen=True)

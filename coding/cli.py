@@ -1,5 +1,6 @@
 """The `coding` command: parse arguments, call the package API, print. No business logic."""
 
+import contextlib
 import sys
 import time
 from pathlib import Path
@@ -11,6 +12,7 @@ from rich.table import Table
 
 import coding
 from coding import CodingError
+from coding.suggest import DEFAULT_MIN_SCORE
 
 out = Console(highlight=False, soft_wrap=True)
 err = Console(stderr=True, highlight=False, soft_wrap=True)
@@ -72,13 +74,8 @@ def ingest(ctx, project, paths, sheet):
 
 
 def _ingest_with_progress(project, paths, sheet):
-    with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
-                  TimeElapsedColumn(), console=err, transient=True,
-                  disable=not err.is_terminal) as progress:
-        total = len(coding.project.expand_paths(paths))
-        task = progress.add_task("Ingesting", total=total)
-        return project.ingest(paths, cases=sheet,
-                              on_file=lambda result: progress.advance(task))
+    with _progress("Ingesting", len(coding.project.expand_paths(paths))) as advance:
+        return project.ingest(paths, cases=sheet, on_file=advance)
 
 
 def _report_ingest(results):
@@ -228,6 +225,178 @@ def _print_summary(project):
         for path, row in grouped.sort_values("codings", ascending=False).iterrows():
             table.add_row(path, str(row["codings"]), str(row["documents"]))
         out.print(table)
+
+
+UNIT = click.option("--unit", type=click.Choice(["sentence", "turn"]), default="sentence",
+                    show_default=True, help="What a suggestion covers.")
+MIN_SCORE = click.option("--min-score", "min_score", type=click.FloatRange(0, 1),
+                         default=DEFAULT_MIN_SCORE, show_default=True,
+                         help="Model suggestions below this score are not queued.")
+
+
+def _suggesters(rules, model):
+    if not rules and not model:  # neither flag: both suggesters
+        return True, True
+    return rules, model
+
+
+@main.command()
+@PROJECT
+@UNIT
+@click.pass_context
+def train(ctx, project, unit):
+    """Retrain the suggestion model from accepted, manual and rejected codings."""
+    with _open(ctx, project) as opened:
+        info = opened.train(unit=unit)
+    source = "the codebook only (no codings yet)" if info["cold_start"] else \
+        f"{info['units']} {unit}s ({info['positive_units']} coded)"
+    out.print(f"Trained model {info['version']} on {source}: {info['codes']} codes")
+    if info["skipped_codes"]:
+        out.print("No examples for: " + ", ".join(info["skipped_codes"]))
+
+
+@main.command()
+@PROJECT
+@click.option("--rules", is_flag=True, help="Keyword and pattern rules (default: both).")
+@click.option("--model", is_flag=True, help="The trained model (default: both).")
+@UNIT
+@MIN_SCORE
+@click.option("--document", "documents", multiple=True, help="Only these documents.")
+@click.option("--workers", type=click.IntRange(1), default=1, show_default=True)
+@click.pass_context
+def suggest(ctx, project, rules, model, unit, min_score, documents, workers):
+    """Queue code suggestions for review (never duplicating one already queued or reviewed)."""
+    rules, model = _suggesters(rules, model)
+    with _open(ctx, project) as opened:
+        total = len(documents) or len(opened.documents())
+        with _progress("Suggesting", total) as advance:
+            added = opened.suggest(rules=rules, model=model, unit=unit, min_score=min_score,
+                                   documents=documents or None, workers=workers,
+                                   on_document=advance, warn=_warn)
+        pending = len(opened.pending())
+    out.print(f"{added} new suggestions; {pending} pending review (`coding review {project}`)")
+
+
+@main.command()
+@PROJECT
+@click.option("--accept", "accept", multiple=True, metavar="ID|CODE|all",
+              help="Accept suggestions by id, or every pending one of a code (or 'all').")
+@click.option("--reject", "reject", multiple=True, metavar="ID|CODE|all",
+              help="Reject suggestions by id, or every pending one of a code (or 'all').")
+@click.option("--min-score", type=click.FloatRange(0, 1), help="Only scores >= this.")
+@click.option("--max-score", type=click.FloatRange(0, 1), help="Only scores < this.")
+@click.option("--order", type=click.Choice(["uncertainty", "document", "score"]),
+              default="uncertainty", show_default=True)
+@click.option("--limit", type=click.IntRange(1), default=30, show_default=True,
+              help="Rows to list.")
+@click.pass_context
+def review(ctx, project, accept, reject, min_score, max_score, order, limit):
+    """List pending suggestions, or accept / reject them by id, code or score."""
+    with _open(ctx, project) as opened:
+        for decision, values in (("accept", accept), ("reject", reject)):
+            if not values:
+                continue
+            ids = [v for v in values if v.isdigit()]
+            codes = [v for v in values if not v.isdigit()]
+            changed = opened.review(decision, ids=ids) if ids else []
+            for code in codes:
+                changed += opened.review(decision, code=code, min_score=min_score,
+                                         max_score=max_score)
+            out.print(f"{decision}ed {len(changed)} suggestions")
+        if accept or reject:
+            return
+        queue = opened.pending(order=order)
+    table = Table("id", "document", "code", "score", "quote", "why", title=(
+        f"{len(queue)} pending suggestions (showing {min(limit, len(queue))}, by {order})"))
+    for row in queue.head(limit).itertuples():
+        quote = row.quote if len(row.quote) <= 80 else row.quote[:77] + "..."
+        table.add_row(str(row.coding_id), row.document, row.code, f"{row.score:.2f}", quote,
+                      row.rationale)
+    out.print(table)
+
+
+@main.command()
+@PROJECT
+@click.option("--coder", "gold_coder", required=True, help="Whose codings are the reference.")
+@click.option("--folds", type=click.IntRange(2), default=5, show_default=True)
+@UNIT
+@MIN_SCORE
+@click.option("-o", "--output", type=click.Path(dir_okay=False), default="evaluation.csv",
+              show_default=True, help="CSV with every figure.")
+@click.pass_context
+def evaluate(ctx, project, gold_coder, folds, unit, min_score, output):
+    """Cross-validated precision, recall, F1 and kappa of rules, model and both."""
+    with _open(ctx, project) as opened:
+        table = opened.evaluate(gold_coder, folds=folds, unit=unit, min_score=min_score)
+    coding.project.write_atomic(output, table.to_csv(index=False))
+    overall = Table("suggester", "units", "support", "predicted", "precision", "recall", "F1",
+                    "kappa", title=f"Against {gold_coder}, {folds}-fold by document, per {unit}")
+    for row in table[table["code"] == "ALL"].itertuples():
+        overall.add_row(row.suggester, str(row.units), str(row.support), str(row.predicted),
+                        f"{row.precision:.3f}", f"{row.recall:.3f}", f"{row.f1:.3f}",
+                        f"{row.kappa:.3f}")
+    out.print(overall)
+    per_code = table[table["code"] != "ALL"].pivot(index="code", columns="suggester",
+                                                   values="f1")
+    codes = Table("code", "support", "F1 rules", "F1 model", "F1 both", title="F1 per code")
+    support = table[(table["suggester"] == "rules") & (table["code"] != "ALL")].set_index(
+        "code")["support"]
+    for code, row in per_code.iterrows():
+        codes.add_row(code, str(support[code]), f"{row['rules']:.3f}", f"{row['model']:.3f}",
+                      f"{row['both']:.3f}")
+    out.print(codes)
+    out.print(f"Wrote {output}")
+
+
+@main.command()
+@PROJECT
+@click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True))
+@click.option("--codebook", "codebook_file", type=click.Path(exists=True, dir_okay=False),
+              help="Codebook to import first (skipped when unchanged).")
+@click.option("--cases", "sheet", type=click.Path(exists=True, dir_okay=False),
+              help="Participants sheet to import first.")
+@click.option("--rules", is_flag=True, help="Keyword and pattern rules (default: both).")
+@click.option("--model", is_flag=True, help="The trained model (default: both).")
+@UNIT
+@MIN_SCORE
+@click.option("--workers", type=click.IntRange(1), default=1, show_default=True,
+              help="Local processes.")
+@click.option("--dask", "dask_address", metavar="ADDRESS",
+              help="Run on a dask.distributed scheduler, e.g. tcp://10.0.0.5:8786.")
+@click.pass_context
+def batch(ctx, project, paths, codebook_file, sheet, rules, model, unit, min_score, workers,
+          dask_address):
+    """Ingest transcripts and queue suggestions in one resumable run."""
+    rules, model = _suggesters(rules, model)
+    started = time.perf_counter()
+    with coding.open_project(project, coder=ctx.obj["coder"], create=True) as opened:
+        if sheet:
+            opened.import_cases(sheet)
+        total = len(coding.project.expand_paths(paths))
+        with _progress("Coding", total) as advance:
+            report = opened.batch(paths, codebook=codebook_file, rules=rules, model=model,
+                                  unit=unit, min_score=min_score, workers=workers,
+                                  dask=dask_address, on_document=advance, warn=_warn)
+    seconds = time.perf_counter() - started
+    out.print(f"{len(report.added)} added, {len(report.unchanged)} already in the project, "
+              f"{len(report.failed)} failed; {report.suggestions} new suggestions; "
+              f"{report.words:,} words in {seconds:.1f} s")
+    if report.failed:
+        raise click.ClickException("these files were not ingested:\n" +
+                                   "\n".join(report.failed))
+
+
+def _warn(message):
+    err.print(f"[yellow]Warning:[/yellow] {message}")
+
+
+@contextlib.contextmanager
+def _progress(label, total):
+    with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+                  TimeElapsedColumn(), console=err, transient=True,
+                  disable=not err.is_terminal) as progress:
+        task = progress.add_task(label, total=total)
+        yield lambda *_: progress.advance(task)
 
 
 @main.command()

@@ -16,7 +16,8 @@ from .evaluate import evaluation_table, overlaps
 from .model import ACCEPTED, COUNTED_STATUSES, PARTICIPANT, REJECTED, SUGGESTED
 from .nlp import UNITS, analyse
 from .store import CodeRow, CodingRow, DocumentRow, ModelRow, utcnow
-from .suggest import MODEL_NAME, KeywordSuggester, TfidfSuggester
+from .suggest import (DEFAULT_C, DEFAULT_MIN_SCORE, MODEL_NAME, KeywordSuggester,
+                      TfidfSuggester)
 
 ORDERS = ("uncertainty", "document", "score")
 
@@ -34,7 +35,7 @@ class SuggestionUseCases:
     """Methods of Project that deal with suggestions (self.store, self.coder from Project)."""
 
     # -- training ---------------------------------------------------------------------------
-    def train(self, unit="sentence", C=4.0):
+    def train(self, unit="sentence", C=DEFAULT_C):
         """Train the suggestion model from accepted and manual codings (positives) and rejected
         suggestions (negatives) on participant units; with no codings, from the codebook alone.
         Saves it as plain data and returns its summary (version, units, codes)."""
@@ -92,7 +93,8 @@ class SuggestionUseCases:
                            model_state=self.model_state(unit) if model else None,
                            min_score=min_score, speaker_settings=self.settings)
 
-    def suggest(self, rules=True, model=True, unit="sentence", documents=None, min_score=0.5,
+    def suggest(self, rules=True, model=True, unit="sentence", documents=None,
+                min_score=DEFAULT_MIN_SCORE,
                 workers=1, dask=None, on_document=None, warn=print):
         """Suggest codes for stored documents (all, or those named) and queue them for review.
         Re-running never duplicates a suggestion or re-suggests a reviewed span. Returns the
@@ -113,7 +115,7 @@ class SuggestionUseCases:
         return added
 
     def batch(self, paths, codebook=None, rules=True, model=True, unit="sentence",
-              min_score=0.5, workers=1, dask=None, on_document=None, warn=print):
+              min_score=DEFAULT_MIN_SCORE, workers=1, dask=None, on_document=None, warn=print):
         """Ingest files and suggest codes in one run. Each document is stored together with its
         suggestions in one transaction, so an interrupted batch leaves no half-written document
         and a rerun finishes the rest without duplicates."""
@@ -226,7 +228,7 @@ class SuggestionUseCases:
             return [r.id for r in rows]
 
     # -- evaluation -------------------------------------------------------------------------
-    def evaluate(self, coder, folds=5, unit="sentence", min_score=0.5, C=4.0):
+    def evaluate(self, coder, folds=5, unit="sentence", min_score=DEFAULT_MIN_SCORE, C=DEFAULT_C):
         """Cross-validated quality of rules, model and both against one coder's codings.
 
         Folds split by document: the model is trained on the other folds' codings of that

@@ -1,0 +1,143 @@
+"""Suggestions as a review queue in a real project: no duplicates, review by id/code/score,
+reviewed spans never come back, evaluation against a coder."""
+
+import pytest
+from click.testing import CliRunner
+
+import coding
+from coding import StoreError
+from coding.cli import main
+
+BOOK = """
+codes:
+  - id: walking
+    name: Walking
+    keywords: [walking group]
+    examples: ["We go on a walk every Monday", "The walking group meets at the park"]
+  - id: money
+    name: Money
+    keywords: [funding]
+    examples: ["The funding ran out in March", "Money is always tight for the service"]
+"""
+
+DOC1 = ("Interviewer: Tell me about it.\n"
+        "Ann: The walking group is great. The funding is short. I like my walking group pals.\n")
+DOC2 = ("Interviewer: And you?\n"
+        "Bo: Our walking group meets on Monday. We walk by the river. Funding was cut.\n")
+
+
+@pytest.fixture
+def queued(tmp_path):
+    (tmp_path / "book.yaml").write_text(BOOK)
+    (tmp_path / "d1.txt").write_text(DOC1)
+    (tmp_path / "d2.txt").write_text(DOC2)
+    project = coding.init_project(tmp_path / "p.db", coder="ann")
+    project.import_codebook(tmp_path / "book.yaml")
+    project.ingest([tmp_path / "d1.txt", tmp_path / "d2.txt"])
+    yield project
+    project.close()
+
+
+def test_suggest_queues_rule_suggestions_once(queued):
+    added = queued.suggest(rules=True, model=False)
+    pending = queued.pending(order="document")
+    assert added == len(pending) == 5
+    assert pending[["document", "code", "quote"]].values.tolist() == [
+        ["d1.txt", "walking", "The walking group is great."],
+        ["d1.txt", "money", "The funding is short."],
+        ["d1.txt", "walking", "I like my walking group pals."],
+        ["d2.txt", "walking", "Our walking group meets on Monday."],
+        ["d2.txt", "money", "Funding was cut."]]
+    assert set(pending["status"]) == {"suggested"} and set(pending["origin"]) == {"rule:keywords"}
+    assert queued.suggest(rules=True, model=False) == 0  # rerun: nothing duplicated
+
+
+def test_rules_and_model_on_the_same_span_merge_into_one_suggestion(queued):
+    queued.suggest(rules=True, model=True, min_score=0.0)
+    pending = queued.pending(order="document")
+    key = pending[["document", "code", "start", "end"]]
+    assert not key.duplicated().any()
+    merged = pending[pending["origin"].str.contains(r"\+")]
+    assert len(merged) and merged["origin"].str.startswith("rule:keywords+model:").all()
+
+
+def test_review_by_id_code_and_score_and_reviewed_spans_stay_reviewed(queued):
+    queued.suggest(rules=True, model=False)
+    pending = queued.pending(order="document")
+    first = int(pending.iloc[0]["coding_id"])
+    queued.coder = "bea"
+    assert queued.review("reject", ids=[first]) == [first]
+    accepted = queued.review("accept", code="walking", min_score=0.5)
+    assert len(accepted) == 2  # the third walking suggestion was rejected above
+    assert queued.pending()["code"].tolist() == ["money", "money"]
+    assert queued.suggest(rules=True, model=False) == 0  # reviewed spans are not re-suggested
+    frame = queued.codings_frame()  # accepted count in analysis, with the reviewer as coder
+    assert set(frame["status"]) == {"accepted"} and set(frame["coder"]) == {"bea"}
+    assert len(queued.codings_frame(statuses=["rejected"])) == 1  # kept: training data, audit
+    events = queued.events()
+    assert events["action"].tolist()[-2:] == ["reject", "accept"]
+    with pytest.raises(StoreError, match="not pending suggestions: 99999"):
+        queued.review("accept", ids=[99999])
+
+
+def test_uncertainty_order_puts_scores_near_half_first(queued):
+    queued.suggest(rules=False, model=True, min_score=0.0)
+    pending = queued.pending()
+    distance = (pending["score"] - 0.5).abs().tolist()
+    assert distance == sorted(distance)
+
+
+def test_training_uses_accepted_and_rejected_and_changes_version(queued):
+    cold = queued.train()
+    assert cold["cold_start"] is True
+    queued.suggest(rules=True, model=False)
+    queued.review("accept", code="walking")
+    queued.review("reject", code="money")
+    warm = queued.train()
+    assert warm["cold_start"] is False and warm["version"] != cold["version"]
+    assert warm["positive_units"] == 3
+
+
+def test_evaluate_against_a_coder_on_a_tiny_fixture(queued, tmp_path):
+    gold = tmp_path / "gold.csv"
+    gold.write_text("document,code,coder,quote\n"
+                    "d1.txt,walking,Gold,The walking group is great.\n"
+                    "d1.txt,money,Gold,The funding is short.\n"
+                    "d2.txt,walking,Gold,We walk by the river.\n"
+                    "d2.txt,money,Gold,Funding was cut.\n")
+    queued.import_codings(gold)
+    table = queued.evaluate("Gold", folds=2).set_index(["suggester", "code"])
+    # 6 participant sentences. Rules flag walking in 3 (2 not gold: "pals", "Monday"; the
+    # gold "We walk by the river" has no "walking group"), money in 2 (both gold).
+    assert table.loc[("rules", "walking"), ["tp", "fp", "fn", "tn"]].tolist() == [1, 2, 1, 2]
+    assert table.loc[("rules", "money"), ["tp", "fp", "fn", "tn"]].tolist() == [2, 0, 0, 4]
+    assert table.loc[("rules", "ALL"), ["tp", "fp", "fn", "tn"]].tolist() == [3, 2, 1, 6]
+    assert table.loc[("rules", "ALL"), "units"] == 12
+    with pytest.raises(StoreError, match="coder 'Nobody' has no accepted or manual codings"):
+        queued.evaluate("Nobody")
+
+
+def test_cli_suggest_review_train_evaluate(queued, tmp_path):
+    queued.close()
+    runner = CliRunner()
+    project = str(tmp_path / "p.db")
+    result = runner.invoke(main, ["suggest", project, "--rules"])
+    assert result.exit_code == 0 and result.stdout.startswith("5 new suggestions; 5 pending")
+    listing = runner.invoke(main, ["review", project, "--order", "document"])
+    assert "5 pending suggestions (showing 5, by document)" in listing.stdout
+    accept = runner.invoke(main, ["--coder", "cy", "review", project, "--accept", "money"])
+    assert accept.stdout == "accepted 2 suggestions\n"
+    train = runner.invoke(main, ["train", project])
+    assert train.exit_code == 0 and "Trained model" in train.stdout
+    gold = tmp_path / "g.csv"
+    gold.write_text("document,code,coder,quote\nd1.txt,walking,G,The walking group is great.\n"
+                    "d2.txt,walking,G,We walk by the river.\n")
+    runner.invoke(main, ["import-codings", project, str(gold)])
+    out = tmp_path / "eval.csv"
+    evaluation = runner.invoke(main, ["evaluate", project, "--coder", "G", "--folds", "2",
+                                      "-o", str(out)])
+    assert evaluation.exit_code == 0, evaluation.output
+    assert "Against G, 2-fold by document, per sentence" in evaluation.stdout
+    assert out.read_text().startswith("suggester,code,units,support,predicted,tp,fp,fn,tn,")
+    bad = runner.invoke(main, ["review", project, "--accept", "12345"])
+    assert bad.exit_code == 1 and bad.output == "Error: not pending suggestions: 12345\n"
