@@ -58,11 +58,12 @@ class JobResult:
     error: str | None = None
 
 
-_WORKER = {}  # per process: config key -> (config, suggesters); pipelines load once
+_SUGGESTERS = {}  # per process: config key -> (rules, model); built once per worker
+_WORKER_CONFIG = {}  # per pool process: the config sent once by the initializer
 
 
 def _suggesters(config):
-    cached = _WORKER.get(config.key)
+    cached = _SUGGESTERS.get(config.key)
     if cached is None:
         rules = KeywordSuggester(config.unit, config.roles).fit(config.codebook) \
             if config.rules else None
@@ -70,8 +71,8 @@ def _suggesters(config):
                                           min_score=config.min_score) \
             if config.model_state else None
         cached = (rules, model)
-        _WORKER.clear()
-        _WORKER[config.key] = cached
+        _SUGGESTERS.clear()
+        _SUGGESTERS[config.key] = cached
     return cached
 
 
@@ -101,11 +102,11 @@ def process_chunk(jobs, config):
 
 
 def _init_worker(config):
-    _WORKER["config"] = config
+    _WORKER_CONFIG["config"] = config
 
 
 def _process_in_worker(jobs):
-    return process_chunk(jobs, _WORKER["config"])
+    return process_chunk(jobs, _WORKER_CONFIG["config"])
 
 
 def chunked(jobs, size):
