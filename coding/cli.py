@@ -421,6 +421,13 @@ def demo(ctx, project):
         _report_ingest(results)
         added, skipped = opened.import_codings(SAMPLES / "gold_codings.csv")
         out.print(f"[bold]4.[/bold] gold codings: {added} imported, {skipped} already present")
+        info = opened.train()
+        out.print(f"[bold]5.[/bold] model {info['version']} trained on {info['units']} "
+                  f"participant sentences ({info['positive_units']} coded)")
+        with _progress("Suggesting", len(opened.documents())) as advance:
+            queued = opened.suggest(on_document=advance, warn=_warn)
+        out.print(f"[bold]6.[/bold] {queued} new suggestions queued for review "
+                  f"(`coding review {project}`)")
         _print_summary(opened)
     out.print(f"Done in {time.perf_counter() - started:.1f} s. Next: `coding summary {project}`")
 

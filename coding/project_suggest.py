@@ -84,12 +84,17 @@ class SuggestionUseCases:
         return self.model_state(unit, train_if_missing=False)
 
     # -- suggesting -------------------------------------------------------------------------
-    def _batch_config(self, rules, model, unit, min_score):
+    def _batch_config(self, rules, model, unit, min_score, warn=print):
         if unit not in UNITS:
             raise SuggesterError(f"unit must be one of {', '.join(UNITS)}, got '{unit}'")
         if not rules and not model:
             raise SuggesterError("choose at least one suggester: rules, model or both")
-        return BatchConfig(codebook=self.codebook(), unit=unit, rules=rules,
+        codebook = self.codebook()
+        bare = [c.id for c in codebook.codes if not c.keywords and not c.patterns]
+        if rules and bare:
+            warn(f"{len(bare)} codes have no keywords or patterns, so rules will not suggest "
+                 f"them: {', '.join(bare)}" + ("" if model else "; add --model to cover them"))
+        return BatchConfig(codebook=codebook, unit=unit, rules=rules,
                            model_state=self.model_state(unit) if model else None,
                            min_score=min_score, speaker_settings=self.settings)
 
@@ -99,7 +104,7 @@ class SuggestionUseCases:
         """Suggest codes for stored documents (all, or those named) and queue them for review.
         Re-running never duplicates a suggestion or re-suggests a reviewed span. Returns the
         number of new suggestions."""
-        config = self._batch_config(rules, model, unit, min_score)
+        config = self._batch_config(rules, model, unit, min_score, warn)
         with self.store.reading() as session:
             ids = None
             if documents is not None:
@@ -123,7 +128,7 @@ class SuggestionUseCases:
 
         if codebook is not None:
             self.import_codebook(codebook)
-        config = self._batch_config(rules, model, unit, min_score)
+        config = self._batch_config(rules, model, unit, min_score, warn)
         jobs = [Job(key=str(path), path=str(path)) for path in expand_paths(paths)]
         report = BatchReport()
         for result in run_jobs(jobs, config, workers, dask, warn=warn):

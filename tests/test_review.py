@@ -141,3 +141,27 @@ def test_cli_suggest_review_train_evaluate(queued, tmp_path):
     assert out.read_text().startswith("suggester,code,units,support,predicted,tp,fp,fn,tn,")
     bad = runner.invoke(main, ["review", project, "--accept", "12345"])
     assert bad.exit_code == 1 and bad.output == "Error: not pending suggestions: 12345\n"
+
+
+def test_bad_inputs_get_clear_messages_and_sensible_fallbacks(tmp_path):
+    runner = CliRunner()
+    project = str(tmp_path / "p.db")
+    (tmp_path / "d1.txt").write_text(DOC1)
+    runner.invoke(main, ["init", project])
+    runner.invoke(main, ["ingest", project, str(tmp_path / "d1.txt")])
+    no_book = runner.invoke(main, ["suggest", project])
+    assert no_book.exit_code == 1
+    assert no_book.output == (f"Error: {project}: has no codebook yet; import one with "
+                              "`coding codebook import`\n")
+    (tmp_path / "thin.yaml").write_text(
+        "codes:\n  - {id: walking, name: Walking, keywords: [walking group]}\n"
+        "  - {id: care, name: Care, examples: ['They really cared about me']}\n")
+    runner.invoke(main, ["codebook", "import", project, str(tmp_path / "thin.yaml")])
+    cold = runner.invoke(main, ["train", project])  # no codings, one example for one code
+    assert cold.exit_code == 0
+    assert "on the codebook only (no codings yet): 2 codes" in cold.stdout
+    rules_only = runner.invoke(main, ["suggest", project, "--rules"])
+    assert rules_only.exit_code == 0
+    assert ("Warning: 1 codes have no keywords or patterns, so rules will not suggest them: "
+            "care; add --model to cover them") in " ".join(rules_only.stderr.split())
+    assert rules_only.stdout.startswith("2 new suggestions")
