@@ -27,7 +27,7 @@ class BatchConfig:
     roles: tuple = (PARTICIPANT,)
     rules: bool = True
     model_state: dict | None = None
-    min_score: float = 0.5
+    min_score: float = DEFAULT_MIN_SCORE
     speaker_settings: dict = field(default_factory=dict)
 
     @property

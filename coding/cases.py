@@ -1,13 +1,12 @@
 """Participants sheets (csv or xlsx) -> cases with typed attributes, and file-to-case linking."""
 
-import csv
 import fnmatch
-import io
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from .errors import CaseSheetError
+from .sheets import read_rows
 
 CASE_COLUMNS = ("case_id", "case id", "case", "participant_id", "participant id", "participant",
                 "id")
@@ -44,7 +43,7 @@ def read_case_sheet(path):
     date, text) is inferred from their values.
     """
     path = Path(path)
-    rows = _read_rows(path)
+    rows = read_rows(path, CaseSheetError, "sheet")
     if not rows:
         raise CaseSheetError("is empty", path=path)
     header = [str(h or "").strip() for h in rows[0]]
@@ -74,34 +73,6 @@ def read_case_sheet(path):
                       for i in attribute_cols}
         entries.append(CaseEntry(name=name, files=files, attributes=attributes, line=number))
     return entries
-
-
-def _read_rows(path):
-    suffix = path.suffix.lower()
-    try:
-        if suffix == ".csv":
-            raw = path.read_bytes()
-            try:
-                content = raw.decode("utf-8-sig")
-            except UnicodeDecodeError:
-                content = raw.decode("cp1252", errors="replace")
-            return list(csv.reader(io.StringIO(content)))
-        if suffix in (".xlsx", ".xlsm"):
-            import openpyxl
-
-            try:
-                book = openpyxl.load_workbook(path, read_only=True, data_only=True)
-            except Exception as exc:  # openpyxl raises zipfile/KeyError/InvalidFileException
-                raise CaseSheetError(f"is not a readable .xlsx workbook: {exc}",
-                                     path=path) from exc
-            rows = [list(row) for row in book.worksheets[0].iter_rows(values_only=True)]
-            book.close()
-            return rows
-    except OSError as exc:
-        raise CaseSheetError(f"cannot be read: {exc.strerror or exc}", path=path) from exc
-    except csv.Error as exc:
-        raise CaseSheetError(f"is not valid CSV: {exc}", path=path) from exc
-    raise CaseSheetError(f"unsupported sheet type '{suffix}' (expected .csv or .xlsx)", path=path)
 
 
 def _cell(row, index):

@@ -3,17 +3,15 @@
 Mixed into Project (project.py); split out only to keep each file to one screenful of purpose.
 """
 
-from collections import defaultdict
 from dataclasses import dataclass, field
 
 import numpy as np
-import pandas as pd
 from sqlalchemy import select
 
 from .batch import BatchConfig, Job, run_jobs, stored_job
 from .errors import StoreError, SuggesterError
 from .evaluate import evaluation_table, overlaps
-from .model import ACCEPTED, COUNTED_STATUSES, PARTICIPANT, REJECTED, SUGGESTED
+from .model import ACCEPTED, COUNTED_STATUSES, REJECTED, SUGGESTED
 from .nlp import UNITS, analyse
 from .store import CodeRow, CodingRow, DocumentRow, ModelRow, utcnow
 from .suggest import (DEFAULT_C, DEFAULT_MIN_SCORE, MODEL_NAME, KeywordSuggester,

@@ -1,12 +1,11 @@
 """Codings files (gold codings, codings kept in spreadsheets) and locating quotes in text."""
 
-import csv
-import io
 import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
 
 from .errors import CodingsFileError
+from .sheets import read_rows
 
 # Typographic variants a spreadsheet or word processor may swap in for what the transcript has.
 _FOLD = {"\u2018": "'", "\u2019": "'", "\u201a": "'", "\u201b": "'", "\u2032": "'",
@@ -30,35 +29,8 @@ class CodingsFileRow:
 def read_codings_file(path):
     """Rows of a codings file (.csv or .xlsx): document, code, coder, and quote or start/end."""
     path = Path(path)
-    suffix = path.suffix.lower()
-    try:
-        if suffix == ".csv":
-            raw = path.read_bytes()
-            try:
-                content = raw.decode("utf-8-sig")
-            except UnicodeDecodeError as exc:
-                line = raw[:exc.start].count(b"\n") + 1
-                raise CodingsFileError("is not UTF-8 text; save it as UTF-8", path=path,
-                                       line=line) from exc
-            rows = list(csv.reader(io.StringIO(content)))
-        elif suffix in (".xlsx", ".xlsm"):
-            import openpyxl
-
-            try:
-                book = openpyxl.load_workbook(path, read_only=True, data_only=True)
-            except Exception as exc:  # openpyxl raises zipfile/KeyError/InvalidFileException
-                raise CodingsFileError(f"is not a readable .xlsx workbook: {exc}",
-                                       path=path) from exc
-            rows = [["" if c is None else str(c) for c in row]
-                    for row in book.worksheets[0].iter_rows(values_only=True)]
-            book.close()
-        else:
-            raise CodingsFileError(f"unsupported codings file type '{suffix}' "
-                                   "(expected .csv or .xlsx)", path=path)
-    except OSError as exc:
-        raise CodingsFileError(f"cannot be read: {exc.strerror or exc}", path=path) from exc
-    except csv.Error as exc:
-        raise CodingsFileError(f"is not valid CSV: {exc}", path=path) from exc
+    rows = [["" if cell is None else str(cell) for cell in row]
+            for row in read_rows(path, CodingsFileError, "codings file")]
     if not rows:
         raise CodingsFileError("is empty", path=path)
     header = [h.strip().lower() for h in rows[0]]

@@ -1,0 +1,38 @@
+"""Rows of a small spreadsheet (.csv or .xlsx), for participants sheets and codings files."""
+
+import csv
+import io
+from pathlib import Path
+
+
+def read_rows(path, error, what="sheet"):
+    """All rows of the first worksheet (or the CSV) as lists of cell values.
+
+    CSV is read as UTF-8 (with or without a byte-order mark) or else Windows-1252, which is
+    what Excel on Windows writes. Problems raise `error` (a CodingError class) naming the file.
+    """
+    path = Path(path)
+    suffix = path.suffix.lower()
+    try:
+        if suffix == ".csv":
+            raw = path.read_bytes()
+            try:
+                content = raw.decode("utf-8-sig")
+            except UnicodeDecodeError:
+                content = raw.decode("cp1252", errors="replace")
+            return list(csv.reader(io.StringIO(content)))
+        if suffix in (".xlsx", ".xlsm"):
+            import openpyxl
+
+            try:
+                book = openpyxl.load_workbook(path, read_only=True, data_only=True)
+            except Exception as exc:  # openpyxl raises zipfile/KeyError/InvalidFileException
+                raise error(f"is not a readable .xlsx workbook: {exc}", path=path) from exc
+            rows = [list(row) for row in book.worksheets[0].iter_rows(values_only=True)]
+            book.close()
+            return rows
+    except OSError as exc:
+        raise error(f"cannot be read: {exc.strerror or exc}", path=path) from exc
+    except csv.Error as exc:
+        raise error(f"is not valid CSV: {exc}", path=path) from exc
+    raise error(f"unsupported {what} type '{suffix}' (expected .csv or .xlsx)", path=path)
