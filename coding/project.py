@@ -9,7 +9,7 @@ import os
 from pathlib import Path
 
 import pandas as pd
-from sqlalchemy import func, select
+from sqlalchemy import func, insert, select
 
 from . import cases as case_sheets
 from .codebook import dump_codebook, load_codebook
@@ -119,11 +119,13 @@ class Project(SuggestionUseCases):
             document = DocumentRow(name=name, format=parsed.format, text=parsed.text,
                                    sha256=parsed.sha256, words=parsed.words, case=case,
                                    meta={**parsed.metadata, "source": str(path)})
-            document.turns = [TurnRow(seq=i, speaker=t.speaker, role=t.role, start=t.start,
-                                      end=t.end, time_start=t.time_start, time_end=t.time_end)
-                              for i, t in enumerate(parsed.turns)]
             session.add(document)
             session.flush()
+            if parsed.turns:  # one executemany: per-object ORM inserts cost seconds per corpus
+                session.execute(insert(TurnRow), [
+                    dict(document_id=document.id, seq=i, speaker=t.speaker, role=t.role,
+                         start=t.start, end=t.end, time_start=t.time_start, time_end=t.time_end)
+                    for i, t in enumerate(parsed.turns)])
             self.store.log(session, self.coder, "ingest", "document", document.id, name=name,
                            sha256=parsed.sha256, case=case.name, turns=len(parsed.turns))
             added = self._store_suggestions(session, document.id, suggestions)

@@ -6,7 +6,7 @@ Mixed into Project (project.py); split out only to keep each file to one screenf
 from dataclasses import dataclass, field
 
 import numpy as np
-from sqlalchemy import select
+from sqlalchemy import insert, select
 
 from .batch import BatchConfig, Job, run_jobs, stored_job
 from .errors import StoreError, SuggesterError
@@ -160,11 +160,12 @@ class SuggestionUseCases:
                                f"{old[2]}+{s.origin}")
             else:
                 merged[key] = (s.score, s.rationale, s.origin)
-        for (code_id, start, end), (score, rationale, origin) in merged.items():
-            session.add(CodingRow(document_id=document_id, code_id=code_id, start=start,
-                                  end=end, coder=origin.split(":")[0], status=SUGGESTED,
-                                  origin=origin, score=score, rationale=rationale))
-        if merged:
+        if merged:  # one executemany instead of an ORM object per suggestion
+            session.execute(insert(CodingRow), [
+                dict(document_id=document_id, code_id=code_id, start=start, end=end,
+                     coder=origin.split(":")[0], status=SUGGESTED, origin=origin, score=score,
+                     rationale=rationale)
+                for (code_id, start, end), (score, rationale, origin) in merged.items()])
             self.store.log(session, self.coder, "suggest", "document", document_id,
                            added=len(merged))
         return len(merged)
