@@ -9,7 +9,9 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
+import numpy
 import spacy
+from spacy.attrs import IS_PUNCT, IS_SPACE, IS_STOP, LEMMA, LIKE_NUM, ORTH
 from spacy.language import Language
 
 from .errors import SuggesterError
@@ -27,11 +29,16 @@ def make_lemma_lower_fallback(nlp, name):
 
 class LemmaLowerFallback:
     """Lower-cases lemmas and retries the lookup table for capitalised words it missed
-    ("Building" at a sentence start -> "build"), because the table is case-sensitive."""
+    ("Building" at a sentence start -> "build"), because the table is case-sensitive.
+
+    Works on the Doc's attribute arrays with a per-process cache, not token by token: a Python
+    loop over every token cost as much as the lemmatizer itself.
+    """
 
     def __init__(self, nlp):
         self.nlp = nlp
         self._table = None
+        self._cache = {}  # (orth, lemma) hash -> final lemma hash
 
     def _lookup(self):
         if self._table is None:
@@ -39,13 +46,23 @@ class LemmaLowerFallback:
             self._table = lemmatizer.lookups.get_table("lemma_lookup")
         return self._table
 
+    def _final(self, key):
+        orth, lemma = key
+        strings = self.nlp.vocab.strings
+        text, found = strings[orth], strings[lemma] if lemma else ""
+        if not found or (found == text and text != text.lower()):
+            found = self._lookup().get(text.lower(), text.lower())
+        final = strings.add(found.lower())
+        self._cache[key] = final
+        return final
+
     def __call__(self, doc):
-        table = self._lookup()
-        for token in doc:
-            lemma = token.lemma_
-            if not lemma or (lemma == token.text and token.text != token.lower_):
-                lemma = table.get(token.lower_, token.lower_)
-            token.lemma_ = lemma.lower()
+        if not len(doc):
+            return doc
+        pairs = doc.to_array([ORTH, LEMMA]).tolist()
+        cache = self._cache
+        lemmas = [cache.get(key) or self._final(key) for key in map(tuple, pairs)]
+        doc.from_array([LEMMA], numpy.array(lemmas, dtype="uint64").reshape(-1, 1))
         return doc
 
 
@@ -82,6 +99,7 @@ def analyse(text, turns, unit="sentence", roles=(PARTICIPANT,)):
     texts = (text[t.start:t.end] for _, t in chosen)
     for (index, turn), doc in zip(chosen, nlp.pipe(texts, batch_size=64)):
         spans = list(doc.sents) if unit == "sentence" else [doc[:]]
+        lemmas = _content_lemma_array(doc)
         units = []
         for span in spans:
             stripped = span.text.strip()
@@ -89,7 +107,8 @@ def analyse(text, turns, unit="sentence", roles=(PARTICIPANT,)):
                 continue
             offset = span.start_char + (len(span.text) - len(span.text.lstrip()))
             units.append(Unit(start=turn.start + offset, end=turn.start + offset + len(stripped),
-                              turn=index, lemmas=content_lemmas(span),
+                              turn=index,
+                              lemmas=tuple(x for x in lemmas[span.start:span.end] if x),
                               token_start=span.start, token_end=span.end))
         yield doc, units
 
@@ -98,3 +117,18 @@ def content_lemmas(tokens):
     """Lemmas of the words that carry meaning: no punctuation, spaces, numbers or stop words."""
     return tuple(t.lemma_ for t in tokens
                  if not (t.is_punct or t.is_space or t.is_stop or t.like_num) and t.lemma_.strip())
+
+
+def _content_lemma_array(doc):
+    """Per token: its lemma when it carries meaning (as content_lemmas decides), else None.
+    One array pass per Doc instead of five attribute lookups per token."""
+    flags = doc.to_array([IS_PUNCT, IS_SPACE, IS_STOP, LIKE_NUM, LEMMA]).tolist()
+    strings = doc.vocab.strings
+    out = []
+    for punct, space, stop, num, lemma in flags:
+        if punct or space or stop or num:
+            out.append(None)
+        else:
+            text = strings[lemma]
+            out.append(text if text.strip() else None)
+    return out

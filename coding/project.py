@@ -4,6 +4,7 @@ Interfaces (CLI, app, notebooks) call these; each change runs in one transaction
 its event-log record, so a failure leaves the project as it was.
 """
 
+import bisect
 import getpass
 import os
 from pathlib import Path
@@ -24,6 +25,9 @@ from .store import (AttributeRow, CaseRow, CodebookVersionRow, CodeRow, CodingRo
                     EventRow, MemoRow, ProjectRow, Store, TurnRow)
 
 MEMO_TARGETS = ("project", "document", "case", "code", "coding")
+CODING_COLUMNS = ["coding_id", "document", "case", "speaker", "role", "code", "code_name",
+                  "code_path", "start", "end", "quote", "coder", "status", "origin", "score",
+                  "rationale", "created_at"]
 
 
 def default_coder():
@@ -408,52 +412,66 @@ class Project(SuggestionUseCases):
                            file=str(path), added=added, skipped=skipped)
         return added, skipped
 
-    def codings_frame(self, statuses=COUNTED_STATUSES):
+    def codings_frame(self, statuses=COUNTED_STATUSES, documents=None):
         """A tidy DataFrame, one row per coding: document, case and its attributes, speaker,
         role, code id/name/path and levels, quote, coder, status, origin, score, rationale.
 
         An attribute named like a fixed column gets a `case_` prefix (`role` -> `case_role`).
 
-        By default only accepted and manual codings; pass statuses=None for all.
+        By default only accepted and manual codings; pass statuses=None for all, and
+        documents=[names] for some documents only.
         """
-        columns = ["coding_id", "document", "case", "speaker", "role", "code", "code_name",
-                   "code_path", "start", "end", "quote", "coder", "status", "origin", "score",
-                   "rationale", "created_at"]
         with self.store.reading() as session:
-            query = select(CodingRow).order_by(CodingRow.document_id, CodingRow.start,
-                                               CodingRow.id)
+            query = select(CodingRow.id, CodingRow.document_id, CodingRow.code_id,
+                           CodingRow.start, CodingRow.end, CodingRow.coder, CodingRow.status,
+                           CodingRow.origin, CodingRow.score, CodingRow.rationale,
+                           CodingRow.created_at).order_by(CodingRow.document_id,
+                                                          CodingRow.start, CodingRow.id)
             if statuses is not None:
                 query = query.where(CodingRow.status.in_(list(statuses)))
-            codebook = self.codebook_or_none()
-            all_codes = {row.id: row for row in session.scalars(select(CodeRow))}
+            if documents is not None:
+                query = query.join(DocumentRow).where(DocumentRow.name.in_(list(documents)))
+            codings = session.execute(query).all()
+            if not codings:
+                return pd.DataFrame(columns=CODING_COLUMNS)
+            doc_ids = sorted({c.document_id for c in codings})
+            docs = {d.id: d for d in session.execute(
+                select(DocumentRow.id, DocumentRow.name, DocumentRow.text, DocumentRow.case_id)
+                .where(DocumentRow.id.in_(doc_ids)))}
+            turns = {}
+            for t in session.execute(select(TurnRow.document_id, TurnRow.start, TurnRow.end,
+                                            TurnRow.speaker, TurnRow.role)
+                                     .where(TurnRow.document_id.in_(doc_ids))
+                                     .order_by(TurnRow.document_id, TurnRow.start)):
+                turns.setdefault(t.document_id, []).append(t)
+            starts = {doc_id: [t.start for t in doc_turns] for doc_id, doc_turns in turns.items()}
+            case_names = dict(session.execute(select(CaseRow.id, CaseRow.name)).all())
             attributes = {}
             for attribute in session.scalars(select(AttributeRow)):
                 attributes.setdefault(attribute.case_id, {})[attribute.name] = \
                     case_sheets.typed_value(attribute.type, attribute.value)
-            turns_by_doc, rows = {}, []
-            for coding in session.scalars(query):
-                document = coding.document
-                if document.id not in turns_by_doc:
-                    turns_by_doc[document.id] = list(document.turns)
-                turn = _turn_at(turns_by_doc[document.id], coding.start)
-                code = all_codes[coding.code_id]
-                path = codebook.path(code.key) if codebook and codebook.get(code.key) \
-                    else code.key
-                row = {"coding_id": coding.id, "document": document.name,
-                       "case": document.case.name if document.case else None,
-                       "speaker": turn.speaker if turn else None,
-                       "role": turn.role if turn else None, "code": code.key,
-                       "code_name": code.name, "code_path": path, "start": coding.start,
-                       "end": coding.end, "quote": document.text[coding.start:coding.end],
-                       "coder": coding.coder, "status": coding.status,
-                       "origin": coding.origin, "score": coding.score,
-                       "rationale": coding.rationale, "created_at": coding.created_at}
-                for name, value in attributes.get(document.case_id, {}).items():
-                    row[f"case_{name}" if name in columns else name] = value  # role vs role
-                rows.append(row)
+            all_codes = {row.id: row for row in session.scalars(select(CodeRow))}
+        codebook = self.codebook_or_none()
+        paths = {row.id: codebook.path(row.key) if codebook and codebook.get(row.key)
+                 else row.key for row in all_codes.values()}
+        rows = []
+        for c in codings:
+            document = docs[c.document_id]
+            turn = _turn_at(turns.get(c.document_id, []), starts.get(c.document_id, []),
+                            c.start)
+            code = all_codes[c.code_id]
+            row = {"coding_id": c.id, "document": document.name,
+                   "case": case_names.get(document.case_id),
+                   "speaker": turn.speaker if turn else None,
+                   "role": turn.role if turn else None, "code": code.key,
+                   "code_name": code.name, "code_path": paths[c.code_id], "start": c.start,
+                   "end": c.end, "quote": document.text[c.start:c.end], "coder": c.coder,
+                   "status": c.status, "origin": c.origin, "score": c.score,
+                   "rationale": c.rationale, "created_at": c.created_at}
+            for name, value in attributes.get(document.case_id, {}).items():
+                row[f"case_{name}" if name in CODING_COLUMNS else name] = value  # role vs role
+            rows.append(row)
         frame = pd.DataFrame(rows)
-        if frame.empty:
-            return pd.DataFrame(columns=columns)
         depth = frame["code_path"].str.count("/").max() + 1
         for level in range(depth):
             frame[f"level_{level + 1}"] = frame["code_path"].str.split("/").str[level]
@@ -580,9 +598,7 @@ def _find_code(session, key):
     return session.scalars(select(CodeRow).where(CodeRow.key == str(key))).first()
 
 
-def _turn_at(turns, offset):
-    for turn in turns:
-        if turn.start <= offset < turn.end:
-            return turn
-    before = [t for t in turns if t.start <= offset]
-    return before[-1] if before else None
+def _turn_at(turns, starts, offset):
+    """The turn holding offset (turns sorted by start), else the last one before it."""
+    index = bisect.bisect_right(starts, offset) - 1
+    return turns[index] if index >= 0 else None
