@@ -432,5 +432,31 @@ def demo(ctx, project):
     out.print(f"Done in {time.perf_counter() - started:.1f} s. Next: `coding summary {project}`")
 
 
+@main.command()
+@click.argument("project", metavar="PROJECT", default="sample_project.db")
+@click.option("--port", type=int, help="Port to serve on (default: Streamlit's, 8501).")
+@click.option("--headless", is_flag=True, help="Do not open a browser (for servers).")
+@click.pass_context
+def app(ctx, project, port, headless):
+    """Open the coding app on PROJECT (default: the sample study `coding demo` builds)."""
+    import os
+    import subprocess
+
+    coding.open_project(project).close()  # a missing or broken project fails here, clearly
+    location = project if "://" in project else str(Path(project).resolve())
+    script = Path(__file__).resolve().parent / "ui" / "streamlit_app.py"
+    command = [sys.executable, "-m", "streamlit", "run", str(script),
+               "--browser.gatherUsageStats", "false"]
+    if port:
+        command += ["--server.port", str(port)]
+    if headless:
+        command += ["--server.headless", "true"]
+    environment = dict(os.environ)
+    if ctx.obj["coder"]:
+        environment["CODING_APP_CODER"] = ctx.obj["coder"]
+    out.print(f"Opening {location} in the app; press Ctrl+C to stop.")
+    raise SystemExit(subprocess.call(command + ["--", location], env=environment))
+
+
 if __name__ == "__main__":
     sys.exit(main())

@@ -16,16 +16,17 @@ from . import cases as case_sheets
 from .codebook import dump_codebook, load_codebook
 from .errors import CodingError, CodingsFileError, StoreError
 from .ingest import FORMATS, ingest_file
-from .model import (COUNTED_STATUSES, MANUAL, STATUSES, Code, Codebook, DocumentInfo,
-                    IngestResult)
+from .model import (COUNTED_STATUSES, MANUAL, PARTICIPANT, STATUSES, Code, Codebook,
+                    DocumentInfo, IngestResult, count_words)
 from .quotes import locate_quote, read_codings_file
+from .project_codes import CodebookUseCases
 from .project_suggest import SuggestionUseCases
 from .speakers import SpeakerRules
 from .store import (AttributeRow, CaseRow, CodebookVersionRow, CodeRow, CodingRow, DocumentRow,
                     EventRow, MemoRow, ProjectRow, Store, TurnRow)
 
 MEMO_TARGETS = ("project", "document", "case", "code", "coding")
-CODING_COLUMNS = ["coding_id", "document", "case", "speaker", "role", "code", "code_name",
+CODING_COLUMNS = ["coding_id", "document", "case", "turn", "speaker", "role", "code", "code_name",
                   "code_path", "start", "end", "quote", "coder", "status", "origin", "score",
                   "rationale", "created_at"]
 
@@ -46,7 +47,7 @@ def open_project(project, coder=None, create=False):
     return Project(Store.open(project), coder=coder)
 
 
-class Project(SuggestionUseCases):
+class Project(SuggestionUseCases, CodebookUseCases):
     """One coding project. `coder` is stamped on every change made through it."""
 
     def __init__(self, store, coder=None):
@@ -235,6 +236,22 @@ class Project(SuggestionUseCases):
                 columns=["seq", "speaker", "role", "start", "end", "time_start", "time_end",
                          "text"])
 
+    def case_words(self, role=PARTICIPANT):
+        """Spoken words per case in turns of `role` (all roles when None): the denominator of
+        'percent of the case's participant words'."""
+        with self.store.reading() as session:
+            texts = dict(session.execute(select(DocumentRow.id, DocumentRow.text)).all())
+            cases = dict(session.execute(select(DocumentRow.id, CaseRow.name).join(
+                CaseRow, DocumentRow.case_id == CaseRow.id)).all())
+            query = select(TurnRow.document_id, TurnRow.start, TurnRow.end)
+            if role is not None:
+                query = query.where(TurnRow.role == role)
+            words = {}
+            for doc_id, start, end in session.execute(query):
+                case = cases.get(doc_id)
+                words[case] = words.get(case, 0) + count_words(texts[doc_id][start:end])
+        return words
+
     def _document(self, session, name):
         document = _find_document(session, name)
         if document is None:
@@ -257,39 +274,43 @@ class Project(SuggestionUseCases):
         if self.codebook_or_none() == codebook:
             return False
         with self.store.transaction() as session:
-            rows = {row.key: row for row in session.scalars(select(CodeRow))}
-            for position, code in enumerate(codebook.walk()):
-                row = rows.get(code.id) or CodeRow(key=code.id)
-                row.name, row.position, row.colour, row.retired = (code.name, position,
-                                                                   code.colour, False)
-                row.definition, row.inclusion, row.exclusion = (code.definition, code.inclusion,
-                                                                code.exclusion)
-                row.examples, row.keywords, row.patterns = (list(code.examples),
-                                                            list(code.keywords),
-                                                            list(code.patterns))
-                rows[code.id] = row
-                session.add(row)
-            session.flush()
-            keep = {code.id for code in codebook.codes}
-            for key, row in rows.items():
-                row.parent_id = rows[codebook.get(key).parent].id if key in keep and \
-                    codebook.get(key).parent else None
-                if key not in keep:
-                    row.retired = True
-            version = CodebookVersionRow(
-                codebook_id=codebook.id, name=codebook.name, version=codebook.version,
-                description=codebook.description, source=codebook.source, origin=origin,
-                content={"codes": [vars(code) | {"examples": list(code.examples),
-                                                 "keywords": list(code.keywords),
-                                                 "patterns": list(code.patterns)}
-                                   for code in codebook.codes]},
-                created_by=self.coder)
-            session.add(version)
-            session.flush()
-            self.store.log(session, self.coder, "import_codebook", "codebook_version",
-                           version.id, codebook=codebook.id, origin=origin,
-                           codes=len(codebook.codes))
+            self._write_codebook(session, codebook, origin)
         return True
+
+    def _write_codebook(self, session, codebook, origin):
+        """Store the codebook's codes and a version record inside an open transaction."""
+        rows = {row.key: row for row in session.scalars(select(CodeRow))}
+        for position, code in enumerate(codebook.walk()):
+            row = rows.get(code.id) or CodeRow(key=code.id)
+            row.name, row.position, row.colour, row.retired = (code.name, position,
+                                                               code.colour, False)
+            row.definition, row.inclusion, row.exclusion = (code.definition, code.inclusion,
+                                                            code.exclusion)
+            row.examples, row.keywords, row.patterns = (list(code.examples),
+                                                        list(code.keywords),
+                                                        list(code.patterns))
+            rows[code.id] = row
+            session.add(row)
+        session.flush()
+        keep = {code.id for code in codebook.codes}
+        for key, row in rows.items():
+            row.parent_id = rows[codebook.get(key).parent].id if key in keep and \
+                codebook.get(key).parent else None
+            if key not in keep:
+                row.retired = True
+        version = CodebookVersionRow(
+            codebook_id=codebook.id, name=codebook.name, version=codebook.version,
+            description=codebook.description, source=codebook.source, origin=origin,
+            content={"codes": [vars(code) | {"examples": list(code.examples),
+                                             "keywords": list(code.keywords),
+                                             "patterns": list(code.patterns)}
+                               for code in codebook.codes]},
+            created_by=self.coder)
+        session.add(version)
+        session.flush()
+        self.store.log(session, self.coder, "import_codebook", "codebook_version",
+                       version.id, codebook=codebook.id, origin=origin,
+                       codes=len(codebook.codes))
 
     def codebook_or_none(self):
         with self.store.reading() as session:
@@ -345,6 +366,19 @@ class Project(SuggestionUseCases):
                            document=doc.name, code=code_row.key, start=start, end=end,
                            status=status, for_coder=row.coder)
             return row.id
+
+    def remove_coding(self, coding_id):
+        """Delete a coding; the event log keeps what it was. Returns its id."""
+        with self.store.transaction() as session:
+            row = session.get(CodingRow, int(coding_id))
+            if row is None:
+                raise StoreError(f"no coding {coding_id} in this project")
+            detail = dict(document_id=row.document_id, code_id=row.code_id, start=row.start,
+                          end=row.end, coder=row.coder, status=row.status, origin=row.origin)
+            session.delete(row)
+            self.store.log(session, self.coder, "remove_coding", "coding", int(coding_id),
+                           **detail)
+        return int(coding_id)
 
     def import_codings(self, path, status=MANUAL):
         """Load a codings file (document, code, coder, quote or start/end) as codings.
@@ -439,8 +473,8 @@ class Project(SuggestionUseCases):
                 select(DocumentRow.id, DocumentRow.name, DocumentRow.text, DocumentRow.case_id)
                 .where(DocumentRow.id.in_(doc_ids)))}
             turns = {}
-            for t in session.execute(select(TurnRow.document_id, TurnRow.start, TurnRow.end,
-                                            TurnRow.speaker, TurnRow.role)
+            for t in session.execute(select(TurnRow.document_id, TurnRow.seq, TurnRow.start,
+                                            TurnRow.end, TurnRow.speaker, TurnRow.role)
                                      .where(TurnRow.document_id.in_(doc_ids))
                                      .order_by(TurnRow.document_id, TurnRow.start)):
                 turns.setdefault(t.document_id, []).append(t)
@@ -462,6 +496,7 @@ class Project(SuggestionUseCases):
             code = all_codes[c.code_id]
             row = {"coding_id": c.id, "document": document.name,
                    "case": case_names.get(document.case_id),
+                   "turn": turn.seq if turn else None,
                    "speaker": turn.speaker if turn else None,
                    "role": turn.role if turn else None, "code": code.key,
                    "code_name": code.name, "code_path": paths[c.code_id], "start": c.start,

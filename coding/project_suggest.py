@@ -6,7 +6,7 @@ Mixed into Project (project.py); split out only to keep each file to one screenf
 from dataclasses import dataclass, field
 
 import numpy as np
-from sqlalchemy import insert, select
+from sqlalchemy import delete, func, insert, select
 
 from .batch import BatchConfig, Job, run_jobs, stored_job
 from .errors import StoreError, SuggesterError
@@ -230,6 +230,78 @@ class SuggestionUseCases:
                 self.store.log(session, self.coder, decision, "coding", None,
                                ids=[r.id for r in rows], previous_status=SUGGESTED)
             return [r.id for r in rows]
+
+    def recode(self, coding_id, code):
+        """The span is right but the code is not: reject the suggestion (so the model learns the
+        old code does not fit) and store an accepted coding of `code` on the same span."""
+        with self.store.transaction() as session:
+            row = self._pending_row(session, coding_id)
+            code_row = session.scalars(select(CodeRow).where(CodeRow.key == str(code))).first()
+            if code_row is None:
+                raise StoreError(f"no code '{code}' in the codebook")
+            now = utcnow()
+            row.status, row.reviewed_by, row.reviewed_at = REJECTED, self.coder, now
+            new = CodingRow(document_id=row.document_id, code_id=code_row.id, start=row.start,
+                            end=row.end, coder=self.coder, status=ACCEPTED,
+                            origin=f"recode:{row.origin}", score=row.score,
+                            rationale=row.rationale, reviewed_by=self.coder, reviewed_at=now)
+            session.add(new)
+            session.flush()
+            self.store.log(session, self.coder, "recode", "coding", new.id, replaces=row.id,
+                           code=code_row.key, previous_status=SUGGESTED)
+            return new.id
+
+    def respan(self, coding_id, unit):
+        """Widen a pending suggestion to its whole turn, or narrow it to the sentence where it
+        starts. Returns the new (start, end)."""
+        if unit not in UNITS:
+            raise StoreError(f"unit must be one of {', '.join(UNITS)}")
+        with self.store.transaction() as session:
+            row = self._pending_row(session, coding_id)
+            document = session.get(DocumentRow, row.document_id)
+            turns = [stored_job(0, "", [t]).turns[0] for t in document.turns]
+            turn = next((t for t in turns if t.start <= row.start < t.end), None)
+            if turn is None:
+                raise StoreError(f"suggestion {coding_id} is not inside a turn")
+            units = [u for _, found in analyse(document.text, [turn], unit, roles=None)
+                     for u in found]
+            span = next(((u.start, u.end) for u in units if u.start <= row.start < u.end),
+                        (units[0].start, units[0].end) if units else (turn.start, turn.end))
+            clash = session.scalars(select(CodingRow.id).where(
+                CodingRow.document_id == row.document_id, CodingRow.code_id == row.code_id,
+                CodingRow.start == span[0], CodingRow.end == span[1],
+                CodingRow.id != row.id)).first()
+            if clash is not None:
+                raise StoreError(f"that {unit} already has this code (coding {clash})")
+            previous = (row.start, row.end)
+            row.start, row.end = span
+            self.store.log(session, self.coder, "respan", "coding", row.id, unit=unit,
+                           previous=list(previous), span=list(span))
+            return span
+
+    def refresh_suggestions(self, unit="sentence", min_score=DEFAULT_MIN_SCORE, warn=print):
+        """Retrain the model on everything reviewed so far, drop pending model suggestions and
+        suggest again, so the queue reflects what the model has just learned. Reviewed codings
+        are never touched. Returns (training summary, pending suggestions now)."""
+        summary = self.train(unit)
+        with self.store.transaction() as session:
+            stale = session.execute(select(CodingRow.id).where(
+                CodingRow.status == SUGGESTED, CodingRow.origin.like("%model:%"))).scalars().all()
+            if stale:
+                session.execute(delete(CodingRow).where(CodingRow.id.in_(stale)))
+                self.store.log(session, self.coder, "drop_stale_suggestions", "coding", None,
+                               dropped=len(stale), model=summary["version"])
+        self.suggest(rules=True, model=True, unit=unit, min_score=min_score, warn=warn)
+        with self.store.reading() as session:
+            pending = session.scalar(select(func.count()).select_from(CodingRow).where(
+                CodingRow.status == SUGGESTED))
+        return summary, pending
+
+    def _pending_row(self, session, coding_id):
+        row = session.get(CodingRow, int(coding_id))
+        if row is None or row.status != SUGGESTED:
+            raise StoreError(f"{coding_id} is not a pending suggestion")
+        return row
 
     # -- evaluation -------------------------------------------------------------------------
     def evaluate(self, coder, folds=5, unit="sentence", min_score=DEFAULT_MIN_SCORE, C=DEFAULT_C):

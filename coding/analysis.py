@@ -1,0 +1,141 @@
+"""Theme matrices from a tidy codings frame (Project.codings_frame): pure pandas, no store.
+
+Used by the app's themes page, the exports and notebooks. Codes are rows in codebook order when
+a codebook is given; columns are cases or attribute values.
+"""
+
+import pandas as pd
+
+from .model import count_words
+
+MATRIX_VALUES = ("count", "presence", "words", "percent")
+COOCCURRENCE_MODES = ("turn", "overlap")
+
+
+def code_frequencies(frame, codebook=None):
+    """Per code: codings, documents and cases it appears in."""
+    columns = ["code", "code_name", "codings", "documents", "cases"]
+    if frame.empty:
+        return pd.DataFrame(columns=columns)
+    table = frame.groupby("code").agg(code_name=("code_name", "first"),
+                                      codings=("coding_id", "count"),
+                                      documents=("document", "nunique"),
+                                      cases=("case", "nunique")).reset_index()
+    return _in_codebook_order(table.set_index("code"), codebook).reset_index()[columns]
+
+
+def code_by_case(frame, value="count", cases=None, case_words=None, codebook=None):
+    """Codes x cases. value: 'count' (codings), 'presence' (0/1), 'words' (words coded, each
+    word once per code even where codings overlap) or 'percent' (words coded as a % of the
+    case's participant words; needs case_words {case: words})."""
+    if value not in MATRIX_VALUES:
+        raise ValueError(f"value must be one of {', '.join(MATRIX_VALUES)}")
+    if value in ("words", "percent"):
+        cells = _coded_words(frame)
+    else:
+        cells = frame.groupby(["code", "case"]).size() if not frame.empty else pd.Series()
+    matrix = cells.unstack("case", fill_value=0) if len(cells) else pd.DataFrame()
+    if cases is not None:
+        matrix = matrix.reindex(columns=list(cases), fill_value=0)
+    matrix = _in_codebook_order(matrix, codebook).fillna(0)
+    if value == "presence":
+        matrix = (matrix > 0).astype(int)
+    elif value == "percent":
+        if case_words is None:
+            raise ValueError("percent needs case_words (participant words per case)")
+        totals = pd.Series({c: case_words.get(c, 0) for c in matrix.columns}, dtype=float)
+        matrix = (matrix.div(totals.where(totals > 0), axis=1) * 100).fillna(0).round(2)
+    else:
+        matrix = matrix.astype(int)
+    matrix.columns.name, matrix.index.name = "case", "code"
+    return matrix
+
+
+def code_by_attribute(frame, attribute, codebook=None):
+    """Codes x values of a case attribute: codings and the number of cases with the code.
+    Returns (codings matrix, cases matrix)."""
+    if frame.empty or attribute not in frame.columns:
+        raise ValueError(f"no case attribute '{attribute}' in the codings")
+    values = frame[attribute].fillna("(missing)").astype(str)
+    data = frame.assign(_value=values)
+    codings = data.groupby(["code", "_value"]).size().unstack("_value", fill_value=0)
+    cases = data.groupby(["code", "_value"])["case"].nunique().unstack("_value", fill_value=0)
+    result = []
+    for matrix in (codings, cases):
+        matrix = _in_codebook_order(matrix, codebook).fillna(0).astype(int)
+        matrix.columns.name, matrix.index.name = attribute, "code"
+        result.append(matrix)
+    return tuple(result)
+
+
+def cooccurrence(frame, mode="turn", codebook=None):
+    """Codes x codes: in how many turns both codes appear (mode 'turn'), or how many pairs of
+    their codings overlap in the text (mode 'overlap'). The diagonal counts turns (or codings)
+    with the code."""
+    if mode not in COOCCURRENCE_MODES:
+        raise ValueError(f"mode must be one of {', '.join(COOCCURRENCE_MODES)}")
+    codes = _order(sorted(frame["code"].unique()) if not frame.empty else [], codebook)
+    matrix = pd.DataFrame(0, index=codes, columns=codes, dtype=int)
+    if frame.empty:
+        return matrix
+    if mode == "turn":
+        for _, group in frame.groupby(["document", "turn"]):
+            present = sorted(set(group["code"]))
+            for a in present:
+                for b in present:
+                    matrix.loc[a, b] += 1
+    else:
+        for _, group in frame.groupby("document"):
+            rows = group.sort_values("start")[["code", "start", "end"]].to_records(index=False)
+            for i, (code_a, start_a, end_a) in enumerate(rows):
+                matrix.loc[code_a, code_a] += 1
+                for code_b, start_b, _ in rows[i + 1:]:
+                    if start_b >= end_a:
+                        break
+                    if code_b != code_a:
+                        matrix.loc[code_a, code_b] += 1
+                        matrix.loc[code_b, code_a] += 1
+    matrix.index.name = matrix.columns.name = "code"
+    return matrix
+
+
+def quotes_for(frame, code=None, case=None, attribute=None, value=None):
+    """The codings behind a matrix cell (or a row or a column), for showing their quotes."""
+    selected = frame
+    if code is not None:
+        selected = selected[selected["code"] == code]
+    if case is not None:
+        selected = selected[selected["case"] == case]
+    if attribute is not None:
+        selected = selected[selected[attribute].fillna("(missing)").astype(str) == str(value)]
+    return selected
+
+
+def _coded_words(frame):
+    """Words inside the union of each code's spans, per case."""
+    if frame.empty:
+        return pd.Series(dtype=int)
+    totals = {}
+    for (code, case, _), group in frame.groupby(["code", "case", "document"]):
+        words, end_seen = 0, -1
+        for quote_start, quote_end, quote in sorted(zip(group["start"], group["end"],
+                                                        group["quote"])):
+            if quote_start < end_seen:  # overlap: count only the part after end_seen
+                quote = quote[end_seen - quote_start:] if quote_end > end_seen else ""
+            words += count_words(quote)
+            end_seen = max(end_seen, quote_end)
+        totals[(code, case)] = totals.get((code, case), 0) + words
+    series = pd.Series(totals)
+    series.index.names = ["code", "case"]
+    return series
+
+
+def _order(codes, codebook):
+    if codebook is None:
+        return list(codes)
+    order = {code.id: i for i, code in enumerate(codebook.walk())}
+    return sorted(codes, key=lambda c: (order.get(c, len(order)), c))
+
+
+def _in_codebook_order(matrix, codebook):
+    return matrix.reindex(_order(matrix.index, codebook)) if len(matrix.index) else matrix

@@ -1,0 +1,87 @@
+"""The Streamlit app: a sidebar to pick the page, the coder's name asked once, then one page.
+
+Pages are functions in coding.ui.pages_*; they call the package API and never write SQL. Any
+CodingError a page raises is shown as st.error, never as a traceback.
+"""
+
+import streamlit as st
+
+from ..errors import CodingError
+from . import state
+from .pages_codebook import codebook_page
+from .pages_documents import documents_page
+from .pages_export import export_page
+from .pages_review import review_page
+from .pages_themes import themes_page
+from .pages_transcript import transcript_page
+
+PAGE_FUNCTIONS = {"Documents": documents_page, "Transcript": transcript_page,
+                  "Review": review_page, "Codebook": codebook_page, "Themes": themes_page,
+                  "Export": export_page}
+
+
+def main():
+    st.set_page_config(page_title="coding: interview analysis", layout="wide")
+    try:
+        proj = state.project()
+    except CodingError as exc:
+        st.error(f"{exc}\n\nBuild the sample study with `coding demo`, or start the app on "
+                 "your project: `coding app PROJECT`.")
+        return
+    _remember_from_url()
+    if not _ask_coder(proj):
+        return
+    proj = state.project()  # now stamped with the coder's name
+    page = _sidebar(proj)
+    state.show_flash()
+    try:
+        PAGE_FUNCTIONS[page](proj)
+    except CodingError as exc:
+        st.error(str(exc))
+
+
+def _remember_from_url():
+    """On a fresh session (a reload), take page, document and coder from the address."""
+    if st.session_state.get("_restored"):
+        return
+    st.session_state["_restored"] = True
+    params = st.query_params
+    if params.get("page") in state.PAGES:
+        st.session_state["page"] = params["page"]
+    if params.get("doc"):
+        st.session_state["doc"] = params["doc"]
+    if params.get("coder"):
+        st.session_state["coder"] = params["coder"]
+
+
+def _ask_coder(proj):
+    """Ask once who is coding; the name is stamped on every change this session makes."""
+    if state.coder():
+        return True
+    st.title("Who is coding?")
+    known = sorted(set(state.codings(proj, proj.store.label, state.version(proj))["coder"]
+                       .dropna()))
+    with st.form("coder-form"):
+        picked = st.selectbox("Pick your name", ["(new coder)", *known], key="coder_pick")
+        typed = st.text_input("or type it", key="coder_typed")
+        if st.form_submit_button("Start coding"):
+            name = typed.strip() or (picked if picked != "(new coder)" else "")
+            if name:
+                st.session_state["coder"] = name
+                st.query_params["coder"] = name
+                st.rerun()
+            st.error("Type your name, or pick it from the list.")
+    return False
+
+
+def _sidebar(proj):
+    with st.sidebar:
+        st.markdown(f"**{proj.store.label}**")
+        st.caption(f"Coding as **{state.coder()}**")
+        if st.button("Change coder", key="change_coder"):
+            st.session_state.pop("coder", None)
+            st.query_params.pop("coder", None)
+            st.rerun()
+        page = st.radio("Page", state.PAGES, key="page")
+    st.query_params["page"] = page
+    return page

@@ -1,0 +1,105 @@
+"""Documents: upload transcripts and a participants sheet, list documents with their case,
+attributes, size and coding progress, filtered by attribute."""
+
+import tempfile
+from pathlib import Path
+
+import pandas as pd
+import streamlit as st
+
+from ..ingest import FORMATS
+from . import state
+
+MAX_UPLOAD_MB = 50
+
+
+def documents_page(proj):
+    label, version = proj.store.label, state.version(proj)
+    st.title("Documents")
+    _upload(proj)
+    documents = state.documents(proj, label, version)
+    if not documents:
+        st.info("No documents yet. Upload transcripts above, or use `coding ingest`.")
+        return
+    table = _document_table(proj, documents, state.cases(proj, label, version),
+                            state.pending_by_document(proj, label, version))
+    table = _filter(table, state.cases(proj, label, version))
+    st.dataframe(table, hide_index=True, width="stretch",
+                 column_config={"reviewed": st.column_config.ProgressColumn(
+                     "reviewed", format="%.0f%%", min_value=0, max_value=100)})
+    st.caption(f"{len(table)} of {len(documents)} documents · "
+               f"{int(table['words'].sum()):,} words")
+    choice = st.selectbox("Open a transcript", table["document"], key="open_doc_choice")
+    st.button("Open transcript", key="open_doc", on_click=state.go_to,
+              args=("Transcript",), kwargs={"doc": choice})
+
+
+def _document_table(proj, documents, cases, pending):
+    rows = []
+    for d in documents:
+        waiting = pending.get(d.name, 0)
+        rows.append({"document": d.name, "case": d.case, "format": d.format, "words": d.words,
+                     "turns": d.turns, "codings": d.codings, "pending": waiting,
+                     "reviewed": 100.0 * d.codings / (d.codings + waiting)
+                     if d.codings + waiting else 0.0})
+    table = pd.DataFrame(rows)
+    if not cases.empty:
+        attributes = cases.drop(columns=["documents"]).rename(columns={"case": "case"})
+        clash = [c for c in attributes.columns if c in table.columns and c != "case"]
+        attributes = attributes.rename(columns={c: f"case_{c}" for c in clash})
+        table = table.merge(attributes, on="case", how="left")
+    return table
+
+
+def _filter(table, cases):
+    attributes = [c for c in cases.columns if c not in ("case", "documents")]
+    if not attributes:
+        return table
+    left, right = st.columns([1, 3])
+    attribute = left.selectbox("Filter by attribute", ["(none)", *attributes],
+                               key="doc_filter_attribute")
+    if attribute == "(none)":
+        return table
+    column = attribute if attribute in table.columns else f"case_{attribute}"
+    values = sorted(table[column].dropna().astype(str).unique())
+    chosen = right.multiselect("Values", values, default=values, key="doc_filter_values")
+    return table[table[column].astype(str).isin(chosen)]
+
+
+def _upload(proj):
+    with st.expander("Add transcripts or a participants sheet"):
+        files = st.file_uploader(
+            f"Transcripts ({', '.join(sorted(FORMATS))}); at most {MAX_UPLOAD_MB} MB each",
+            accept_multiple_files=True, key="upload_files")
+        sheet = st.file_uploader("Participants sheet (csv or xlsx, optional)",
+                                 type=["csv", "xlsx"], key="upload_sheet")
+        if st.button("Add to project", key="upload", disabled=not files and not sheet):
+            _ingest_uploads(proj, files or [], sheet)
+
+
+def _ingest_uploads(proj, files, sheet):
+    with tempfile.TemporaryDirectory() as folder:
+        paths = []
+        for upload in files:
+            if upload.size > MAX_UPLOAD_MB * 1024 * 1024:
+                st.error(f"{upload.name}: larger than {MAX_UPLOAD_MB} MB; split it or use "
+                         "`coding ingest`")
+                continue
+            path = Path(folder) / Path(upload.name).name  # never a path from the browser
+            path.write_bytes(upload.getvalue())
+            paths.append(path)
+        if sheet is not None:
+            sheet_path = Path(folder) / Path(sheet.name).name
+            sheet_path.write_bytes(sheet.getvalue())
+            if state.safely(proj.import_cases, sheet_path) is not None:
+                st.success(f"Participants sheet {sheet.name} imported.")
+        results = state.safely(proj.ingest, paths) if paths else []
+    for result in results or []:
+        name = Path(result.path).name
+        if result.status == "failed":
+            st.error(result.error.replace(str(Path(result.path)), name))
+        elif result.status == "duplicate":
+            st.info(f"{name}: already in the project as {result.document}")
+        else:
+            st.success(f"{name}: added as {result.document} (case {result.case}, "
+                       f"{result.turns} turns, {result.words:,} words)")

@@ -1,0 +1,131 @@
+"""Themes: code frequencies, code x case heatmap, code x attribute and co-occurrence matrices,
+and the quotes behind any code, case, attribute value or cell."""
+
+import altair as alt
+import streamlit as st
+
+from .. import analysis
+from . import state
+
+ALL = "(all)"
+
+
+def themes_page(proj):
+    label, version = proj.store.label, state.version(proj)
+    st.title("Themes")
+    include = st.toggle("Include pending suggestions", key="themes_suggested",
+                        help="By default only accepted and manual codings count.")
+    frame = state.codings(proj, label, version, include)
+    codebook = state.codebook(proj, label, version)
+    if frame.empty:
+        st.info("No codings to count yet: review suggestions or code a transcript first.")
+        return
+    names = {code.id: code.name for code in codebook.codes} if codebook else {}
+    frequencies = analysis.code_frequencies(frame, codebook)
+    st.subheader("Code frequencies")
+    st.altair_chart(alt.Chart(frequencies).mark_bar().encode(
+        x=alt.X("codings:Q"), y=alt.Y("code_name:N", sort=None, title=None),
+        tooltip=["code_name", "codings", "documents", "cases"]), width="stretch")
+    by_case, by_attribute, together = st.tabs(["Code × case", "Code × attribute",
+                                               "Co-occurrence"])
+    selection = {}
+    with by_case:
+        selection.update(_code_by_case(proj, frame, codebook, names, label, version))
+    with by_attribute:
+        selection.update(_code_by_attribute(frame, codebook, names))
+    with together:
+        _cooccurrence(frame, codebook, names)
+    _quotes(frame, names, selection)
+
+
+def _code_by_case(proj, frame, codebook, names, label, version):
+    value = st.radio("Cells", analysis.MATRIX_VALUES, horizontal=True, key="case_value",
+                     format_func={"count": "codings", "presence": "present (0/1)",
+                                  "words": "words coded",
+                                  "percent": "% of participant words"}.get)
+    cases = state.cases(proj, label, version)
+    matrix = analysis.code_by_case(frame, value, cases=list(cases["case"]),
+                                   case_words=state.case_words(proj, label, version),
+                                   codebook=codebook)
+    shown = matrix.rename(index=names)
+    long = shown.reset_index().melt(id_vars="code", var_name="case", value_name="value")
+    chart = alt.Chart(long).mark_rect().encode(
+        x=alt.X("case:N", sort=None), y=alt.Y("code:N", sort=None, title=None),
+        color=alt.Color("value:Q", scale=alt.Scale(scheme="blues")),
+        tooltip=["code", "case", "value"]).add_params(
+        alt.selection_point(fields=["code", "case"], name="cell"))
+    event = st.altair_chart(chart, width="stretch", on_select="rerun", key="case_heatmap")
+    st.dataframe(shown, width="stretch")
+    return _picked_cell(event, names)
+
+
+def _picked_cell(event, names):
+    """A clicked heatmap cell, as {code, case}; Altair returns display names."""
+    points = ((event or {}).get("selection") or {}).get("cell") or []
+    if not points:
+        return {}
+    by_name = {name: key for key, name in names.items()}
+    return {"cell_code": by_name.get(points[0].get("code"), points[0].get("code")),
+            "cell_case": points[0].get("case")}
+
+
+def _code_by_attribute(frame, codebook, names):
+    fixed = set(analysis_columns(frame))
+    attributes = [c for c in frame.columns if c not in fixed]
+    if not attributes:
+        st.info("The cases have no attributes: import a participants sheet.")
+        return {}
+    attribute = st.selectbox("Attribute", attributes, key="attribute")
+    codings, cases = analysis.code_by_attribute(frame, attribute, codebook)
+    left, right = st.columns(2)
+    left.caption("Codings")
+    left.dataframe(codings.rename(index=names), width="stretch")
+    right.caption("Cases with the code")
+    right.dataframe(cases.rename(index=names), width="stretch")
+    return {"attribute": attribute}
+
+
+def analysis_columns(frame):
+    return [c for c in frame.columns if c in (
+        "coding_id", "document", "case", "turn", "speaker", "role", "code", "code_name",
+        "code_path", "start", "end", "quote", "coder", "status", "origin", "score", "rationale",
+        "created_at") or c.startswith("level_")]
+
+
+def _cooccurrence(frame, codebook, names):
+    mode = st.radio("Together when", analysis.COOCCURRENCE_MODES, horizontal=True,
+                    key="cooccurrence_mode",
+                    format_func={"turn": "in the same turn", "overlap": "spans overlap"}.get)
+    matrix = analysis.cooccurrence(frame, mode, codebook)
+    st.dataframe(matrix.rename(index=names, columns=names), width="stretch")
+
+
+def _quotes(frame, names, selection):
+    st.subheader("Quotes")
+    codes = [c for c in names if c in set(frame["code"])]
+    cell = (selection.get("cell_code"), selection.get("cell_case"))
+    if cell[0] in codes and cell != st.session_state.get("_cell"):  # a newly clicked cell
+        st.session_state["_cell"] = cell
+        st.session_state["quotes_code"], st.session_state["quotes_case"] = cell
+    left, middle, right = st.columns(3)
+    code = left.selectbox("Code", [ALL, *codes], key="quotes_code",
+                          format_func=lambda c: names.get(c, c))
+    case = middle.selectbox("Case", [ALL, *sorted(frame["case"].dropna().unique())],
+                            key="quotes_case")
+    attribute, value = selection.get("attribute"), ALL
+    if attribute:
+        values = sorted(frame[attribute].fillna("(missing)").astype(str).unique())
+        value = right.selectbox(f"{attribute}", [ALL, *values], key="quotes_value")
+    quotes = analysis.quotes_for(frame, None if code == ALL else code,
+                                 None if case == ALL else case,
+                                 attribute if value != ALL else None, value)
+    st.caption(f"{len(quotes)} quotes")
+    for row in quotes.head(50).itertuples():
+        with st.container(border=True):
+            st.text(row.quote)
+            meta, button = st.columns([4, 1])
+            meta.caption(f"{names.get(row.code, row.code)} · {row.document} · case {row.case} · "
+                         f"{row.speaker or '?'} ({row.role}) · turn {row.turn}")
+            button.button("Open transcript", key=f"open-{row.coding_id}", on_click=state.go_to,
+                          args=("Transcript",), kwargs={"doc": row.document,
+                                                        "focus_turn": row.turn})

@@ -1,0 +1,135 @@
+"""One transcript as speaker turns with coded spans highlighted; code sentences, turns or ranges
+of turns, remove codings, and write memos."""
+
+import streamlit as st
+
+from ..nlp import analyse
+from ..model import MANUAL, Turn
+from . import state
+from .render import code_colours, transcript_table
+
+WHOLE_TURNS = "whole turns"
+
+
+def transcript_page(proj):
+    label, version = proj.store.label, state.version(proj)
+    documents = state.documents(proj, label, version)
+    if not documents:
+        st.info("No documents yet: add transcripts on the Documents page.")
+        return
+    names = [d.name for d in documents]
+    if st.session_state.get("doc") not in names:
+        st.session_state["doc"] = names[0]
+    document = st.selectbox("Transcript", names, key="doc")
+    st.query_params["doc"] = document
+    info = next(d for d in documents if d.name == document)
+    codebook = state.codebook(proj, label, version)
+    turns = state.turns(proj, label, document)
+    show_suggestions = st.toggle("Show pending suggestions (dashed)", key="show_suggested")
+    codings = proj.codings_frame(statuses=None if show_suggestions else ("accepted", "manual"),
+                                 documents=[document])
+    st.caption(f"Case {info.case} · {info.words:,} words · {info.turns} turns · "
+               f"{info.codings} codings")
+    left, right = st.columns([3, 1])
+    with right:
+        if codebook is None:
+            st.info("Import a codebook to start coding.")
+        else:
+            _apply_form(proj, document, turns, codebook)
+            _remove_form(proj, codings, codebook)
+        _memo_form(proj, info, codings)
+    with left:
+        colours = code_colours(codebook)
+        code_names = {c.id: c.name for c in codebook.codes} if codebook else {}
+        records = codings[["start", "end", "code", "status"]].to_dict("records")
+        st.html(transcript_table(turns.to_dict("records"), records, colours, code_names,
+                                 focus=st.session_state.get("focus_turn")))
+
+
+def _turn_label(turns):
+    return {int(t.seq): f"{t.seq} · {t.speaker or '?'}: {t.text[:50]}"
+            for t in turns.itertuples()}
+
+
+def _apply_form(proj, document, turns, codebook):
+    st.subheader("Code")
+    labels = _turn_label(turns)
+    names = {code.id: code.name for code in codebook.walk()}
+    code = st.selectbox("Code", list(names), format_func=lambda c: names[c], key="apply_code")
+    first = st.selectbox("From turn", list(labels), format_func=labels.get, key="apply_from")
+    last = st.selectbox("To turn", [s for s in labels if s >= first], format_func=labels.get,
+                        key="apply_to")
+    scope = WHOLE_TURNS
+    if last == first:
+        sentences = _sentences(turns, first)
+        options = [WHOLE_TURNS, *range(len(sentences))]
+        scope = st.selectbox("Part", options, key="apply_part",
+                             format_func=lambda o: o if o == WHOLE_TURNS else
+                             f"sentence {o + 1}: {sentences[o][2][:60]}")
+    if st.button("Apply code", key="apply", type="primary"):
+        if scope == WHOLE_TURNS:
+            start = int(turns.loc[turns["seq"] == first, "start"].iloc[0])
+            end = int(turns.loc[turns["seq"] == last, "end"].iloc[0])
+        else:
+            start, end, _ = _sentences(turns, first)[scope]
+        if state.safely(proj.add_coding, document, code, start, end, status=MANUAL) is not None:
+            state.flash(f"Coded {names[code]} in turn {first}"
+                        + (f"-{last}" if last != first else "") + ".")
+            st.session_state["focus_turn"] = first
+            st.rerun()
+
+
+def _sentences(turns, seq):
+    """(start, end, text) of each sentence of a turn, in document offsets."""
+    row = turns[turns["seq"] == seq].iloc[0]
+    text = " " * int(row["start"]) + row["text"]  # analyse wants document offsets
+    turn = Turn(int(row["start"]), int(row["end"]), row["speaker"], row["role"])
+    return [(u.start, u.end, text[u.start:u.end])
+            for _, units in analyse(text, [turn], "sentence", roles=None) for u in units]
+
+
+def _coding_label(row, names):
+    quote = row.quote.replace("\n", " ")
+    return f"#{row.coding_id} {names.get(row.code, row.code)}: {quote[:45]}"
+
+
+def _remove_form(proj, codings, codebook):
+    counted = codings[codings["status"] != "suggested"]
+    if counted.empty:
+        return
+    names = {code.id: code.name for code in codebook.codes}
+    labels = {int(r.coding_id): _coding_label(r, names) for r in counted.itertuples()}
+    with st.expander("Remove a coding"):
+        chosen = st.selectbox("Coding", list(labels), format_func=labels.get, key="remove_id")
+        if st.button("Remove coding", key="remove"):
+            if state.safely(proj.remove_coding, chosen) is not None:
+                state.flash(f"Removed coding #{chosen}.")
+                st.rerun()
+
+
+def _memo_form(proj, info, codings):
+    document = info.name
+    with st.expander("Memo"):
+        targets = {"document": f"this document ({document})"}
+        counted = codings[codings["status"] != "suggested"]
+        targets.update({int(r.coding_id): f"coding #{r.coding_id} ({r.code})"
+                        for r in counted.itertuples()})
+        target = st.selectbox("About", list(targets), format_func=targets.get,
+                              key="memo_target")
+        text = st.text_area("Memo", key="memo_text")
+        if st.button("Save memo", key="memo_save") and text.strip():
+            if target == "document":
+                done = state.safely(proj.add_memo, text, "document", document)
+            else:
+                done = state.safely(proj.add_memo, text, "coding", target)
+            if done is not None:
+                state.flash("Memo saved.")
+                st.rerun()
+        memos = proj.memos()
+        about_document = (memos["target_type"] == "document") & (memos["target_id"] == info.id)
+        about_codings = (memos["target_type"] == "coding") & \
+            memos["target_id"].isin(list(targets)[1:])
+        for memo in memos[about_document | about_codings].itertuples():
+            where = "document" if memo.target_type == "document" else f"coding #{memo.target_id}"
+            st.caption(f"{memo.coder} on {where}")
+            st.text(memo.text)

@@ -1,0 +1,127 @@
+"""What every page shares: the open project, the coder's name, and cached reads.
+
+Reads are cached per project and *data version* (the newest event id: every change writes an
+event), so any write, from this session, another session or the CLI, invalidates them at once
+while an idle rerun costs one tiny query.
+"""
+
+import os
+import sys
+
+import streamlit as st
+from sqlalchemy import func, select
+
+from ..errors import CodingError
+from ..model import SUGGESTED
+from ..project import Project, open_project
+from ..store import CodingRow, EventRow
+
+SAMPLE_PROJECT = "sample_project.db"
+PAGES = ("Documents", "Transcript", "Review", "Codebook", "Themes", "Export")
+
+
+def project_location():
+    """The project given on the command line (`coding app PROJECT` / `streamlit run app.py --
+    PROJECT`), else $CODING_PROJECT, else the sample study that `coding demo` builds."""
+    args = [a for a in sys.argv[1:] if not a.startswith("-")]
+    return args[0] if args else os.environ.get("CODING_PROJECT") or SAMPLE_PROJECT
+
+
+@st.cache_resource(show_spinner=False)
+def _store(location):
+    return open_project(location).store
+
+
+def project():
+    """A Project for this session: the shared store, stamped with this session's coder."""
+    return Project(_store(project_location()), coder=coder() or "anonymous")
+
+
+def coder():
+    """This session's coder: chosen in the app, or given by `coding --coder NAME app`."""
+    return st.session_state.get("coder") or st.query_params.get("coder") or \
+        os.environ.get("CODING_APP_CODER", "")
+
+
+def version(proj):
+    """Changes whenever anything in the project changes."""
+    with proj.store.reading() as session:
+        return session.scalar(select(func.max(EventRow.id))) or 0
+
+
+# -- cached reads: (project label, version) are the cache key; the Project is not hashed ------
+@st.cache_data(show_spinner=False, max_entries=8)
+def codings(_proj, label, data_version, include_suggestions=False):
+    return _proj.codings_frame(statuses=None if include_suggestions else
+                               ("accepted", "manual"))
+
+
+@st.cache_data(show_spinner=False, max_entries=4)
+def pending(_proj, label, data_version, order):
+    return _proj.pending(order=order)
+
+
+@st.cache_data(show_spinner=False, max_entries=8)
+def documents(_proj, label, data_version):
+    return _proj.documents()
+
+
+@st.cache_data(show_spinner=False, max_entries=8)
+def cases(_proj, label, data_version):
+    return _proj.cases()
+
+
+@st.cache_data(show_spinner=False, max_entries=8)
+def codebook(_proj, label, data_version):
+    return _proj.codebook_or_none()
+
+
+@st.cache_data(show_spinner=False, max_entries=4)
+def case_words(_proj, label, data_version):
+    return _proj.case_words()
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def turns(_proj, label, document):
+    """A document's turns never change once stored, so no version in the key."""
+    return _proj.turns(document)
+
+
+@st.cache_data(show_spinner=False, max_entries=8)
+def status_counts(_proj, label, data_version):
+    with _proj.store.reading() as session:
+        return dict(session.execute(select(CodingRow.status, func.count())
+                                    .group_by(CodingRow.status)).all())
+
+
+@st.cache_data(show_spinner=False, max_entries=8)
+def pending_by_document(_proj, label, data_version):
+    frame = _proj.codings_frame(statuses=[SUGGESTED])
+    return frame.groupby("document").size().to_dict() if not frame.empty else {}
+
+
+def go_to(page, **params):
+    """Switch page (from a button callback) and remember where, so a reload returns there."""
+    st.session_state["page"] = page
+    for key, value in params.items():
+        st.session_state[key] = value
+
+
+def safely(action, *args, **kwargs):
+    """Run a change; a CodingError becomes a message at the top of the page, not a traceback.
+    Returns the action's result, or None when it failed."""
+    try:
+        return action(*args, **kwargs)
+    except CodingError as exc:
+        flash(str(exc), "error")
+        return None
+
+
+def flash(message, kind="success"):
+    """Show a message on the next render (callbacks run before the page is drawn)."""
+    st.session_state.setdefault("_flash", []).append((kind, message))
+
+
+def show_flash():
+    for kind, message in st.session_state.pop("_flash", []):
+        (st.error if kind == "error" else st.success)(message)
