@@ -374,7 +374,7 @@ class Project(SuggestionUseCases, CodebookUseCases):
             if row is None:
                 raise StoreError(f"no coding {coding_id} in this project")
             detail = dict(document_id=row.document_id, code_id=row.code_id, start=row.start,
-                          end=row.end, coder=row.coder, status=row.status, origin=row.origin)
+                          end=row.end, for_coder=row.coder, status=row.status, origin=row.origin)
             session.delete(row)
             self.store.log(session, self.coder, "remove_coding", "coding", int(coding_id),
                            **detail)

@@ -13,7 +13,7 @@ from .errors import StoreError, SuggesterError
 from .evaluate import evaluation_table, overlaps
 from .model import ACCEPTED, COUNTED_STATUSES, REJECTED, SUGGESTED
 from .nlp import UNITS, analyse
-from .store import CodeRow, CodingRow, DocumentRow, ModelRow, utcnow
+from .store import CodeRow, CodingRow, DocumentRow, EventRow, ModelRow, utcnow
 from .suggest import (DEFAULT_C, DEFAULT_MIN_SCORE, MODEL_NAME, KeywordSuggester,
                       TfidfSuggester)
 
@@ -252,8 +252,9 @@ class SuggestionUseCases:
             return new.id
 
     def respan(self, coding_id, unit):
-        """Widen a pending suggestion to its whole turn, or narrow it to the sentence where it
-        starts. Returns the new (start, end)."""
+        """Widen a pending suggestion to its whole turn, or narrow it to a sentence: the span
+        it had before it was widened, else the sentence where it starts. Returns (start, end).
+        Refused when another coding of the code already has that exact span."""
         if unit not in UNITS:
             raise StoreError(f"unit must be one of {', '.join(UNITS)}")
         with self.store.transaction() as session:
@@ -267,6 +268,11 @@ class SuggestionUseCases:
                      for u in found]
             span = next(((u.start, u.end) for u in units if u.start <= row.start < u.end),
                         (units[0].start, units[0].end) if units else (turn.start, turn.end))
+            widened = session.scalars(select(EventRow).where(
+                EventRow.action == "respan", EventRow.entity_id == row.id).order_by(
+                EventRow.id.desc())).first()
+            if unit == "sentence" and widened is not None and widened.detail["unit"] == "turn":
+                span = tuple(widened.detail["previous"])  # narrowing undoes a widening
             clash = session.scalars(select(CodingRow.id).where(
                 CodingRow.document_id == row.document_id, CodingRow.code_id == row.code_id,
                 CodingRow.start == span[0], CodingRow.end == span[1],

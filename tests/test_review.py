@@ -165,3 +165,66 @@ def test_bad_inputs_get_clear_messages_and_sensible_fallbacks(tmp_path):
     assert ("Warning: 1 codes have no keywords or patterns, so rules will not suggest them: "
             "care; add --model to cover them") in " ".join(rules_only.stderr.split())
     assert rules_only.stdout.startswith("2 new suggestions")
+
+
+def test_recode_rejects_the_suggestion_and_accepts_the_new_code(queued):
+    queued.suggest(rules=True, model=False)
+    first = queued.pending(order="document").iloc[0]  # d1 walking, "The walking group is great."
+    new_id = queued.recode(int(first["coding_id"]), "money")
+    frame = queued.codings_frame(statuses=None).set_index("coding_id")
+    assert frame.loc[int(first["coding_id"]), "status"] == "rejected"
+    assert frame.loc[new_id, ["code", "status", "coder", "quote"]].tolist() == [
+        "money", "accepted", "ann", "The walking group is great."]
+    assert frame.loc[new_id, "origin"] == "recode:rule:keywords"
+    with pytest.raises(StoreError, match="is not a pending suggestion"):
+        queued.recode(int(first["coding_id"]), "money")  # already reviewed
+
+
+def test_respan_widens_to_the_turn_and_narrows_back_to_the_sentence(queued):
+    queued.suggest(rules=True, model=False)
+    pending = queued.pending(order="document")
+    last = pending[pending["quote"] == "I like my walking group pals."].iloc[0]
+    coding_id = int(last["coding_id"])
+    text = queued.document_text("d1.txt")
+    start, end = queued.respan(coding_id, "turn")
+    assert text[start:end] == ("The walking group is great. The funding is short. "
+                               "I like my walking group pals.")
+    start, end = queued.respan(coding_id, "sentence")  # narrowing undoes the widening
+    assert text[start:end] == "I like my walking group pals."
+    money = pending[pending["quote"] == "The funding is short."].iloc[0]
+    queued.respan(int(money["coding_id"]), "turn")
+    queued.respan(coding_id, "turn")
+    with pytest.raises(StoreError, match="that turn already has this code"):
+        queued.respan(int(first_walking(pending)), "turn")  # the same code on the same turn
+    events = queued.events()
+    assert events["action"].tolist().count("respan") == 4
+
+
+def test_remove_coding_deletes_it_and_logs_what_it_was(queued):
+    coding_id = queued.add_coding("d1.txt", "money", 0, 11)
+    assert queued.remove_coding(coding_id) == coding_id
+    assert queued.codings_frame(statuses=None).empty
+    event = queued.events().iloc[-1]
+    assert event["action"] == "remove_coding" and event["detail"]["start"] == 0
+    with pytest.raises(StoreError, match="no coding"):
+        queued.remove_coding(coding_id)
+
+
+def test_refresh_suggestions_retrains_and_rescores_pending_model_suggestions(queued):
+    queued.suggest(rules=True, model=True, min_score=0.0)
+    before = queued.pending()
+    model_rows = before[before["origin"].str.contains("model:")]
+    assert len(model_rows)
+    queued.review("accept", code="walking")
+    queued.review("reject", code="money", max_score=0.99)
+    summary, waiting = queued.refresh_suggestions(min_score=0.0, warn=lambda message: None)
+    after = queued.pending()
+    assert summary["cold_start"] is False and waiting == len(after)
+    versions = after[after["origin"].str.contains("model:")]["origin"].str.split("@").str[-1]
+    assert set(versions) <= {summary["version"]}  # no suggestion of the old model is left
+    reviewed = queued.codings_frame(statuses=["accepted", "rejected"])
+    assert set(reviewed["coding_id"]).isdisjoint(after["coding_id"])  # reviewed stay reviewed
+
+
+def first_walking(pending):
+    return pending[pending["quote"] == "The walking group is great."].iloc[0]["coding_id"]

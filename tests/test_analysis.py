@@ -1,0 +1,93 @@
+"""Theme matrices against values worked out by hand for a two-case fixture."""
+
+import pytest
+
+from coding import analysis
+from coding.ui.render import highlight, transcript_table
+
+ANN = ("Interviewer: Hi.\nAnn: one two three. four five.\nInterviewer: More?\n"
+       "Ann: six seven eight nine.\n")
+BO = "Interviewer: Hi.\nBo: ten eleven.\n"
+BOOK = """
+codes:
+  - id: a
+    name: Alpha
+  - id: b
+    name: Beta
+"""
+
+
+@pytest.fixture
+def frame_project(project, tmp_path):
+    (tmp_path / "book.yaml").write_text(BOOK)
+    (tmp_path / "people.csv").write_text("case,group\nann,staff\nbo,service user\n")
+    (tmp_path / "ann.txt").write_text(ANN)
+    (tmp_path / "bo.txt").write_text(BO)
+    project.import_codebook(tmp_path / "book.yaml")
+    project.ingest([tmp_path / "ann.txt", tmp_path / "bo.txt"], cases=tmp_path / "people.csv")
+
+    def code(document, code_id, quote, status="manual"):
+        text = project.document_text(document)
+        start = text.index(quote)
+        project.add_coding(document, code_id, start, start + len(quote), status=status)
+
+    code("ann.txt", "a", "one two three.")
+    code("ann.txt", "a", "two three. four five.")
+    code("ann.txt", "b", "four five.")
+    code("ann.txt", "b", "six seven eight nine.")
+    code("bo.txt", "a", "ten eleven.")
+    code("bo.txt", "b", "ten eleven.", status="suggested")  # not counted by default
+    return project
+
+
+def test_code_by_case_counts_presence_words_and_percent(frame_project):
+    project = frame_project
+    frame, book = project.codings_frame(), project.codebook()
+    cases = ["ann", "bo"]
+    count = analysis.code_by_case(frame, "count", cases, codebook=book)
+    assert count.loc["a"].tolist() == [2, 1] and count.loc["b"].tolist() == [2, 0]
+    presence = analysis.code_by_case(frame, "presence", cases, codebook=book)
+    assert presence.values.tolist() == [[1, 1], [1, 0]]
+    words = analysis.code_by_case(frame, "words", cases, codebook=book)
+    assert words.values.tolist() == [[5, 2], [6, 0]]  # overlapping a-codings count once
+    assert project.case_words() == {"ann": 9, "bo": 2}
+    percent = analysis.code_by_case(frame, "percent", cases, project.case_words(), book)
+    assert percent.values.tolist() == [[55.56, 100.0], [66.67, 0.0]]
+    with_suggestions = project.codings_frame(statuses=None)
+    assert analysis.code_by_case(with_suggestions, "count", cases).loc["b", "bo"] == 1
+
+
+def test_code_by_attribute_and_cooccurrence(frame_project):
+    frame, book = frame_project.codings_frame(), frame_project.codebook()
+    codings, cases = analysis.code_by_attribute(frame, "group", book)
+    assert codings.loc["a", "staff"] == 2 and codings.loc["a", "service user"] == 1
+    assert codings.loc["b", "staff"] == 2 and codings.loc["b", "service user"] == 0
+    assert cases.loc["a"].to_dict() == {"service user": 1, "staff": 1}
+    assert cases.loc["b"].to_dict() == {"service user": 0, "staff": 1}
+    by_turn = analysis.cooccurrence(frame, "turn", book)
+    assert by_turn.values.tolist() == [[2, 1], [1, 2]]
+    by_overlap = analysis.cooccurrence(frame, "overlap", book)
+    assert by_overlap.values.tolist() == [[3, 1], [1, 2]]
+    quotes = analysis.quotes_for(frame, code="b", case="ann")
+    assert quotes["quote"].tolist() == ["four five.", "six seven eight nine."]
+    assert analysis.quotes_for(frame, attribute="group", value="service user")[
+        "quote"].tolist() == ["ten eleven."]
+    frequencies = analysis.code_frequencies(frame, book)
+    assert frequencies[["code", "codings", "documents", "cases"]].values.tolist() == [
+        ["a", 3, 2, 2], ["b", 2, 1, 1]]
+
+
+def test_transcript_html_is_escaped_and_highlighted():
+    text = 'I typed <script>alert("x")</script> & <b>bold</b>'
+    span = (100 + text.index("<script>"), 100 + text.index("</script>") + len("</script>"))
+    html = highlight(text, 100, [(*span, "a", False)], {"a": "#fde68a"})
+    assert "<script>" not in html and "<b>" not in html
+    assert '">&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;</mark>' in html
+    assert html.count("<mark") == 1 and "background:#fde68a" in html
+    turns = [{"seq": 0, "speaker": "<i>Ann</i>", "role": "participant", "start": 100,
+              "end": 100 + len(text), "text": text}]
+    table = transcript_table(turns, [{"start": span[0], "end": span[1], "code": "a",
+                                      "status": "accepted"}], {"a": "#fde68a"},
+                             {"a": "Alpha <script>"})
+    assert "<i>" not in table and "&lt;i&gt;Ann&lt;/i&gt;" in table
+    assert "Alpha &lt;script&gt;" in table  # code names are escaped too
