@@ -451,11 +451,11 @@ def app(ctx, project, port, headless):
         command += ["--server.port", str(port)]
     if headless:
         command += ["--server.headless", "true"]
-    environment = dict(os.environ)
+    environment = dict(os.environ, CODING_PROJECT=location)
     if ctx.obj["coder"]:
         environment["CODING_APP_CODER"] = ctx.obj["coder"]
     out.print(f"Opening {location} in the app; press Ctrl+C to stop.")
-    raise SystemExit(subprocess.call(command + ["--", location], env=environment))
+    raise SystemExit(subprocess.call(command, env=environment))
 
 
 if __name__ == "__main__":

@@ -33,11 +33,13 @@ def main():
         return
     proj = state.project()  # now stamped with the coder's name
     page = _sidebar(proj)
-    state.show_flash()
+    messages = st.container()  # filled last, so changes made while drawing the page show too
     try:
         PAGE_FUNCTIONS[page](proj)
     except CodingError as exc:
         st.error(str(exc))
+    with messages:
+        state.show_flash()
 
 
 def _remember_from_url():

@@ -65,13 +65,17 @@ def _edit(proj, codebook):
     code_id = st.selectbox("Code", list(names), format_func=names.get, key="edit_code")
     code = codebook.get(code_id)
     with st.form(f"edit-{code_id}"):
-        name = st.text_input("Name", code.name)
-        definition = st.text_area("Definition", code.definition)
-        inclusion = st.text_area("Include when", code.inclusion)
-        exclusion = st.text_area("Exclude when", code.exclusion)
-        examples = st.text_area("Examples (one per line)", "\n".join(code.examples))
-        keywords = st.text_area("Keywords (one per line)", "\n".join(code.keywords))
-        colour = st.color_picker("Colour", code.colour or code_colours(codebook)[code_id])
+        key = f"edit_{code_id}_"  # per code, so picking another code shows its own values
+        name = st.text_input("Name", code.name, key=key + "name")
+        definition = st.text_area("Definition", code.definition, key=key + "definition")
+        inclusion = st.text_area("Include when", code.inclusion, key=key + "inclusion")
+        exclusion = st.text_area("Exclude when", code.exclusion, key=key + "exclusion")
+        examples = st.text_area("Examples (one per line)", "\n".join(code.examples),
+                                key=key + "examples")
+        keywords = st.text_area("Keywords (one per line)", "\n".join(code.keywords),
+                                key=key + "keywords")
+        colour = st.color_picker("Colour", code.colour or code_colours(codebook)[code_id],
+                                 key=key + "colour")
         if st.form_submit_button("Save code"):
             done = state.safely(proj.update_code, code_id, name=name, definition=definition,
                                 inclusion=inclusion, exclusion=exclusion, examples=examples,

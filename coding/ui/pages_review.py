@@ -110,10 +110,10 @@ def _bulk_accept(proj, names):
 def _retrain_controls(proj):
     auto = st.checkbox(f"Retrain after every {RETRAIN_EVERY} decisions", value=True,
                        key="auto_retrain")
-    if st.button("Retrain now and refresh the queue", key="retrain"):
+    due = auto and st.session_state.get("decisions_since_training", 0) >= RETRAIN_EVERY
+    if st.button("Retrain now and refresh the queue", key="retrain") or due:
         _retrain(proj)
-    if auto and st.session_state.get("decisions_since_training", 0) >= RETRAIN_EVERY:
-        _retrain(proj)
+        st.rerun()  # redraw the progress and the queue from the refreshed suggestions
 
 
 def _retrain(proj):
@@ -122,8 +122,8 @@ def _retrain(proj):
     st.session_state["decisions_since_training"] = 0
     if result is not None:
         summary, waiting = result
-        st.toast(f"Model {summary['version']} trained on {summary['positive_units']} coded "
-                 f"units; {waiting:,} suggestions waiting.")
+        state.flash(f"Model {summary['version']} trained on {summary['positive_units']} coded "
+                    f"units; {waiting:,} suggestions waiting, in a new order.")
 
 
 def _count_decision(proj, n):

@@ -7,6 +7,7 @@ while an idle rerun costs one tiny query.
 
 import os
 import sys
+from pathlib import Path
 
 import streamlit as st
 from sqlalchemy import func, select
@@ -21,9 +22,11 @@ PAGES = ("Documents", "Transcript", "Review", "Codebook", "Themes", "Export")
 
 
 def project_location():
-    """The project given on the command line (`coding app PROJECT` / `streamlit run app.py --
-    PROJECT`), else $CODING_PROJECT, else the sample study that `coding demo` builds."""
-    args = [a for a in sys.argv[1:] if not a.startswith("-")]
+    """The project after `--` in `streamlit run app.py -- PROJECT`, else $CODING_PROJECT (set by
+    `coding app PROJECT`), else the sample study that `coding demo` builds."""
+    script = Path(sys.argv[0]).name if sys.argv else ""
+    args = [a for a in sys.argv[1:] if not a.startswith("-")] \
+        if script in ("app.py", "streamlit_app.py") else []
     return args[0] if args else os.environ.get("CODING_PROJECT") or SAMPLE_PROJECT
 
 
@@ -89,8 +92,11 @@ def turns(_proj, label, document):
 
 @st.cache_data(show_spinner=False, max_entries=8)
 def status_counts(_proj, label, data_version):
+    """Codings per status, leaving out the accepted codings a recode made (the recoded
+    suggestion itself is counted, as rejected)."""
     with _proj.store.reading() as session:
         return dict(session.execute(select(CodingRow.status, func.count())
+                                    .where(CodingRow.origin.not_like("recode:%"))
                                     .group_by(CodingRow.status)).all())
 
 

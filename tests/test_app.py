@@ -1,0 +1,277 @@
+"""The Streamlit app driven by AppTest on a real copy of the sample project: each test opens a
+page, acts, then checks what is rendered and what is stored."""
+
+import shutil
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+import coding
+from coding.cli import main
+
+from conftest import ROOT
+
+APP = str(ROOT / "app.py")
+HOSTILE = ("Interviewer: What did you type?\n"
+           "P99: I typed <script>alert(1)</script> and <b>bold</b> into the form.\n")
+
+
+@pytest.fixture(scope="session")
+def sample_db(tmp_path_factory):
+    """The sample study, built once by `coding demo`, plus a transcript full of markup."""
+    from click.testing import CliRunner
+
+    folder = tmp_path_factory.mktemp("sample")
+    db = folder / "sample.db"
+    assert CliRunner().invoke(main, ["demo", str(db)]).exit_code == 0
+    (folder / "p99_markup.txt").write_text(HOSTILE)
+    assert CliRunner().invoke(main, ["ingest", str(db), str(folder / "p99_markup.txt")]) \
+        .exit_code == 0
+    return db
+
+
+@pytest.fixture
+def db(sample_db, tmp_path, monkeypatch):
+    copy = tmp_path / "study.db"
+    shutil.copy(sample_db, copy)
+    monkeypatch.setenv("CODING_PROJECT", str(copy))
+    return copy
+
+
+def open_app(page=None, coder="Tess", **params):
+    at = AppTest.from_file(APP, default_timeout=60)
+    if coder:
+        at.query_params["coder"] = coder
+    if page:
+        at.query_params["page"] = page
+    for key, value in params.items():
+        at.query_params[key] = value
+    at.run()
+    assert not at.exception, [e.message for e in at.exception]
+    return at
+
+
+def run(element):
+    at = element.run()
+    assert not at.exception, [e.message for e in at.exception]
+    return at
+
+
+def stored(db, statuses=("accepted", "manual")):
+    with coding.open_project(db) as project:
+        return project.codings_frame(statuses=statuses)
+
+
+def texts(at):
+    return " ".join(str(e.value) for e in [*at.markdown, *at.caption, *at.success, *at.info,
+                                           *at.error, *at.text])
+
+
+def test_coder_is_asked_once_and_stamped_on_changes(db):
+    at = open_app(coder=None)
+    assert at.title[0].value == "Who is coding?"
+    at.text_input(key="coder_typed").input("Morag")
+    at = run(at.button[0].click())  # the form's submit button
+    assert "Coding as **Morag**" in texts(at)
+    assert at.query_params["coder"] == "Morag"  # a reload keeps the name
+    at = run(at.sidebar.radio(key="page").set_value("Review"))
+    first = next(b for b in at.button if b.key and b.key.startswith("accept-"))
+    coding_id = int(first.key.split("-")[1])
+    run(first.click())
+    row = stored(db, None).set_index("coding_id").loc[coding_id]
+    assert (row["status"], row["coder"]) == ("accepted", "Morag")
+
+
+def test_documents_page_lists_filters_and_uploads(db, tmp_path):
+    at = open_app("Documents")
+    table = at.dataframe[0].value
+    assert len(table) == 13 and {"case", "words", "codings", "pending", "reviewed"} <= \
+        set(table.columns)
+    with coding.open_project(db) as project:
+        words = {d.name: d.words for d in project.documents()}
+    assert dict(zip(table["document"], table["words"])) == words
+    attribute = next(o for o in at.selectbox(key="doc_filter_attribute").options
+                     if o != "(none)")
+    at = run(at.selectbox(key="doc_filter_attribute").set_value(attribute))
+    values = at.multiselect(key="doc_filter_values").options
+    at = run(at.multiselect(key="doc_filter_values").set_value(values[:1]))
+    filtered = at.dataframe[0].value
+    assert 0 < len(filtered) < 13 and set(filtered[attribute].astype(str)) == {values[0]}
+
+    at = run(at.file_uploader(key="upload_files").set_value([
+        ("new_interview.txt", b"Interviewer: Hello.\nP50: We run a garden together.\n",
+         "text/plain"),
+        ("broken.docx", b"this is not a zip file", "application/octet-stream")]))
+    at = run(at.button(key="upload").click())
+    errors = [e.value for e in at.error]
+    assert len(errors) == 1 and errors[0].startswith("broken.docx") and "/tmp" not in errors[0]
+    assert any("new_interview.txt: added" in s.value for s in at.success)
+    with coding.open_project(db) as project:
+        names = {d.name for d in project.documents()}
+    assert "new_interview.txt" in names and "broken.docx" not in names and len(names) == 14
+
+
+def test_transcript_page_codes_a_turn_a_sentence_removes_and_memos(db):
+    at = open_app("Transcript", doc="p99_markup.txt")
+    html = at.html[0].value
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html and "<script>" not in html
+    assert "&lt;b&gt;bold&lt;/b&gt;" in html and "<b>" not in html
+    at = open_app("Transcript")
+    document = at.selectbox(key="doc").value
+    at = run(at.selectbox(key="apply_code").set_value("empowering"))
+    participant_turn = 1  # the first answer
+    at = run(at.selectbox(key="apply_from").set_value(participant_turn))
+    at = run(at.selectbox(key="apply_part").set_value(0))  # the first sentence
+    at = run(at.button(key="apply").click())
+    assert any("Coded Empowering" in s.value for s in at.success)
+    frame = stored(db)
+    mine = frame[(frame["coder"] == "Tess") & (frame["document"] == document)]
+    assert mine[["code", "status", "turn"]].values.tolist() == [
+        ["empowering", "manual", participant_turn]]
+    assert "Empowering" in at.html[0].value  # the code is listed beside its turn
+
+    coding_id = int(mine["coding_id"].iloc[0])
+    at = run(at.selectbox(key="memo_target").set_value(coding_id))
+    at.text_area(key="memo_text").input("Strong example of <b>agency</b>")
+    at = run(at.button(key="memo_save").click())
+    assert "Strong example of <b>agency</b>" in [t.value for t in at.text]  # shown as text
+    with coding.open_project(db) as project:
+        memos = project.memos()
+    memo = memos.iloc[-1]
+    assert (memo["target_type"], memo["target_id"], memo["coder"]) == ("coding", coding_id,
+                                                                       "Tess")
+    at = run(at.selectbox(key="remove_id").set_value(coding_id))
+    at = run(at.button(key="remove").click())
+    assert coding_id not in set(stored(db)["coding_id"])
+
+
+def test_review_page_accept_reject_recode_widen_bulk_and_reload(db):
+    at = open_app("Review")
+    progress = at.get("progress")[0].proto.text
+    ids = [int(b.key.split("-")[1]) for b in at.button if b.key and b.key.startswith("accept-")]
+    assert len(ids) == 10
+    at = run(at.button(key=f"accept-{ids[0]}").click())
+    at = run(at.button(key=f"reject-{ids[1]}").click())
+    at = run(at.button(key=f"widen-{ids[2]}").click())
+    with coding.open_project(db) as project:
+        names = {code.name: code.id for code in project.codebook().codes}
+    recode_to = names[at.selectbox(key=f"recode-to-{ids[3]}").options[0]]
+    at = run(at.selectbox(key=f"recode-to-{ids[3]}").set_value(recode_to))
+    at = run(at.button(key=f"recode-{ids[3]}").click())
+    frame = stored(db, None).set_index("coding_id")
+    assert frame.loc[ids[0], ["status", "coder"]].tolist() == ["accepted", "Tess"]
+    assert frame.loc[ids[1], "status"] == "rejected"
+    assert frame.loc[ids[3], "status"] == "rejected"
+    recoded = frame[frame["origin"].str.startswith("recode:")]
+    assert recoded[["code", "status"]].values.tolist() == [[recode_to, "accepted"]]
+    widened = frame.loc[ids[2]]
+    with coding.open_project(db) as project:
+        turns = project.turns(widened["document"])
+    turn = turns[turns["seq"] == widened["turn"]].iloc[0]
+    assert (widened["start"], widened["end"]) == (turn["start"], turn["end"])
+    shown = [int(b.key.split("-")[1]) for b in at.button if b.key and b.key.startswith("accept-")]
+    assert ids[0] not in shown and ids[1] not in shown
+
+    after = open_app("Review")  # a reload: a new session sees the same state
+    new_progress = after.get("progress")[0].proto.text
+    assert new_progress != progress
+    reviewed = int(new_progress.split(" of ")[0].replace(",", ""))
+    assert reviewed == int(progress.split(" of ")[0].replace(",", "")) + 3  # recode is one
+
+    after = run(after.checkbox(key="auto_retrain").uncheck())  # else new suggestions arrive
+    code = names[after.selectbox(key="bulk_code").options[0]]
+    after = run(after.selectbox(key="bulk_code").set_value(code))
+    after = run(after.slider(key="bulk_min").set_value(0.5))
+    waiting = stored(db, ["suggested"])
+    expected = len(waiting[(waiting["code"] == code) & (waiting["score"] >= 0.5)])
+    after = run(after.button(key="bulk_accept").click())
+    assert any(f"Accepted {expected} suggestions" in s.value for s in after.success)
+    left = stored(db, ["suggested"])
+    assert not len(left[(left["code"] == code) & (left["score"] >= 0.5)])
+
+
+def test_review_retrain_button_refreshes_the_queue(db):
+    at = open_app("Review")
+    first = next(b for b in at.button if b.key and b.key.startswith("accept-"))
+    at = run(first.click())  # a new decision, so the model has something new to learn
+    at = run(at.button(key="retrain").click())
+    with coding.open_project(db) as project:
+        events = project.events()["action"].tolist()
+        waiting = project.pending()
+    assert "drop_stale_suggestions" in events and events.count("train") >= 2
+    assert int(at.get("progress")[0].proto.text.split("· ")[1].split()[0].replace(",", "")) \
+        == len(waiting)
+
+
+def test_codebook_page_edits_adds_moves_merges(db):
+    at = open_app("Codebook")
+    at = run(at.selectbox(key="edit_code").set_value("empowering"))
+    at.text_area(key="edit_empowering_definition").input("Enabling people to take control.")
+    at = run(next(b for b in at.button if b.label == "Save code").click())
+    with coding.open_project(db) as project:
+        assert project.codebook().get("empowering").definition == \
+            "Enabling people to take control."
+    at.text_input(key="add_id").input("peer_support")
+    at.text_input(key="add_name").input("Peer support")
+    at.selectbox(key="add_parent").set_value("people_skills")  # a form: sent on submit
+    at = run(next(b for b in at.button if b.label == "Add code").click())
+    at = run(at.selectbox(key="move_code").set_value("peer_support"))
+    at = run(at.selectbox(key="move_parent").set_value("asset_features"))
+    at = run(at.button(key="move").click())
+    with coding.open_project(db) as project:
+        assert project.codebook().path("peer_support") == "asset_features/peer_support"
+        before = project.codings_frame()["code"].value_counts()
+    at = run(at.selectbox(key="merge_source").set_value("flexible_responsive"))
+    at = run(at.selectbox(key="merge_target").set_value("person_centred"))
+    at = run(at.button(key="merge").click())
+    assert any("codings moved" in s.value for s in at.success)
+    with coding.open_project(db) as project:
+        after = project.codings_frame()["code"].value_counts()
+        assert project.codebook().get("flexible_responsive") is None
+    assert after.get("person_centred", 0) == before.get("person_centred", 0) + \
+        before.get("flexible_responsive", 0)
+    assert at.get("download_button")
+
+
+def test_codebook_bad_edit_shows_an_error_and_changes_nothing(db):
+    at = open_app("Codebook")
+    at.text_input(key="add_id").input("empowering")  # taken
+    at.text_input(key="add_name").input("Again")
+    at = run(next(b for b in at.button if b.label == "Add code").click())
+    assert any("already a code with id 'empowering'" in e.value for e in at.error)
+    assert not at.exception
+
+
+def test_themes_page_matrices_and_quotes_open_the_transcript(db):
+    at = open_app("Themes")
+    frame = stored(db)
+    cell_counts = frame.groupby(["code_name", "case"]).size()
+    matrix = at.dataframe[0].value
+    code_name, case = cell_counts.index[0]
+    assert matrix.loc[code_name, case] == cell_counts.iloc[0]
+    at = run(at.radio(key="case_value").set_value("presence"))
+    assert set(at.dataframe[0].value.values.ravel()) <= {0, 1}
+    code = frame["code"].iloc[0]
+    at = run(at.selectbox(key="quotes_code").set_value(code))
+    expected = frame[frame["code"] == code]
+    assert f"{len(expected)} quotes" in texts(at)
+    assert expected["quote"].iloc[0] in [t.value for t in at.text]
+    at = run(at.selectbox(key="attribute").set_value(at.selectbox(key="attribute").options[0]))
+    assert len(at.dataframe) >= 4  # code x case, two attribute matrices, co-occurrence
+    first = next(b for b in at.button if b.key and b.key.startswith("open-"))
+    at = run(first.click())
+    assert at.sidebar.radio(key="page").value == "Transcript"
+    assert at.selectbox(key="doc").value == expected["document"].iloc[0]
+
+
+def test_export_page_offers_the_matrices(db):
+    at = open_app("Export")
+    labels = [b.proto.label for b in at.get("download_button")]
+    assert "Codings (one row per coding)" in labels and "Code × case: count" in labels
+    assert "Codebook (YAML)" in labels
+
+
+def test_app_on_a_missing_project_shows_an_error(tmp_path, monkeypatch):
+    monkeypatch.setenv("CODING_PROJECT", str(tmp_path / "missing.db"))
+    at = open_app("Review")
+    assert "does not exist" in at.error[0].value and "coding demo" in at.error[0].value
