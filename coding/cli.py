@@ -424,12 +424,12 @@ def demo(ctx, project):
         info = opened.train()
         out.print(f"[bold]5.[/bold] model {info['version']} trained on {info['units']} "
                   f"participant sentences ({info['positive_units']} coded)")
-        with _progress("Suggesting", len(opened.documents())) as advance:
-            queued = opened.suggest(on_document=advance, warn=_warn)
-        out.print(f"[bold]6.[/bold] {queued} new suggestions queued for review "
-                  f"(`coding review {project}`)")
+        with _progress("Batch-coding", len(opened.documents())) as advance:
+            queued = opened.suggest(on_document=advance, warn=_warn, workers=2)
+        out.print(f"[bold]6.[/bold] batch-coded with rules and the model on 2 workers: {queued} "
+                  f"new suggestions queued for review (`coding app {project}`)")
         _print_summary(opened)
-    out.print(f"Done in {time.perf_counter() - started:.1f} s. Next: `coding summary {project}`")
+    out.print(f"Done in {time.perf_counter() - started:.1f} s. Next: `coding app {project}`")
 
 
 @main.command()
