@@ -78,25 +78,35 @@ def cooccurrence(frame, mode="turn", codebook=None):
     matrix = pd.DataFrame(0, index=codes, columns=codes, dtype=int)
     if frame.empty:
         return matrix
-    if mode == "turn":
-        for _, group in frame.groupby(["document", "turn"]):
-            present = sorted(set(group["code"]))
-            for a in present:
-                for b in present:
-                    matrix.loc[a, b] += 1
+    if mode == "turn":  # turns x codes presence, then presence' presence counts pairs of codes
+        presence = (pd.crosstab([frame["document"], frame["turn"]], frame["code"]) > 0)
+        presence = presence.reindex(columns=codes, fill_value=False).astype(int)
+        matrix = presence.T.dot(presence)
     else:
+        position = {code: i for i, code in enumerate(codes)}
+        counts = matrix.to_numpy().copy()
         for _, group in frame.groupby("document"):
-            rows = group.sort_values("start")[["code", "start", "end"]].to_records(index=False)
-            for i, (code_a, start_a, end_a) in enumerate(rows):
-                matrix.loc[code_a, code_a] += 1
+            rows = group.sort_values("start")[["code", "start", "end"]].to_numpy().tolist()
+            for i, (code_a, _, end_a) in enumerate(rows):
+                a = position[code_a]
+                counts[a, a] += 1
                 for code_b, start_b, _ in rows[i + 1:]:
                     if start_b >= end_a:
                         break
                     if code_b != code_a:
-                        matrix.loc[code_a, code_b] += 1
-                        matrix.loc[code_b, code_a] += 1
+                        b = position[code_b]
+                        counts[a, b] += 1
+                        counts[b, a] += 1
+        matrix = pd.DataFrame(counts, index=codes, columns=codes)
     matrix.index.name = matrix.columns.name = "code"
     return matrix
+
+
+def attribute_column(frame, attribute):
+    """The codings-frame column of a case attribute: a case attribute named like a fixed column
+    (`role`) is `case_role` in the frame."""
+    prefixed = f"case_{attribute}"
+    return prefixed if prefixed in frame.columns else attribute
 
 
 def quotes_for(frame, code=None, case=None, attribute=None, value=None):
@@ -139,3 +149,52 @@ def _order(codes, codebook):
 
 def _in_codebook_order(matrix, codebook):
     return matrix.reindex(_order(matrix.index, codebook)) if len(matrix.index) else matrix
+
+
+def themes(codebook):
+    """The top-level codes: the columns of a framework matrix."""
+    return [code for code in codebook.codes if code.parent is None]
+
+
+def framework_matrix(frame, codebook, summaries=None, exemplars=2, cases=None):
+    """Cases x themes (top-level codes). Each cell holds the analyst's summary for that case and
+    theme (summaries: {(case, theme id): text}) and up to `exemplars` quotes coded with the theme
+    or any code under it, participants' words first, longer (up to 80 words) before shorter.
+    Returns a DataFrame of cell texts."""
+    summaries = summaries or {}
+    columns = themes(codebook)
+    case_names = list(cases) if cases is not None else sorted(frame["case"].dropna().unique())
+    if not frame.empty:
+        top = frame["code_path"].str.split("/").str[0]
+        frame = frame.assign(_theme=top, _words=frame["quote"].map(count_words))
+    rows = {}
+    for case in case_names:
+        row = {}
+        for theme in columns:
+            parts = [summaries[(case, theme.id)]] if summaries.get((case, theme.id)) else []
+            if not frame.empty:
+                quotes = frame[(frame["case"] == case) & (frame["_theme"] == theme.id)]
+                for quote in exemplar_quotes(quotes, exemplars).itertuples():
+                    parts.append(f"\u201c{' '.join(quote.quote.split())}\u201d "
+                                 f"({quote.document}, turn {quote.turn})")
+            row[theme.name] = "\n".join(parts)
+        rows[case] = row
+    matrix = pd.DataFrame.from_dict(rows, orient="index", columns=[t.name for t in columns])
+    matrix.index.name = "case"
+    return matrix.fillna("")
+
+
+def exemplar_quotes(codings, n):
+    """The n codings that best show a code: participants first, then quotes of 6 to 80 words,
+    then longer before shorter; ties in document order."""
+    if codings.empty or n <= 0:
+        return codings.head(0)
+    words = codings["quote"].map(count_words)
+    ranked = codings.assign(
+        _participant=(codings["role"] == "participant").astype(int),
+        _fits=words.between(6, 80).astype(int),
+        _length=words.clip(upper=80))
+    ranked = ranked.sort_values(["_participant", "_fits", "_length", "document", "start"],
+                                ascending=[False, False, False, True, True])
+    ranked = ranked.drop_duplicates(subset=["document", "start", "end"])
+    return ranked.head(n).drop(columns=["_participant", "_fits", "_length"])

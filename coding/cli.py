@@ -432,6 +432,66 @@ def demo(ctx, project):
     out.print(f"Done in {time.perf_counter() - started:.1f} s. Next: `coding app {project}`")
 
 
+EXPORTS = ("codings", "code-by-case", "code-by-attribute", "cooccurrence", "framework",
+           "report", "qdc", "qdpx")
+
+
+@main.command()
+@PROJECT
+@click.argument("what", type=click.Choice(EXPORTS))
+@click.option("-o", "--output", required=True, type=click.Path(dir_okay=False),
+              help="File to write; its extension picks the format unless --format is given.")
+@click.option("--format", "fmt", type=click.Choice(["xlsx", "csv", "tex", "md", "docx", "png",
+                                                    "svg", "qdc", "qdpx"]),
+              help="xlsx, csv, tex (LaTeX booktabs), md, png/svg (heatmap); docx for report.")
+@click.option("--include-suggestions", is_flag=True,
+              help="Count pending suggestions too (default: accepted and manual codings).")
+@click.option("--value", type=click.Choice(["count", "presence", "words", "percent"]),
+              default="count", show_default=True, help="code-by-case cells.")
+@click.option("--attribute", help="code-by-attribute / report: the case attribute to compare "
+                                  "(default: role, else the first).")
+@click.option("--mode", type=click.Choice(["turn", "overlap"]), default="turn",
+              show_default=True, help="cooccurrence: same turn, or overlapping spans.")
+@click.option("--exemplars", type=int, default=2, show_default=True,
+              help="framework / report: exemplar quotes per cell or theme.")
+@click.pass_context
+def export(ctx, project, what, output, fmt, include_suggestions, value, attribute, mode,
+           exemplars):
+    """Write an analysis table, a Word report, or a REFI-QDA codebook (.qdc) / project (.qdpx).
+
+    \b
+    coding export study.db code-by-case --value presence -o presence.xlsx
+    coding export study.db code-by-attribute --attribute role -o by_role.tex
+    coding export study.db framework -o framework.xlsx
+    coding export study.db report -o themes.docx
+    coding export study.db qdpx -o study.qdpx
+    """
+    from coding import exports
+
+    with _open(ctx, project) as opened:
+        if what == "report":
+            from coding.report import write_report
+
+            themes = write_report(opened, output, group=attribute, exemplars=max(exemplars, 1),
+                                  include_suggestions=include_suggestions)
+            out.print(f"Report on {themes} themes written to {output}")
+            return
+        if what in ("qdc", "qdpx"):
+            from coding import refi
+
+            writer = refi.export_qdc if what == "qdc" else refi.export_qdpx
+            writer(opened, output)
+            out.print(f"REFI-QDA {what} written to {output}")
+            return
+        options = exports.Options(include_suggestions=include_suggestions, value=value,
+                                  attribute=attribute, mode=mode, exemplars=exemplars)
+        result = exports.tables(opened, what, options)
+        written = exports.write(result, output, fmt)
+        main_table = next(iter(result.values()))
+        out.print(f"{what} ({main_table.shape[0]} x {main_table.shape[1]}) written to {output} "
+                  f"as {written}")
+
+
 @main.command()
 @click.argument("project", metavar="PROJECT", default="sample_project.db")
 @click.option("--port", type=int, help="Port to serve on (default: Streamlit's, 8501).")

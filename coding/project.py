@@ -540,6 +540,24 @@ class Project(SuggestionUseCases, CodebookUseCases):
             raise StoreError(f"no {target_type} '{target}' to attach the memo to")
         return row.id
 
+    def set_framework_summary(self, case, theme, text):
+        """The analyst's summary of one framework-matrix cell (a case and a theme), kept as a
+        memo on the case titled `framework:<theme>`; the newest one counts."""
+        if self.codebook().get(theme) is None:
+            raise StoreError(f"no code '{theme}' in the codebook")
+        return self.add_memo(text, "case", case, title=f"framework:{theme}")
+
+    def framework_summaries(self):
+        """{(case name, theme id): summary text}, the newest memo for each cell."""
+        with self.store.reading() as session:
+            names = dict(session.execute(select(CaseRow.id, CaseRow.name)).all())
+            rows = session.execute(select(MemoRow.target_id, MemoRow.title, MemoRow.text)
+                                   .where(MemoRow.target_type == "case",
+                                          MemoRow.title.like("framework:%"))
+                                   .order_by(MemoRow.id)).all()
+        return {(names.get(target), title.split(":", 1)[1]): text
+                for target, title, text in rows if target in names}
+
     def memos(self):
         with self.store.reading() as session:
             return pd.DataFrame(
@@ -601,9 +619,14 @@ def write_atomic(path, content):
     path = Path(path)
     temporary = path.with_name(f".{path.name}.tmp{os.getpid()}")
     mode = "wb" if isinstance(content, bytes) else "w"
-    with open(temporary, mode, **({} if mode == "wb" else {"encoding": "utf-8"})) as handle:
-        handle.write(content)
-    os.replace(temporary, path)
+    try:
+        with open(temporary, mode, **({} if mode == "wb" else {"encoding": "utf-8"})) as handle:
+            handle.write(content)
+        os.replace(temporary, path)
+    except OSError as exc:
+        raise CodingError(f"cannot write this file: {exc.strerror or exc}", path=path) from exc
+    finally:
+        temporary.unlink(missing_ok=True)  # gone already after a successful rename
 
 
 def _free_name(session, name):

@@ -33,3 +33,39 @@ def project(tmp_path):
 def coded_project(project):
     project.import_codebook(CODEBOOK)
     return project
+
+
+# A two-case study whose matrices are worked out by hand in test_analysis and test_exports.
+ANN = ("Interviewer: Hi.\nAnn: one two three. four five.\nInterviewer: More?\n"
+       "Ann: six seven eight nine.\n")
+BO = "Interviewer: Hi.\nBo: ten eleven.\n"
+BOOK = """
+codes:
+  - id: a
+    name: Alpha
+  - id: b
+    name: Beta
+"""
+
+
+@pytest.fixture
+def two_cases(project, tmp_path):
+    (tmp_path / "book.yaml").write_text(BOOK)
+    (tmp_path / "people.csv").write_text("case,group\nann,staff\nbo,service user\n")
+    (tmp_path / "ann.txt").write_text(ANN)
+    (tmp_path / "bo.txt").write_text(BO)
+    project.import_codebook(tmp_path / "book.yaml")
+    project.ingest([tmp_path / "ann.txt", tmp_path / "bo.txt"], cases=tmp_path / "people.csv")
+
+    def code(document, code_id, quote, status="manual"):
+        text = project.document_text(document)
+        start = text.index(quote)
+        project.add_coding(document, code_id, start, start + len(quote), status=status)
+
+    code("ann.txt", "a", "one two three.")
+    code("ann.txt", "a", "two three. four five.")
+    code("ann.txt", "b", "four five.")
+    code("ann.txt", "b", "six seven eight nine.")
+    code("bo.txt", "a", "ten eleven.")
+    code("bo.txt", "b", "ten eleven.", status="suggested")  # not counted by default
+    return project

@@ -1,47 +1,11 @@
 """Theme matrices against values worked out by hand for a two-case fixture."""
 
-import pytest
-
 from coding import analysis
 from coding.ui.render import highlight, transcript_table
 
-ANN = ("Interviewer: Hi.\nAnn: one two three. four five.\nInterviewer: More?\n"
-       "Ann: six seven eight nine.\n")
-BO = "Interviewer: Hi.\nBo: ten eleven.\n"
-BOOK = """
-codes:
-  - id: a
-    name: Alpha
-  - id: b
-    name: Beta
-"""
 
-
-@pytest.fixture
-def frame_project(project, tmp_path):
-    (tmp_path / "book.yaml").write_text(BOOK)
-    (tmp_path / "people.csv").write_text("case,group\nann,staff\nbo,service user\n")
-    (tmp_path / "ann.txt").write_text(ANN)
-    (tmp_path / "bo.txt").write_text(BO)
-    project.import_codebook(tmp_path / "book.yaml")
-    project.ingest([tmp_path / "ann.txt", tmp_path / "bo.txt"], cases=tmp_path / "people.csv")
-
-    def code(document, code_id, quote, status="manual"):
-        text = project.document_text(document)
-        start = text.index(quote)
-        project.add_coding(document, code_id, start, start + len(quote), status=status)
-
-    code("ann.txt", "a", "one two three.")
-    code("ann.txt", "a", "two three. four five.")
-    code("ann.txt", "b", "four five.")
-    code("ann.txt", "b", "six seven eight nine.")
-    code("bo.txt", "a", "ten eleven.")
-    code("bo.txt", "b", "ten eleven.", status="suggested")  # not counted by default
-    return project
-
-
-def test_code_by_case_counts_presence_words_and_percent(frame_project):
-    project = frame_project
+def test_code_by_case_counts_presence_words_and_percent(two_cases):
+    project = two_cases
     frame, book = project.codings_frame(), project.codebook()
     cases = ["ann", "bo"]
     count = analysis.code_by_case(frame, "count", cases, codebook=book)
@@ -57,8 +21,8 @@ def test_code_by_case_counts_presence_words_and_percent(frame_project):
     assert analysis.code_by_case(with_suggestions, "count", cases).loc["b", "bo"] == 1
 
 
-def test_code_by_attribute_and_cooccurrence(frame_project):
-    frame, book = frame_project.codings_frame(), frame_project.codebook()
+def test_code_by_attribute_and_cooccurrence(two_cases):
+    frame, book = two_cases.codings_frame(), two_cases.codebook()
     codings, cases = analysis.code_by_attribute(frame, "group", book)
     assert codings.loc["a", "staff"] == 2 and codings.loc["a", "service user"] == 1
     assert codings.loc["b", "staff"] == 2 and codings.loc["b", "service user"] == 0

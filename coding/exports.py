@@ -1,0 +1,262 @@
+"""Publication exports: the analysis tables of a project written as xlsx, csv, LaTeX, Markdown
+or a heatmap image. Files are written atomically (a temporary file, then a rename).
+
+`tables(project, what, ...)` builds the tables (pandas); `write(tables, path, fmt)` writes them.
+The docx report lives in report.py and REFI-QDA in refi.py.
+"""
+
+import io
+from dataclasses import dataclass
+
+import pandas as pd
+
+from . import analysis
+from .errors import CodingError
+from .model import COUNTED_STATUSES
+
+TABLES = ("codings", "code-by-case", "code-by-attribute", "cooccurrence", "framework")
+FORMATS = {"xlsx": "xlsx", "csv": "csv", "tex": "tex", "latex": "tex", "md": "md",
+           "markdown": "md", "png": "png", "svg": "svg"}
+CODING_EXPORT_COLUMNS = ["coding_id", "document", "case", "turn", "speaker", "role", "code",
+                         "code_name", "code_path", "start", "end", "quote", "coder", "status",
+                         "origin", "score"]
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+XLSX_MAX_WIDTH = 60
+
+
+class ExportError(CodingError):
+    """An export that cannot be made (unknown table or format, nothing to export)."""
+
+
+@dataclass(frozen=True)
+class Options:
+    include_suggestions: bool = False
+    value: str = "count"          # code-by-case cells: count, presence, words, percent
+    attribute: str | None = None  # code-by-attribute: which case attribute (default: first)
+    mode: str = "turn"            # co-occurrence: turn or overlap
+    exemplars: int = 2            # framework: quotes per cell
+
+
+def tables(project, what, options=Options()):
+    """{sheet name: DataFrame} for one export. The first table is the main one (the only one
+    written to csv, LaTeX, Markdown and images); xlsx also gets Codebook and Quotes sheets."""
+    if what not in TABLES:
+        raise ExportError(f"cannot export '{what}': choose one of {', '.join(TABLES)}, "
+                          "report, qdc or qdpx")
+    frame = project.codings_frame(statuses=None if options.include_suggestions
+                                  else COUNTED_STATUSES)
+    codebook = project.codebook()
+    names = {code.id: code.name for code in codebook.codes}
+    cases = list(project.cases()["case"])
+    if what == "codings":
+        extra = [c for c in frame.columns if c not in CODING_EXPORT_COLUMNS
+                 and c not in ("rationale", "created_at") and not c.startswith("level_")]
+        return {"Codings": frame.reindex(columns=CODING_EXPORT_COLUMNS + extra)}
+    if frame.empty:
+        raise ExportError("has no codings to count yet (accepted or manual); add "
+                          "--include-suggestions to count pending suggestions",
+                          path=project.store.label)
+    if what == "code-by-case":
+        words = project.case_words() if options.value == "percent" else None
+        matrix = analysis.code_by_case(frame, options.value, cases, words, codebook)
+        result = {f"Code x case ({options.value})": _named(matrix, names)}
+    elif what == "code-by-attribute":
+        attribute = options.attribute or first_attribute(project)
+        check_attribute(project, attribute)
+        codings, with_code = analysis.code_by_attribute(
+            frame, analysis.attribute_column(frame, attribute), codebook)
+        combined = pd.concat({"codings": codings, "cases": with_code}, axis=1)
+        combined.columns = [f"{value} ({kind})" for kind, value in combined.columns]
+        result = {f"Code x {attribute}"[:31]: _named(combined, names)}
+    elif what == "cooccurrence":
+        matrix = analysis.cooccurrence(frame, options.mode, codebook)
+        result = {f"Co-occurrence ({options.mode})": _named(matrix, names, columns=True)}
+    else:
+        matrix = analysis.framework_matrix(frame, codebook, project.framework_summaries(),
+                                           options.exemplars, cases)
+        result = {"Framework": matrix}
+    result["Codebook"] = codebook_table(codebook)
+    result["Quotes"] = frame.reindex(columns=["code_name", "case", "document", "turn",
+                                              "speaker", "role", "quote", "coder", "status"])
+    return result
+
+
+def codebook_table(codebook):
+    return pd.DataFrame([{"id": c.id, "name": c.name, "path": codebook.path(c.id),
+                          "definition": c.definition, "include when": c.inclusion,
+                          "exclude when": c.exclusion, "examples": "\n".join(c.examples)}
+                         for c in codebook.walk()])
+
+
+def write(result, path, fmt=None):
+    """Write tables from `tables()` to path in fmt (default: from the file's extension)."""
+    from .project import write_atomic
+
+    fmt = FORMATS.get((fmt or str(path).rsplit(".", 1)[-1]).lower())
+    if fmt is None:
+        raise ExportError(f"unknown format for {path}: use one of "
+                          f"{', '.join(sorted(set(FORMATS.values())))} (or docx for a report)")
+    main = next(iter(result.values()))
+    writers = {"xlsx": lambda: write_xlsx(result), "csv": lambda: main.to_csv(
+        index=_keeps_index(main)).encode("utf-8"),
+        "tex": lambda: to_latex(main).encode("utf-8"),
+        "md": lambda: to_markdown(main).encode("utf-8"),
+        "png": lambda: heatmap(main, "png"), "svg": lambda: heatmap(main, "svg")}
+    write_atomic(path, writers[fmt]())
+    return fmt
+
+
+def neutralise(value):
+    """A text cell that a spreadsheet would run as a formula gets a leading apostrophe."""
+    if isinstance(value, str) and value.startswith(FORMULA_START):
+        return "'" + value
+    return value
+
+
+def write_xlsx(result):
+    """One sheet per table: bold frozen header, widths from the content, text cells that look
+    like formulas neutralised. openpyxl's write-only mode streams rows, so 200,000 codings
+    take seconds, not tens of seconds."""
+    from openpyxl import Workbook
+    from openpyxl.cell import WriteOnlyCell
+    from openpyxl.styles import Alignment, Font
+    from openpyxl.utils import get_column_letter
+
+    book = Workbook(write_only=True)
+    bold, wrap = Font(bold=True), Alignment(wrap_text=True, vertical="top")
+    for name, table in result.items():
+        sheet = book.create_sheet(_sheet_name(name))
+        frame = table.reset_index() if _keeps_index(table) else table
+        sheet.freeze_panes = "B2" if _keeps_index(table) else "A2"
+        for i, column in enumerate(frame.columns, start=1):
+            sheet.column_dimensions[get_column_letter(i)].width = _width(frame[column], column)
+        header = []
+        for column in frame.columns:
+            cell = WriteOnlyCell(sheet, value=neutralise(str(column)))
+            cell.font = bold
+            header.append(cell)
+        sheet.append(header)
+        wrapped = {i for i, c in enumerate(frame.columns) if frame[c].dtype == object and
+                   _width(frame[c], c) >= XLSX_MAX_WIDTH}
+        for row in frame.itertuples(index=False, name=None):
+            values = [_cell_value(v) for v in row]
+            if wrapped:
+                values = [_wrapped(sheet, v, wrap) if i in wrapped else v
+                          for i, v in enumerate(values)]
+            sheet.append(values)
+    buffer = io.BytesIO()
+    book.save(buffer)
+    return buffer.getvalue()
+
+
+def to_latex(table):
+    """A booktabs table (\\toprule, \\midrule, \\bottomrule) with LaTeX specials escaped."""
+    styler = table.style.format(escape="latex", precision=2).format_index(escape="latex", axis=0) \
+        .format_index(escape="latex", axis=1)
+    styler = styler.hide(axis="index") if not _keeps_index(table) else \
+        styler.hide(axis="index", names=True)
+    numeric = ["r" if pd.api.types.is_numeric_dtype(table[c]) else "p{5cm}" for c in table.columns]
+    first = "l" if _keeps_index(table) else ""
+    return styler.to_latex(hrules=True, column_format=first + "".join(numeric))
+
+
+def to_markdown(table):
+    """A GitHub-style pipe table; pipes and line breaks in cells are escaped."""
+    frame = table.reset_index() if _keeps_index(table) else table
+
+    def cell(value):
+        text = "" if pd.isna(value) else (f"{value:.2f}".rstrip("0").rstrip(".")
+                                         if isinstance(value, float) else str(value))
+        return text.replace("|", "\\|").replace("\r", "").replace("\n", "<br>")
+
+    lines = ["| " + " | ".join(cell(c) for c in frame.columns) + " |",
+             "| " + " | ".join("---:" if pd.api.types.is_numeric_dtype(frame[c]) else "---"
+                               for c in frame.columns) + " |"]
+    lines += ["| " + " | ".join(cell(v) for v in row) + " |"
+              for row in frame.itertuples(index=False, name=None)]
+    return "\n".join(lines) + "\n"
+
+
+def heatmap(matrix, fmt="png"):
+    """A matrix of numbers as a labelled heatmap image (png or svg) for a paper's figure."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    numbers = matrix.select_dtypes("number")
+    if numbers.empty:
+        raise ExportError("only number matrices can be drawn as a heatmap "
+                          "(code-by-case, code-by-attribute, cooccurrence)")
+    height = max(2.5, 0.35 * len(numbers.index) + 1.5)
+    width = max(4.0, 0.45 * len(numbers.columns) + 3.5)
+    figure, axes = plt.subplots(figsize=(width, height))
+    image = axes.imshow(numbers.to_numpy(dtype=float), cmap="Blues", aspect="auto")
+    axes.set_xticks(range(len(numbers.columns)), [str(c) for c in numbers.columns],
+                    rotation=60, ha="right", fontsize=8)
+    axes.set_yticks(range(len(numbers.index)), [str(i) for i in numbers.index], fontsize=8)
+    if numbers.size <= 600:  # small enough to print the values in the cells
+        top = numbers.to_numpy(dtype=float).max() or 1
+        for (row, column), value in pd.DataFrame(numbers.to_numpy()).stack().items():
+            axes.text(column, row, f"{value:g}", ha="center", va="center", fontsize=7,
+                      color="white" if value > top * 0.6 else "black")
+    figure.colorbar(image, ax=axes, shrink=0.8)
+    figure.tight_layout()
+    buffer = io.BytesIO()
+    figure.savefig(buffer, format=fmt, dpi=200)
+    plt.close(figure)
+    return buffer.getvalue()
+
+
+def _named(matrix, names, columns=False):
+    named = matrix.rename(index=names)
+    return named.rename(columns=names) if columns else named
+
+
+def first_attribute(project):
+    attributes = [c for c in project.cases().columns if c not in ("case", "documents")]
+    if not attributes:
+        raise ExportError("the cases have no attributes: import a participants sheet first",
+                          path=project.store.label)
+    return "role" if "role" in attributes else attributes[0]
+
+
+def check_attribute(project, attribute):
+    known = [c for c in project.cases().columns if c not in ("case", "documents")]
+    if attribute not in known:
+        raise ExportError(f"no case attribute '{attribute}' (the cases have: "
+                          f"{', '.join(known) or 'none'})", path=project.store.label)
+
+
+def _keeps_index(table):
+    return table.index.name is not None or not isinstance(table.index, pd.RangeIndex)
+
+
+def _sheet_name(name):
+    for bad in "[]:*?/\\":
+        name = name.replace(bad, " ")
+    return name[:31]
+
+
+def _width(series, header):
+    sample = series.head(200).astype(str).str.len()
+    longest = max([len(str(header)), *(sample.tolist() or [0])])
+    return min(XLSX_MAX_WIDTH, max(8, longest + 2))
+
+
+def _cell_value(value):
+    if value is None or (not isinstance(value, str) and pd.isna(value)):
+        return None
+    if hasattr(value, "item"):  # numpy scalars
+        value = value.item()
+    if hasattr(value, "tzinfo") and value.tzinfo is not None:
+        value = value.replace(tzinfo=None)  # xlsx has no time zones; stored times are UTC
+    return neutralise(value)
+
+
+def _wrapped(sheet, value, alignment):
+    from openpyxl.cell import WriteOnlyCell
+
+    cell = WriteOnlyCell(sheet, value=value)
+    cell.alignment = alignment
+    return cell
