@@ -436,6 +436,19 @@ EXPORTS = ("codings", "code-by-case", "code-by-attribute", "cooccurrence", "fram
            "report", "qdc", "qdpx")
 
 
+@main.command("import-word")
+@PROJECT
+@click.argument("files", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False))
+@click.pass_context
+def import_word(ctx, project, files):
+    """Import transcripts coded in Word: each comment's text names codes (split on ';' or new
+    lines), its anchored text is the quote. All comments of a file apply, or none."""
+    with _open(ctx, project) as opened:
+        for file in files:
+            added, skipped, document = opened.import_word_comments(file)
+            out.print(f"{file}: {added} codings added to {document}, {skipped} already present")
+
+
 @main.command()
 @PROJECT
 @click.argument("what", type=click.Choice(EXPORTS))
@@ -500,7 +513,6 @@ def export(ctx, project, what, output, fmt, include_suggestions, value, attribut
 def app(ctx, project, port, headless):
     """Open the coding app on PROJECT (default: the sample study `coding demo` builds)."""
     import os
-    import subprocess
 
     coding.open_project(project).close()  # a missing or broken project fails here, clearly
     location = project if "://" in project else str(Path(project).resolve())
@@ -515,7 +527,9 @@ def app(ctx, project, port, headless):
     if ctx.obj["coder"]:
         environment["CODING_APP_CODER"] = ctx.obj["coder"]
     out.print(f"Opening {location} in the app; press Ctrl+C to stop.")
-    raise SystemExit(subprocess.call(command, env=environment))
+    sys.stdout.flush()
+    # Become Streamlit (not its parent), so a SIGTERM from a supervisor stops the server.
+    os.execve(sys.executable, command, environment)
 
 
 if __name__ == "__main__":

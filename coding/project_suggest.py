@@ -180,20 +180,41 @@ class SuggestionUseCases:
     # -- the review queue -------------------------------------------------------------------
     def pending(self, order="uncertainty", code=None, document=None, limit=None):
         """Pending suggestions as a DataFrame, most uncertain first by default (so each
-        confirmation teaches the model most), or by document, or by score."""
+        confirmation teaches the model most), or by document, or by score.
+
+        Sorting and `limit` happen in the database, so the app's review page builds rows only
+        for the suggestions it shows, however long the queue is."""
         if order not in ORDERS:
             raise StoreError(f"order must be one of {', '.join(ORDERS)}")
-        frame = self.codings_frame(statuses=[SUGGESTED])
+        uncertainty = 1 - 2 * func.abs(CodingRow.score - 0.5)
+        query = select(CodingRow.id).join(DocumentRow).join(CodeRow).where(
+            CodingRow.status == SUGGESTED)
         if code is not None:
-            frame = frame[frame["code"] == code]
+            query = query.where(CodeRow.key == code)
         if document is not None:
-            frame = frame[frame["document"] == document]
-        frame = frame.assign(uncertainty=1 - 2 * (frame["score"].astype(float) - 0.5).abs())
-        keys = {"uncertainty": (["uncertainty", "coding_id"], [False, True]),
-                "document": (["document", "start", "code"], [True, True, True]),
-                "score": (["score", "coding_id"], [False, True])}[order]
-        frame = frame.sort_values(keys[0], ascending=keys[1]).reset_index(drop=True)
-        return frame.head(limit) if limit else frame
+            query = query.where(DocumentRow.name == document)
+        query = query.order_by(*{
+            "uncertainty": (uncertainty.desc(), CodingRow.id),
+            "document": (DocumentRow.name, CodingRow.start, CodeRow.key),
+            "score": (CodingRow.score.desc(), CodingRow.id)}[order])
+        if limit:
+            query = query.limit(int(limit))
+        with self.store.reading() as session:
+            ids = session.scalars(query).all()
+        rank = {coding_id: i for i, coding_id in enumerate(ids)}
+        frame = self.codings_frame(statuses=[SUGGESTED], ids=ids if len(ids) <= 20_000 else None)
+        frame = frame[frame["coding_id"].isin(rank)]  # (a very long queue is read whole)
+        frame = frame.assign(uncertainty=1 - 2 * (frame["score"].astype(float) - 0.5).abs(),
+                             _rank=frame["coding_id"].map(rank))
+        return frame.sort_values("_rank").drop(columns="_rank").reset_index(drop=True)
+
+    def pending_count(self, code=None):
+        """How many suggestions wait for review (of one code, or all)."""
+        query = select(func.count()).select_from(CodingRow).where(CodingRow.status == SUGGESTED)
+        if code is not None:
+            query = query.join(CodeRow).where(CodeRow.key == code)
+        with self.store.reading() as session:
+            return session.scalar(query)
 
     def review(self, decision, ids=(), code=None, min_score=None, max_score=None):
         """Accept or reject pending suggestions: by coding id, or by code and/or score range

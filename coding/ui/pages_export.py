@@ -17,7 +17,7 @@ def export_page(proj):
         st.info("No codings to export yet.")
         return
     cases = list(state.cases(proj, label, version)["case"])
-    words = state.case_words(proj, label, version)
+    words = state.case_words(proj, label, len(state.documents(proj, label, version)))
     downloads = [("Codings (one row per coding)", "codings.csv", frame)]
     for value in analysis.MATRIX_VALUES:
         downloads.append((f"Code × case: {value}", f"code_by_case_{value}.csv",

@@ -33,15 +33,15 @@ def review_page(proj):
     with right:
         _retrain_controls(proj)
     _bulk_accept(proj, names)
-    queue = state.pending(proj, label, version, order)
-    if code_filter != "(all codes)":
-        queue = queue[queue["code"] == code_filter]
+    queue, length = state.pending(proj, label, version, order,
+                                  None if code_filter == "(all codes)" else code_filter,
+                                  PAGE_SIZE)
     if queue.empty:
         st.success("Nothing waiting for review.")
         return
-    st.caption(f"Showing {min(PAGE_SIZE, len(queue))} of {len(queue):,}")
+    st.caption(f"Showing {len(queue)} of {length:,}")
     colours = code_colours(codebook)
-    for item in queue.head(PAGE_SIZE).itertuples(index=False):
+    for item in queue.itertuples(index=False):
         _suggestion_card(proj, item, names, colours)
 
 

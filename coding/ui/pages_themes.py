@@ -44,8 +44,9 @@ def _code_by_case(proj, frame, codebook, names, label, version):
                                   "words": "words coded",
                                   "percent": "% of participant words"}.get)
     cases = state.cases(proj, label, version)
-    matrix = analysis.code_by_case(frame, value, cases=list(cases["case"]),
-                                   case_words=state.case_words(proj, label, version),
+    words = state.case_words(proj, label, len(state.documents(proj, label, version))) \
+        if value == "percent" else None
+    matrix = analysis.code_by_case(frame, value, cases=list(cases["case"]), case_words=words,
                                    codebook=codebook)
     shown = matrix.rename(index=names)
     long = shown.reset_index().melt(id_vars="code", var_name="case", value_name="value")
@@ -102,7 +103,8 @@ def _cooccurrence(frame, codebook, names):
 
 def _quotes(frame, names, selection):
     st.subheader("Quotes")
-    codes = [c for c in names if c in set(frame["code"])]
+    used = set(frame["code"])
+    codes = [c for c in names if c in used]
     cell = (selection.get("cell_code"), selection.get("cell_case"))
     if cell[0] in codes and cell != st.session_state.get("_cell"):  # a newly clicked cell
         st.session_state["_cell"] = cell

@@ -16,6 +16,19 @@ def code_colours(codebook):
             for i, code in enumerate(codebook.walk())} if codebook else {}
 
 
+def text_colour(background):
+    """Black or white, whichever reads better on a #rrggbb background (dark codebook colours
+    would otherwise hide the transcript text)."""
+    try:
+        red, green, blue = (int(background.lstrip("#")[i:i + 2], 16) / 255 for i in (0, 2, 4))
+    except ValueError:
+        return "#000"
+    linear = [c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4
+              for c in (red, green, blue)]
+    luminance = 0.2126 * linear[0] + 0.7152 * linear[1] + 0.0722 * linear[2]
+    return "#fff" if luminance < 0.4 else "#000"
+
+
 def escape(text):
     return html.escape(text or "", quote=True).replace("\n", "<br>")
 
@@ -39,14 +52,16 @@ def highlight(text, offset, spans, colours):
             continue
         start, _, code, suggested = max(covering, key=lambda span: span[0])
         codes = ", ".join(sorted({escape(c) for _, _, c, _ in covering}))
+        colour = colours.get(code, PALETTE[0])
         style = SUGGESTED_STYLE if suggested and all(s[3] for s in covering) else \
-            f"background:{escape(colours.get(code, PALETTE[0]))}"
+            f"background:{escape(colour)};color:{text_colour(colour)}"
         parts.append(f'<mark title="{codes}" style="{style};padding:0 1px">{piece}</mark>')
     return "".join(parts)
 
 
 def chip(label, colour):
-    return (f'<span style="background:{escape(colour)};border-radius:8px;padding:1px 6px;'
+    return (f'<span style="background:{escape(colour)};color:{text_colour(colour)};'
+            f'border-radius:8px;padding:1px 6px;'
             f'margin:1px;display:inline-block;font-size:0.8em">{escape(label)}</span>')
 
 

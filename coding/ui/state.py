@@ -10,12 +10,10 @@ import sys
 from pathlib import Path
 
 import streamlit as st
-from sqlalchemy import func, select
 
 from ..errors import CodingError
 from ..model import SUGGESTED
 from ..project import Project, open_project
-from ..store import CodingRow, EventRow
 
 SAMPLE_PROJECT = "sample_project.db"
 PAGES = ("Documents", "Transcript", "Review", "Codebook", "Themes", "Export")
@@ -48,8 +46,7 @@ def coder():
 
 def version(proj):
     """Changes whenever anything in the project changes."""
-    with proj.store.reading() as session:
-        return session.scalar(select(func.max(EventRow.id))) or 0
+    return proj.data_version()
 
 
 # -- cached reads: (project label, version) are the cache key; the Project is not hashed ------
@@ -59,9 +56,10 @@ def codings(_proj, label, data_version, include_suggestions=False):
                                ("accepted", "manual"))
 
 
-@st.cache_data(show_spinner=False, max_entries=4)
-def pending(_proj, label, data_version, order):
-    return _proj.pending(order=order)
+@st.cache_data(show_spinner=False, max_entries=8)
+def pending(_proj, label, data_version, order, code=None, limit=None):
+    """The head of the review queue (sorted and cut in the database) and its length."""
+    return _proj.pending(order=order, code=code, limit=limit), _proj.pending_count(code)
 
 
 @st.cache_data(show_spinner=False, max_entries=8)
@@ -80,7 +78,9 @@ def codebook(_proj, label, data_version):
 
 
 @st.cache_data(show_spinner=False, max_entries=4)
-def case_words(_proj, label, data_version):
+def case_words(_proj, label, documents):
+    """Participant words per case; they change only when documents come or go, so the number
+    of documents (not the data version) is the key."""
     return _proj.case_words()
 
 
@@ -91,19 +91,22 @@ def turns(_proj, label, document):
 
 
 @st.cache_data(show_spinner=False, max_entries=8)
-def status_counts(_proj, label, data_version):
-    """Codings per status, leaving out the accepted codings a recode made (the recoded
-    suggestion itself is counted, as rejected)."""
-    with _proj.store.reading() as session:
-        return dict(session.execute(select(CodingRow.status, func.count())
-                                    .where(CodingRow.origin.not_like("recode:%"))
-                                    .group_by(CodingRow.status)).all())
+def coding_counts(_proj, label, data_version):
+    return _proj.coding_counts()
 
 
-@st.cache_data(show_spinner=False, max_entries=8)
-def pending_by_document(_proj, label, data_version):
-    frame = _proj.codings_frame(statuses=[SUGGESTED])
-    return frame.groupby("document").size().to_dict() if not frame.empty else {}
+def status_counts(proj, label, data_version):
+    """Codings per status over the whole project (see Project.coding_counts)."""
+    totals = {}
+    for by_status in coding_counts(proj, label, data_version).values():
+        for status, n in by_status.items():
+            totals[status] = totals.get(status, 0) + n
+    return totals
+
+
+def pending_by_document(proj, label, data_version):
+    return {document: by_status.get(SUGGESTED, 0)
+            for document, by_status in coding_counts(proj, label, data_version).items()}
 
 
 def go_to(page, **params):
