@@ -184,9 +184,9 @@ def framework_matrix(frame, codebook, summaries=None, exemplars=2, cases=None):
     return matrix.fillna("")
 
 
-def exemplar_quotes(codings, n):
-    """The n codings that best show a code: participants first, then quotes of 6 to 80 words,
-    then longer before shorter; ties in document order."""
+def exemplar_quotes(codings, n, by=None):
+    """The n codings that best show a code (or n per group of the `by` columns): participants
+    first, then quotes of 6 to 80 words, then longer before shorter; ties in document order."""
     if codings.empty or n <= 0:
         return codings.head(0)
     words = codings["quote"].map(count_words)
@@ -196,5 +196,6 @@ def exemplar_quotes(codings, n):
         _length=words.clip(upper=80))
     ranked = ranked.sort_values(["_participant", "_fits", "_length", "document", "start"],
                                 ascending=[False, False, False, True, True])
-    ranked = ranked.drop_duplicates(subset=["document", "start", "end"])
-    return ranked.head(n).drop(columns=["_participant", "_fits", "_length"])
+    ranked = ranked.drop_duplicates(subset=[*(by or []), "document", "start", "end"])
+    best = ranked.groupby(by, sort=False).head(n) if by else ranked.head(n)
+    return best.drop(columns=["_participant", "_fits", "_length"])

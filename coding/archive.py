@@ -49,8 +49,8 @@ class SafeArchive:
         except OSError as exc:
             raise RefiError(f"cannot be read: {exc.strerror or exc}", path=path) from exc
         except (zipfile.BadZipFile, zlib.error, EOFError, ValueError) as exc:
-            raise RefiError(f"is not a readable {kind} (not a zip file, or damaged or "
-                            f"truncated: {exc})", path=path) from exc
+            raise RefiError(f"is not a readable {kind}: not a zip archive, or damaged or "
+                            f"truncated ({exc})", path=path) from exc
         try:
             self.members = _check_members(infos, path)
         except RefiError:
@@ -149,10 +149,12 @@ def parse_xml(data, path):
         return SafeElementTree.fromstring(data, forbid_dtd=True, forbid_entities=True,
                                           forbid_external=True)
     except DefusedXmlException as exc:
-        marker = b"<!ENTITY" if "Entit" in type(exc).__name__ else b"<!DOCTYPE"
-        raise RefiError(f"XML with a DTD or entity declarations is refused for safety "
-                        f"({type(exc).__name__}: {exc})", path=path,
-                        line=_line_of(data, marker)) from exc
+        entity = "Entit" in type(exc).__name__
+        marker = b"<!ENTITY" if entity else b"<!DOCTYPE"
+        what = f"<!{'ENTITY' if entity else 'DOCTYPE'} {getattr(exc, 'name', '') or ''}>"
+        raise RefiError(f"XML with a DTD or entity declarations is refused (they allow external "
+                        f"entity and entity-expansion attacks): {what.replace(' >', '>')}",
+                        path=path, line=_line_of(data, marker)) from exc
     except SafeElementTree.ParseError as exc:
         line = exc.position[0] if getattr(exc, "position", None) else None
         raise RefiError(f"is not well-formed XML: {_parse_message(exc)}", path=path,

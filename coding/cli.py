@@ -436,6 +436,38 @@ EXPORTS = ("codings", "code-by-case", "code-by-attribute", "cooccurrence", "fram
            "report", "qdc", "qdpx")
 
 
+@main.command("import")
+@PROJECT
+@click.argument("file", type=click.Path(exists=True, dir_okay=False))
+@click.pass_context
+def import_file(ctx, project, file):
+    """Import FILE, the reader picked by its extension: .qdpx/.qde (a REFI-QDA project from
+    NVivo, ATLAS.ti, MAXQDA, QualCoder...), .qdc (a REFI-QDA codebook), .yaml/.yml (a
+    codebook), .csv/.xlsx (codings), .docx (a transcript coded with Word comments)."""
+    suffix = Path(file).suffix.lower()
+    with _open(ctx, project) as opened:
+        if suffix in (".qdpx", ".qde", ".qdc"):
+            from coding import refi
+
+            report = refi.import_refi(opened, file)
+            out.print(f"{file}: {report.summary()}")
+            for warning in report.warnings:
+                _warn(warning)
+        elif suffix in (".yaml", ".yml"):
+            book, changed = opened.import_codebook(file)
+            out.print(f"codebook '{book.name}': {len(book.codes)} codes"
+                      + ("" if changed else " (unchanged)"))
+        elif suffix in (".csv", ".xlsx"):
+            added, skipped = opened.import_codings(file)
+            out.print(f"{added} codings imported, {skipped} already present")
+        elif suffix == ".docx":
+            added, skipped, document = opened.import_word_comments(file)
+            out.print(f"{file}: {added} codings added to {document}, {skipped} already present")
+        else:
+            raise click.ClickException(f"{file}: cannot import '{suffix or Path(file).name}' files; use "
+                                       ".qdpx, .qde, .qdc, .yaml, .csv, .xlsx or .docx")
+
+
 @main.command("import-word")
 @PROJECT
 @click.argument("files", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False))
@@ -492,9 +524,15 @@ def export(ctx, project, what, output, fmt, include_suggestions, value, attribut
         if what in ("qdc", "qdpx"):
             from coding import refi
 
-            writer = refi.export_qdc if what == "qdc" else refi.export_qdpx
-            writer(opened, output)
-            out.print(f"REFI-QDA {what} written to {output}")
+            if what == "qdc":
+                report = refi.export_qdc(opened, output)
+            else:
+                report = refi.export_qdpx(opened, output, include_suggestions=include_suggestions)
+            out.print(f"REFI-QDA {what} written to {output}: {report.documents} documents, "
+                      f"{report.codes} codes, {report.codings} codings, {report.memos} memos, "
+                      f"{report.cases} cases, {report.users} users")
+            for warning in report.warnings:
+                _warn(warning)
             return
         options = exports.Options(include_suggestions=include_suggestions, value=value,
                                   attribute=attribute, mode=mode, exemplars=exemplars)

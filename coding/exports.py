@@ -21,6 +21,11 @@ CODING_EXPORT_COLUMNS = ["coding_id", "document", "case", "turn", "speaker", "ro
                          "code_name", "code_path", "start", "end", "quote", "coder", "status",
                          "origin", "score"]
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+QUOTES_PER_CELL = 3  # exemplar quotes per code and case on a matrix workbook's Quotes sheet
+# A spreadsheet of codings holds what a reader scans; the full tidy frame (every attribute,
+# scores, levels) goes to csv. Fewer cells also keep 200,000 codings quick to write.
+SPREADSHEET_CODING_COLUMNS = ["coding_id", "document", "case", "turn", "speaker", "code_path",
+                              "quote", "coder", "status"]
 XLSX_MAX_WIDTH = 60
 
 
@@ -51,7 +56,8 @@ def tables(project, what, options=Options()):
     if what == "codings":
         extra = [c for c in frame.columns if c not in CODING_EXPORT_COLUMNS
                  and c not in ("rationale", "created_at") and not c.startswith("level_")]
-        return {"Codings": frame.reindex(columns=CODING_EXPORT_COLUMNS + extra)}
+        return {"Codings": frame.reindex(columns=CODING_EXPORT_COLUMNS + extra),
+                "Cases": project.cases(), "Codebook": codebook_table(codebook)}
     if frame.empty:
         raise ExportError("has no codings to count yet (accepted or manual); add "
                           "--include-suggestions to count pending suggestions",
@@ -76,8 +82,10 @@ def tables(project, what, options=Options()):
                                            options.exemplars, cases)
         result = {"Framework": matrix}
     result["Codebook"] = codebook_table(codebook)
-    result["Quotes"] = frame.reindex(columns=["code_name", "case", "document", "turn",
-                                              "speaker", "role", "quote", "coder", "status"])
+    quotes = analysis.exemplar_quotes(frame, QUOTES_PER_CELL, by=["code", "case"])
+    result["Quotes"] = quotes.sort_values(["code_path", "case", "document", "start"]).reindex(
+        columns=["code_name", "case", "document", "turn", "speaker", "role", "quote", "coder",
+                 "status"])
     return result
 
 
@@ -96,14 +104,21 @@ def write(result, path, fmt=None):
     if fmt is None:
         raise ExportError(f"unknown format for {path}: use one of "
                           f"{', '.join(sorted(set(FORMATS.values())))} (or docx for a report)")
+    write_atomic(path, to_bytes(result, fmt))
+    return fmt
+
+
+def to_bytes(result, fmt):
+    """The file content of tables from `tables()` in fmt (xlsx, csv, tex, md, png, svg)."""
     main = next(iter(result.values()))
+    if fmt == "xlsx" and "Codings" in result:
+        result = {**result, "Codings": result["Codings"][SPREADSHEET_CODING_COLUMNS]}
     writers = {"xlsx": lambda: write_xlsx(result), "csv": lambda: main.to_csv(
         index=_keeps_index(main)).encode("utf-8"),
         "tex": lambda: to_latex(main).encode("utf-8"),
         "md": lambda: to_markdown(main).encode("utf-8"),
         "png": lambda: heatmap(main, "png"), "svg": lambda: heatmap(main, "svg")}
-    write_atomic(path, writers[fmt]())
-    return fmt
+    return writers[fmt]()
 
 
 def neutralise(value):
@@ -115,8 +130,8 @@ def neutralise(value):
 
 def write_xlsx(result):
     """One sheet per table: bold frozen header, widths from the content, text cells that look
-    like formulas neutralised. openpyxl's write-only mode streams rows, so 200,000 codings
-    take seconds, not tens of seconds."""
+    like formulas neutralised. openpyxl's write-only mode streams rows (its default mode
+    holds every cell object in memory and is twice as slow)."""
     from openpyxl import Workbook
     from openpyxl.cell import WriteOnlyCell
     from openpyxl.styles import Alignment, Font

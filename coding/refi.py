@@ -23,14 +23,16 @@ text), so a re-exported import keeps them. GUIDs read from an import are kept (d
 their `meta["refi_guid"]`; codes, cases, variables and users in the project's
 `settings["refi"]`) and reused by the next export.
 
-What a round trip through REFI keeps: document texts and names, the code tree with names,
-colours, definitions, inclusion/exclusion and examples (written into each code's
-Description and read back from it), cases with typed attributes and their documents,
-accepted and manual codings (document, code, span, coder, time) and memos (target, coder,
-title, text, time). What it loses: document formats and turns (sources are plain text, turns
-are re-segmented on import), case file patterns, code keywords and regex patterns (kept when a
-code is matched to an existing one), coding status (everything imports as `manual`, origin
-`refi`), suggestion scores and rationales, and memo/coding times below one second.
+What a round trip through REFI keeps: document texts and names, the code tree with ids,
+names, colours, definitions, inclusion/exclusion and examples (written into each code's
+Description, ending with a 'Code id:' line, and read back from it), cases with typed
+attributes and their documents, accepted and manual codings (document, code, span, coder,
+time) and memos (target, coder, title, text, time; a case's memos are Notes linked to the
+case, as a Case cannot hold a NoteRef). What it loses: document formats and turns (sources
+are plain text; turns are re-segmented on import, so a .vtt's cue times go), case file
+patterns, code keywords and regex patterns (kept when a code is matched to an existing one),
+coding status (everything imports as `manual`, origin `refi`), suggestion scores and
+rationales, and times below one second.
 """
 
 import bisect
@@ -650,7 +652,7 @@ def import_qdpx(project, path):
         data, archive = _read_file(path), None
         qde_label = path
     else:
-        archive = SafeArchive(path, kind="REFI-QDA project (.qdpx zip archive)")
+        archive = SafeArchive(path, kind=".qdpx project")
     try:
         if archive is not None:
             qde = _find_qde(archive, path)
@@ -1425,10 +1427,11 @@ def _store_document(session, project, source, path, report):
                                  "refi_guid": source.guid})
     session.add(document)
     session.flush()
-    session.execute(insert(TurnRow), [
-        dict(document_id=document.id, seq=i, speaker=t.speaker, role=t.role, start=t.start,
-             end=t.end, time_start=t.time_start, time_end=t.time_end)
-        for i, t in enumerate(parsed.turns)])
+    if parsed.turns:
+        session.execute(insert(TurnRow), [
+            dict(document_id=document.id, seq=i, speaker=t.speaker, role=t.role,
+                 start=t.start, end=t.end, time_start=t.time_start, time_end=t.time_end)
+            for i, t in enumerate(parsed.turns)])
     project.store.log(session, project.coder, "ingest", "document", document.id, name=name,
                       sha256=parsed.sha256, case=case.name, turns=len(parsed.turns),
                       refi=str(path))

@@ -264,11 +264,32 @@ def test_themes_page_matrices_and_quotes_open_the_transcript(db):
     assert at.selectbox(key="doc").value == expected["document"].iloc[0]
 
 
-def test_export_page_offers_the_matrices(db):
+def test_export_page_prepares_matrices_reports_and_refi_files(db):
+    import io
+
+    import docx
+    import openpyxl
+
     at = open_app("Export")
+    at = run(at.selectbox(key="export_what").set_value("code-by-case"))
+    at = run(at.radio(key="export_value").set_value("presence"))
+    at = run(at.button(key="export_prepare").click())
+    name, content, _ = at.session_state["export_file"]
+    assert name == "code-by-case.xlsx"
+    rows = list(openpyxl.load_workbook(io.BytesIO(content)).worksheets[0].values)
+    frame = stored(db)
+    by_case = frame.groupby(["code_name", "case"]).size()
+    first = dict(zip(rows[0][1:], rows[1][1:]))  # the first code's row: 1 where it is used
+    assert {case for case, present in first.items() if present} == \
+        set(by_case[rows[1][0]].index)
+    at = run(at.button(key="export_report").click())
+    report = docx.Document(io.BytesIO(at.session_state["export_report_file"]))
+    assert "Appendix: codebook" in [p.text for p in report.paragraphs]
+    at = run(at.button(key="export_qdpx").click())
+    assert at.session_state["export_qdpx_file"][:2] == b"PK"  # a zip archive
     labels = [b.proto.label for b in at.get("download_button")]
-    assert "Codings (one row per coding)" in labels and "Code × case: count" in labels
-    assert "Codebook (YAML)" in labels
+    assert {"Download code-by-case.xlsx", "Download themes.docx", "Download project.qdpx",
+            "Codebook (YAML)"} <= set(labels)
 
 
 def test_app_on_a_missing_project_shows_an_error(tmp_path, monkeypatch):

@@ -62,11 +62,19 @@ def test_presence_percent_attribute_cooccurrence_and_framework(two_cases, tmp_pa
     ann = framework[1]
     assert ann[0] == "ann" and ann[2].startswith("Ann counts <to nine>.\n\u201csix seven")
     assert ann[1] == "\u201ctwo three. four five.\u201d (ann.txt, turn 1)"  # longest first
-    codings = main_table("codings")
-    assert codings[0][:7] == ["coding_id", "document", "case", "turn", "speaker", "role", "code"]
-    assert [row[11] for row in codings[1:]] == ["one two three.", "two three. four five.",
-                                                "four five.", "six seven eight nine.",
-                                                "ten eleven."]
+    codings = main_table("codings")  # a spreadsheet gets the columns a reader scans
+    assert codings[0] == ["coding_id", "document", "case", "turn", "speaker", "code_path",
+                          "quote", "coder", "status"]
+    assert [row[6] for row in codings[1:]] == ["one two three.", "two three. four five.",
+                                               "four five.", "six seven eight nine.",
+                                               "ten eleven."]
+    assert openpyxl.load_workbook(tmp_path / "codings.xlsx").sheetnames == [
+        "Codings", "Cases", "Codebook"]
+    exports.write(exports.tables(two_cases, "codings"), tmp_path / "codings.csv")
+    with open(tmp_path / "codings.csv", newline="") as handle:
+        header = next(csv.reader(handle))  # csv gets the whole tidy frame, attributes too
+    assert header[:7] == ["coding_id", "document", "case", "turn", "speaker", "role", "code"]
+    assert "group" in header and "score" in header
 
 
 def test_spreadsheet_never_runs_transcript_text_as_a_formula(two_cases, tmp_path):
@@ -79,7 +87,7 @@ def test_spreadsheet_never_runs_transcript_text_as_a_formula(two_cases, tmp_path
         two_cases.add_coding("cy.txt", "a", start, start + len(quote))
     exports.write(exports.tables(two_cases, "codings"), tmp_path / "c.xlsx")
     sheet = openpyxl.load_workbook(tmp_path / "c.xlsx").worksheets[0]
-    quotes = [row[11].value for row in sheet.iter_rows(min_row=2)]
+    quotes = [row[6].value for row in sheet.iter_rows(min_row=2)]
     assert "'=HYPERLINK(\"http://x\",\"y\")" in quotes and "'-2+3 and @home and +44" in quotes
     assert all(cell.data_type != "f" for row in sheet.iter_rows() for cell in row)
 

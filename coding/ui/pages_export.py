@@ -1,36 +1,94 @@
-"""Export: download the codings and the theme matrices the package computes."""
+"""Export: download the codings, theme matrices, a Word report and REFI-QDA files, made by the
+same functions as `coding export`."""
+
+import tempfile
+from pathlib import Path
 
 import streamlit as st
 
-from .. import analysis
+from .. import exports, refi
 from ..codebook import dump_codebook
+from ..report import write_report
 from . import state
+
+TABLE_TITLES = {"codings": "Codings (one row per coding)", "code-by-case": "Code × case",
+                "code-by-attribute": "Code × attribute", "cooccurrence": "Co-occurrence",
+                "framework": "Framework matrix (cases × themes, summaries and quotes)"}
+MIME = {"xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        "csv": "text/csv", "tex": "text/x-tex", "md": "text/markdown", "png": "image/png",
+        "svg": "image/svg+xml"}
 
 
 def export_page(proj):
     label, version = proj.store.label, state.version(proj)
     st.title("Export")
-    include = st.toggle("Include pending suggestions", key="export_suggested")
-    frame = state.codings(proj, label, version, include)
     codebook = state.codebook(proj, label, version)
-    if frame.empty:
-        st.info("No codings to export yet.")
+    if codebook is None:
+        st.info("Import a codebook first.")
         return
-    cases = list(state.cases(proj, label, version)["case"])
-    words = state.case_words(proj, label, len(state.documents(proj, label, version)))
-    downloads = [("Codings (one row per coding)", "codings.csv", frame)]
-    for value in analysis.MATRIX_VALUES:
-        downloads.append((f"Code × case: {value}", f"code_by_case_{value}.csv",
-                          analysis.code_by_case(frame, value, cases, words, codebook)))
-    downloads.append(("Co-occurrence (same turn)", "cooccurrence.csv",
-                      analysis.cooccurrence(frame, "turn", codebook)))
-    for title, name, table in downloads:
-        st.download_button(title, _csv(table, index=name != "codings.csv"), file_name=name,
-                           mime="text/csv", key=f"download-{name}")
-    if codebook is not None:
-        st.download_button("Codebook (YAML)", dump_codebook(codebook),
-                           file_name=f"{codebook.id}.yaml", key="download-codebook")
+    include = st.toggle("Include pending suggestions", key="export_suggested")
+    left, right = st.columns(2)
+    what = left.selectbox("Table", list(TABLE_TITLES), format_func=TABLE_TITLES.get,
+                          key="export_what")
+    fmt = right.selectbox("Format", ["xlsx", "csv", "tex", "md", "png", "svg"],
+                          key="export_format",
+                          help="tex: a LaTeX booktabs table; png/svg: a heatmap for a figure")
+    options = exports.Options(include_suggestions=include, **_table_options(what, state.cases(
+        proj, label, version)))
+    if st.button("Prepare file", key="export_prepare"):
+        result = state.safely(exports.tables, proj, what, options)
+        content = state.safely(exports.to_bytes, result, fmt) if result else None
+        if content is not None:
+            st.session_state["export_file"] = (f"{what}.{fmt}", content, MIME[fmt])
+    prepared = st.session_state.get("export_file")
+    if prepared:
+        name, content, mime = prepared
+        st.download_button(f"Download {name}", content, file_name=name, mime=mime,
+                           key="export_download")
+    st.divider()
+    _documents_and_interchange(proj, codebook, include)
 
 
-def _csv(table, index):
-    return table.to_csv(index=index).encode("utf-8")
+def _table_options(what, cases):
+    attributes = [c for c in cases.columns if c not in ("case", "documents")]
+    if what == "code-by-case":
+        return {"value": st.radio("Cells", exports.analysis.MATRIX_VALUES, horizontal=True,
+                                  key="export_value")}
+    if what == "code-by-attribute" and attributes:
+        return {"attribute": st.selectbox("Attribute", attributes, key="export_attribute")}
+    if what == "cooccurrence":
+        return {"mode": st.radio("Together when", exports.analysis.COOCCURRENCE_MODES,
+                                 horizontal=True, key="export_mode")}
+    if what == "framework":
+        return {"exemplars": st.number_input("Quotes per cell", 0, 10, 2,
+                                             key="export_exemplars")}
+    return {}
+
+
+def _documents_and_interchange(proj, codebook, include):
+    st.subheader("Report and other tools")
+    columns = st.columns(3)
+    if columns[0].button("Prepare Word report", key="export_report"):
+        st.session_state["export_report_file"] = _via_file(
+            "themes.docx", lambda path: write_report(proj, path, include_suggestions=include))
+    if columns[1].button("Prepare REFI-QDA project (.qdpx)", key="export_qdpx"):
+        st.session_state["export_qdpx_file"] = _via_file(
+            "project.qdpx", lambda path: refi.export_qdpx(proj, path, include_suggestions=include))
+    for key, name in (("export_report_file", "themes.docx"), ("export_qdpx_file",
+                                                              "project.qdpx")):
+        if st.session_state.get(key):
+            st.download_button(f"Download {name}", st.session_state[key], file_name=name,
+                               key=f"{key}_download")
+    columns[2].download_button("Codebook (YAML)", dump_codebook(codebook),
+                               file_name=f"{codebook.id}.yaml", key="download-codebook")
+    st.caption("A REFI-QDA project opens in NVivo, ATLAS.ti, MAXQDA and QualCoder; "
+               "`coding export PROJECT qdc` writes the codebook alone.")
+
+
+def _via_file(name, write):
+    """Run a writer that needs a path and return the bytes it wrote (None after an error)."""
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / name
+        if state.safely(write, path) is None:
+            return None
+        return path.read_bytes()
