@@ -21,6 +21,7 @@ from .model import (COUNTED_STATUSES, MANUAL, PARTICIPANT, STATUSES, Code, Codeb
 from .quotes import locate_quote, read_codings_file
 from .project_codes import CodebookUseCases
 from .project_suggest import SuggestionUseCases
+from .project_team import TeamUseCases
 from .speakers import SpeakerRules
 from .store import (AttributeRow, CaseRow, CodebookVersionRow, CodeRow, CodingRow, DocumentRow,
                     EventRow, MemoRow, ProjectRow, Store, TurnRow)
@@ -47,7 +48,7 @@ def open_project(project, coder=None, create=False):
     return Project(Store.open(project), coder=coder)
 
 
-class Project(SuggestionUseCases, CodebookUseCases):
+class Project(SuggestionUseCases, CodebookUseCases, TeamUseCases):
     """One coding project. `coder` is stamped on every change made through it."""
 
     def __init__(self, store, coder=None):

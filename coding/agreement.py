@@ -1,0 +1,160 @@
+"""Inter-coder agreement: build unit x coder data from coded spans, then percentage agreement,
+Cohen's kappa (scikit-learn) and Krippendorff's alpha (the `krippendorff` package).
+
+Units are sentences or turns (a coding marks a unit when they share at least half of the shorter
+of the two: evaluate.overlaps, the rule `coding evaluate` uses) or single characters. A coder who coded nothing in
+a document did not see it: their units there are missing, not 0, which alpha handles and kappa
+and percentage agreement skip. The "coded only" variant leaves out units no coder coded at all
+(uncoded text, which inflates agreement).
+
+Machine coders: `model` and `rules` name the suggesters (any status); every other name is a
+person, whose accepted and manual codings count. So suggestion-vs-human agreement is computed
+exactly like human-vs-human.
+"""
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+
+UNITS = ("sentence", "turn", "char")
+MACHINE_CODERS = {"model": "model:", "rules": "rule:"}
+MIN_UNITS = 30      # fewer units than this: the figure is unstable
+MIN_CODED = 5       # fewer units where anyone applied the code: unstable too
+COLUMNS = ["code", "variant", "units", "coded_units", "agreement", "kappa", "alpha", "warning"]
+
+
+@dataclass(frozen=True)
+class UnitData:
+    """Per code, a (coders x units) array of 1/0 with NaN where a coder did not see the unit."""
+
+    coders: tuple
+    codes: tuple
+    units: pd.DataFrame          # document, start, end of each unit
+    values: dict                 # code -> np.ndarray (coders x units)
+
+
+def unit_data(documents, codings, coders, codes, unit="sentence"):
+    """documents: [(name, text, units as [(start, end)])]; codings: DataFrame with document,
+    code, start, end, coder (the chosen coders' codings only). Returns UnitData."""
+    rows, blocks = [], {code: [] for code in codes}
+    for name, text, spans in documents:
+        mine = codings[codings["document"] == name]
+        seen = [coder in set(mine["coder"]) for coder in coders]
+        if unit == "char":
+            spans = _characters(spans)
+        rows.extend((name, s, e) for s, e in spans)
+        for code in codes:
+            block = np.zeros((len(coders), len(spans)))
+            for i, coder in enumerate(coders):
+                if not seen[i]:
+                    block[i, :] = np.nan
+                    continue
+                marks = mine[(mine["coder"] == coder) & (mine["code"] == code)]
+                for start, end in zip(marks["start"], marks["end"]):
+                    block[i] = np.maximum(block[i], _marked(spans, start, end, unit))
+            blocks[code].append(block)
+    values = {code: np.concatenate(parts, axis=1) if parts else np.zeros((len(coders), 0))
+              for code, parts in blocks.items()}
+    return UnitData(tuple(coders), tuple(codes),
+                    pd.DataFrame(rows, columns=["document", "start", "end"]), values)
+
+
+def _characters(spans):
+    return [(i, i + 1) for start, end in spans for i in range(start, end)]
+
+
+def _marked(spans, start, end, unit):
+    """1.0 for each unit the span [start, end) marks (the `overlaps` rule, vectorised)."""
+    bounds = np.asarray(spans, dtype=float).reshape(-1, 2)
+    unit_start, unit_end = bounds[:, 0], bounds[:, 1]
+    if unit == "char":
+        return ((unit_start >= start) & (unit_start < end)).astype(float)
+    shared = np.minimum(unit_end, end) - np.maximum(unit_start, start)
+    shorter = np.minimum(unit_end - unit_start, end - start)
+    return ((shared > 0) & (shared >= 0.5 * shorter)).astype(float)
+
+
+def agreement_table(data, coded_only=None):
+    """One row per code and one 'ALL' row (every unit x code decision pooled), for the default
+    and the coded-only variant (or just one when coded_only is True/False)."""
+    variants = [False, True] if coded_only is None else [bool(coded_only)]
+    stacked = np.stack([data.values[c] for c in data.codes]) if data.codes else None
+    anyone = np.nansum(stacked, axis=(0, 1)) > 0 if stacked is not None else None
+    rows = []
+    for only in variants:
+        keep = anyone if only else slice(None)
+        for code in data.codes:
+            rows.append({"code": code, **_figures(data.values[code][:, keep], only)})
+        if stacked is not None:
+            pooled = np.concatenate([stacked[k][:, keep] for k in range(len(data.codes))],
+                                    axis=1)
+            rows.append({"code": "ALL", **_figures(pooled, only)})
+    return pd.DataFrame(rows, columns=COLUMNS)
+
+
+def _figures(matrix, coded_only):
+    """Percentage agreement, kappa (two coders) and alpha for one (coders x units) array."""
+    present = np.sum(~np.isnan(matrix), axis=0)
+    pairable = matrix[:, present >= 2]
+    units = pairable.shape[1]
+    coded = int(np.sum(np.nansum(pairable, axis=0) > 0))
+    result = {"variant": "coded only" if coded_only else "all units", "units": units,
+              "coded_units": coded, "agreement": np.nan, "kappa": np.nan, "alpha": np.nan,
+              "warning": ""}
+    if units == 0:
+        result["warning"] = "no unit seen by two coders"
+        return result
+    result["agreement"] = percent_agreement(pairable)
+    if matrix.shape[0] == 2:
+        result["kappa"] = cohen_kappa(pairable[0], pairable[1])
+    result["alpha"] = krippendorff_alpha(pairable)
+    if units < MIN_UNITS or coded < MIN_CODED:
+        result["warning"] = (f"unstable: {units} units, {coded} coded by anyone "
+                             f"(want at least {MIN_UNITS} and {MIN_CODED})")
+    return result
+
+
+def percent_agreement(matrix):
+    """Share of units (seen by two or more coders) on which every coder who saw it agrees."""
+    agree = [len(set(column[~np.isnan(column)])) == 1 for column in matrix.T]
+    return float(np.mean(agree)) if agree else np.nan
+
+
+def cohen_kappa(a, b):
+    """Cohen's kappa for two coders over the units both saw (NaN: one saw it, the other not);
+    1.0 when both coders never vary and agree, where the formula is undefined."""
+    from sklearn.metrics import cohen_kappa_score
+
+    both = ~np.isnan(a) & ~np.isnan(b)
+    a, b = a[both], b[both]
+    if len(a) == 0:
+        return np.nan
+    if len(set(a)) == 1 and len(set(b)) == 1:
+        return 1.0 if a[0] == b[0] else 0.0
+    return float(cohen_kappa_score(a, b))
+
+
+def krippendorff_alpha(matrix, level="nominal"):
+    """Krippendorff's alpha of a (coders x units) array with NaN for missing values; 1.0 when
+    there is only one value in the data (no disagreement is possible)."""
+    import krippendorff
+
+    values = matrix[~np.isnan(matrix)]
+    if len(np.unique(values)) < 2:
+        return 1.0
+    return float(krippendorff.alpha(reliability_data=matrix, level_of_measurement=level))
+
+
+def disagreements(data, code):
+    """The units where the coders' values for `code` differ (units both saw), with each
+    coder's value: a DataFrame of document, start, end and one column per coder."""
+    matrix = data.values[code]
+    seen = np.sum(~np.isnan(matrix), axis=0) >= 2
+    differ = np.array([len(set(col[~np.isnan(col)])) > 1 for col in matrix.T]) & seen \
+        if matrix.size else np.zeros(0, dtype=bool)
+    table = data.units[differ].copy()
+    for i, coder in enumerate(data.coders):
+        table[coder] = matrix[i, differ]
+    return table.reset_index(drop=True)
