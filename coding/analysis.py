@@ -164,20 +164,19 @@ def framework_matrix(frame, codebook, summaries=None, exemplars=2, cases=None):
     summaries = summaries or {}
     columns = themes(codebook)
     case_names = list(cases) if cases is not None else sorted(frame["case"].dropna().unique())
-    if not frame.empty:
-        top = frame["code_path"].str.split("/").str[0]
-        frame = frame.assign(_theme=top, _words=frame["quote"].map(count_words))
+    quotes = {}
+    if not frame.empty:  # the best quotes of every case and theme, chosen in one pass
+        with_theme = frame.assign(theme_id=frame["code_path"].str.split("/").str[0])
+        best = exemplar_quotes(with_theme, exemplars, by=["case", "theme_id"])
+        for quote in best.itertuples():
+            quotes.setdefault((quote.case, quote.theme_id), []).append(
+                f"\u201c{' '.join(quote.quote.split())}\u201d ({quote.document}, turn {quote.turn})")
     rows = {}
     for case in case_names:
         row = {}
         for theme in columns:
             parts = [summaries[(case, theme.id)]] if summaries.get((case, theme.id)) else []
-            if not frame.empty:
-                quotes = frame[(frame["case"] == case) & (frame["_theme"] == theme.id)]
-                for quote in exemplar_quotes(quotes, exemplars).itertuples():
-                    parts.append(f"\u201c{' '.join(quote.quote.split())}\u201d "
-                                 f"({quote.document}, turn {quote.turn})")
-            row[theme.name] = "\n".join(parts)
+            row[theme.name] = "\n".join(parts + quotes.get((case, theme.id), []))
         rows[case] = row
     matrix = pd.DataFrame.from_dict(rows, orient="index", columns=[t.name for t in columns])
     matrix.index.name = "case"

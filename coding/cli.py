@@ -325,16 +325,18 @@ def review(ctx, project, accept, reject, min_score, max_score, order, limit):
               show_default=True, help="CSV with every figure.")
 @click.pass_context
 def evaluate(ctx, project, gold_coder, folds, unit, min_score, output):
-    """Cross-validated precision, recall, F1 and kappa of rules, model and both."""
+    """Cross-validated precision, recall, F1, kappa and alpha of rules, model and both (alpha
+    and kappa as `coding agreement` computes them, the suggester taken as a second coder)."""
     with _open(ctx, project) as opened:
         table = opened.evaluate(gold_coder, folds=folds, unit=unit, min_score=min_score)
     coding.project.write_atomic(output, table.to_csv(index=False))
     overall = Table("suggester", "units", "support", "predicted", "precision", "recall", "F1",
-                    "kappa", title=f"Against {gold_coder}, {folds}-fold by document, per {unit}")
+                    "kappa", "alpha", title=f"Against {gold_coder}, {folds}-fold by document, "
+                                            f"per {unit}")
     for row in table[table["code"] == "ALL"].itertuples():
         overall.add_row(row.suggester, str(row.units), str(row.support), str(row.predicted),
                         f"{row.precision:.3f}", f"{row.recall:.3f}", f"{row.f1:.3f}",
-                        f"{row.kappa:.3f}")
+                        f"{row.kappa:.3f}", f"{row.alpha:.3f}")
     out.print(overall)
     per_code = table[table["code"] != "ALL"].pivot(index="code", columns="suggester",
                                                    values="f1")

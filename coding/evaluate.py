@@ -1,11 +1,12 @@
-"""Suggestion quality against a coder: precision, recall, F1 and Cohen's kappa per code and
-overall, over units (sentences or turns). Plain arrays in, DataFrame out."""
+"""Suggestion quality against a coder: precision, recall, F1, Cohen's kappa, Krippendorff's alpha
+and % agreement per code and overall, over units (sentences or turns). Plain arrays in,
+DataFrame out."""
 
 import numpy as np
 import pandas as pd
 
 COLUMNS = ["suggester", "code", "units", "support", "predicted", "tp", "fp", "fn", "tn",
-           "precision", "recall", "f1", "kappa"]
+           "precision", "recall", "f1", "kappa", "alpha", "agreement"]
 
 
 def binary_metrics(truth, predicted):
@@ -24,9 +25,15 @@ def binary_metrics(truth, predicted):
         kappa = 1.0 if (truth == predicted).all() else 0.0  # no variation: kappa undefined
     else:
         kappa = float(cohen_kappa_score(truth, predicted))
+    # The same alpha as `coding agreement`, so a suggester is measured like a second coder.
+    from .agreement import krippendorff_alpha
+
+    alpha = krippendorff_alpha(np.vstack([truth, predicted]).astype(float)) if len(truth) \
+        else float("nan")
     return {"units": len(truth), "support": tp + fn, "predicted": tp + fp, "tp": tp, "fp": fp,
             "fn": fn, "tn": tn, "precision": precision, "recall": recall, "f1": f1,
-            "kappa": kappa}
+            "kappa": kappa, "alpha": alpha,
+            "agreement": (tp + tn) / len(truth) if len(truth) else float("nan")}
 
 
 def evaluation_table(truth, predictions, codes):

@@ -134,11 +134,11 @@ def write_xlsx(result):
     holds every cell object in memory and is twice as slow)."""
     from openpyxl import Workbook
     from openpyxl.cell import WriteOnlyCell
-    from openpyxl.styles import Alignment, Font
+    from openpyxl.styles import Font
     from openpyxl.utils import get_column_letter
 
     book = Workbook(write_only=True)
-    bold, wrap = Font(bold=True), Alignment(wrap_text=True, vertical="top")
+    bold = Font(bold=True)
     for name, table in result.items():
         sheet = book.create_sheet(_sheet_name(name))
         frame = table.reset_index() if _keeps_index(table) else table
@@ -151,14 +151,8 @@ def write_xlsx(result):
             cell.font = bold
             header.append(cell)
         sheet.append(header)
-        wrapped = {i for i, c in enumerate(frame.columns) if frame[c].dtype == object and
-                   _width(frame[c], c) >= XLSX_MAX_WIDTH}
-        for row in frame.itertuples(index=False, name=None):
-            values = [_cell_value(v) for v in row]
-            if wrapped:
-                values = [_wrapped(sheet, v, wrap) if i in wrapped else v
-                          for i, v in enumerate(values)]
-            sheet.append(values)
+        for row in zip(*[_cell_values(frame[c]) for c in frame.columns]):
+            sheet.append(row)
     buffer = io.BytesIO()
     book.save(buffer)
     return buffer.getvalue()
@@ -259,19 +253,13 @@ def _width(series, header):
     return min(XLSX_MAX_WIDTH, max(8, longest + 2))
 
 
-def _cell_value(value):
-    if value is None or (not isinstance(value, str) and pd.isna(value)):
-        return None
-    if hasattr(value, "item"):  # numpy scalars
-        value = value.item()
-    if hasattr(value, "tzinfo") and value.tzinfo is not None:
-        value = value.replace(tzinfo=None)  # xlsx has no time zones; stored times are UTC
-    return neutralise(value)
-
-
-def _wrapped(sheet, value, alignment):
-    from openpyxl.cell import WriteOnlyCell
-
-    cell = WriteOnlyCell(sheet, value=value)
-    cell.alignment = alignment
-    return cell
+def _cell_values(column):
+    """A column as spreadsheet values, converted column-wise: NaN -> empty, numpy numbers ->
+    Python numbers, times without zone (stored times are UTC), formula-like text neutralised."""
+    if pd.api.types.is_numeric_dtype(column) and not pd.api.types.is_bool_dtype(column):
+        return [None if v != v else v for v in column.tolist()]
+    if isinstance(column.dtype, pd.DatetimeTZDtype):
+        column = column.dt.tz_localize(None)
+    values = column.astype(object).where(column.notna(), None).tolist()
+    return [("'" + v if v.startswith(FORMULA_START) else v) if isinstance(v, str) else
+            (v.to_pydatetime() if hasattr(v, "to_pydatetime") else v) for v in values]
