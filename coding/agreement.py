@@ -1,10 +1,10 @@
 """Inter-coder agreement: build unit x coder data from coded spans, then percentage agreement,
 Cohen's kappa (scikit-learn) and Krippendorff's alpha (the `krippendorff` package).
 
-Units are sentences or turns (a coding marks a unit when they share at least half of the shorter
-of the two: evaluate.overlaps, the rule `coding evaluate` uses) or single characters. A coder who coded nothing in
-a document did not see it: their units there are missing, not 0, which alpha handles and kappa
-and percentage agreement skip. The "coded only" variant leaves out units no coder coded at all
+Units are sentences or turns (a coding marks a unit when they share at least half of the
+shorter of the two, the rule `coding evaluate` uses) or single characters. A coder who coded
+nothing in a document did not see it: their units there are missing, not 0, which alpha
+handles and kappa and percentage agreement skip. The "coded only" variant leaves out units no coder coded at all
 (uncoded text, which inflates agreement).
 
 Machine coders: `model` and `rules` name the suggesters (any status); every other name is a

@@ -170,7 +170,8 @@ def framework_matrix(frame, codebook, summaries=None, exemplars=2, cases=None):
         best = exemplar_quotes(with_theme, exemplars, by=["case", "theme_id"])
         for quote in best.itertuples():
             quotes.setdefault((quote.case, quote.theme_id), []).append(
-                f"\u201c{' '.join(quote.quote.split())}\u201d ({quote.document}, turn {quote.turn})")
+                f"\u201c{' '.join(quote.quote.split())}\u201d "
+                f"({quote.document}, turn {quote.turn})")
     rows = {}
     for case in case_names:
         row = {}

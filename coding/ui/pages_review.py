@@ -58,9 +58,9 @@ def _suggestion_card(proj, item, names, colours):
         turn = turns[turns["seq"] == item.turn]
         if not turn.empty:
             row = turn.iloc[0]
-            st.html(f'<div class="turn" style="line-height:1.5">'
-                    f'{highlight(row["text"], int(row["start"]), [(item.start, item.end, item.code, False)], colours)}'
-                    f'</div>')
+            marked = highlight(row["text"], int(row["start"]),
+                               [(item.start, item.end, item.code, False)], colours)
+            st.html(f'<div class="turn" style="line-height:1.5">{marked}</div>')
         st.caption(f"{item.rationale} · origin {item.origin}")
         accept, reject, widen, narrow, recode, apply = st.columns([1, 1, 1, 1, 2, 1])
         accept.button("Accept", key=f"accept-{coding_id}", type="primary",
