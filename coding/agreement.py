@@ -12,6 +12,7 @@ person, whose accepted and manual codings count. So suggestion-vs-human agreemen
 exactly like human-vs-human.
 """
 
+import warnings
 from dataclasses import dataclass
 
 import numpy as np
@@ -42,32 +43,35 @@ def unit_data(documents, codings, coders, codes, unit="sentence"):
     for name, text, spans in documents:
         mine = codings[codings["document"] == name]
         seen = [coder in set(mine["coder"]) for coder in coders]
-        if unit == "char":
-            spans = _characters(spans)
-        rows.extend((name, s, e) for s, e in spans)
+        bounds = _characters(spans) if unit == "char" else \
+            np.asarray(spans, dtype=float).reshape(-1, 2)
+        rows.append(pd.DataFrame({"document": name, "start": bounds[:, 0].astype(int),
+                                  "end": bounds[:, 1].astype(int)}))
         for code in codes:
-            block = np.zeros((len(coders), len(spans)))
+            block = np.zeros((len(coders), len(bounds)))
             for i, coder in enumerate(coders):
                 if not seen[i]:
                     block[i, :] = np.nan
                     continue
                 marks = mine[(mine["coder"] == coder) & (mine["code"] == code)]
                 for start, end in zip(marks["start"], marks["end"]):
-                    block[i] = np.maximum(block[i], _marked(spans, start, end, unit))
+                    block[i] = np.maximum(block[i], _marked(bounds, start, end, unit))
             blocks[code].append(block)
     values = {code: np.concatenate(parts, axis=1) if parts else np.zeros((len(coders), 0))
               for code, parts in blocks.items()}
-    return UnitData(tuple(coders), tuple(codes),
-                    pd.DataFrame(rows, columns=["document", "start", "end"]), values)
+    units = pd.concat(rows, ignore_index=True) if rows else \
+        pd.DataFrame(columns=["document", "start", "end"])
+    return UnitData(tuple(coders), tuple(codes), units, values)
 
 
 def _characters(spans):
-    return [(i, i + 1) for start, end in spans for i in range(start, end)]
+    """One unit per character of the spans, as an (n x 2) array of [i, i + 1)."""
+    starts = np.concatenate([np.arange(s, e) for s, e in spans]) if spans else np.zeros(0)
+    return np.column_stack([starts, starts + 1]).astype(float)
 
 
-def _marked(spans, start, end, unit):
+def _marked(bounds, start, end, unit):
     """1.0 for each unit the span [start, end) marks (the `overlaps` rule, vectorised)."""
-    bounds = np.asarray(spans, dtype=float).reshape(-1, 2)
     unit_start, unit_end = bounds[:, 0], bounds[:, 1]
     if unit == "char":
         return ((unit_start >= start) & (unit_start < end)).astype(float)
@@ -118,8 +122,16 @@ def _figures(matrix, coded_only):
 
 def percent_agreement(matrix):
     """Share of units (seen by two or more coders) on which every coder who saw it agrees."""
-    agree = [len(set(column[~np.isnan(column)])) == 1 for column in matrix.T]
-    return float(np.mean(agree)) if agree else np.nan
+    if matrix.shape[1] == 0:
+        return np.nan
+    return float(np.mean(_all_agree(matrix)))
+
+
+def _all_agree(matrix):
+    """Per unit: do all coders who saw it give the same value? (NaN = not seen)"""
+    with warnings.catch_warnings():  # units nobody saw are all-NaN: they do not agree
+        warnings.simplefilter("ignore", RuntimeWarning)
+        return np.nanmax(matrix, axis=0) == np.nanmin(matrix, axis=0)
 
 
 def cohen_kappa(a, b):
@@ -152,8 +164,7 @@ def disagreements(data, code):
     coder's value: a DataFrame of document, start, end and one column per coder."""
     matrix = data.values[code]
     seen = np.sum(~np.isnan(matrix), axis=0) >= 2
-    differ = np.array([len(set(col[~np.isnan(col)])) > 1 for col in matrix.T]) & seen \
-        if matrix.size else np.zeros(0, dtype=bool)
+    differ = ~_all_agree(matrix) & seen if matrix.size else np.zeros(0, dtype=bool)
     table = data.units[differ].copy()
     for i, coder in enumerate(data.coders):
         table[coder] = matrix[i, differ]
