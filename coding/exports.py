@@ -12,7 +12,7 @@ import pandas as pd
 
 from . import analysis
 from .errors import CodingError
-from .model import COUNTED_STATUSES
+from .model import COUNTED_STATUSES, WITH_SUGGESTIONS
 
 TABLES = ("codings", "code-by-case", "code-by-attribute", "cooccurrence", "framework")
 FORMATS = {"xlsx": "xlsx", "csv": "csv", "tex": "tex", "latex": "tex", "md": "md",
@@ -48,7 +48,7 @@ def tables(project, what, options=Options()):
     if what not in TABLES:
         raise ExportError(f"cannot export '{what}': choose one of {', '.join(TABLES)}, "
                           "report, qdc or qdpx")
-    frame = project.codings_frame(statuses=None if options.include_suggestions
+    frame = project.codings_frame(statuses=WITH_SUGGESTIONS if options.include_suggestions
                                   else COUNTED_STATUSES)
     codebook = project.codebook()
     names = {code.id: code.name for code in codebook.codes}

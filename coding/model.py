@@ -9,6 +9,7 @@ PARTICIPANT = "participant"
 SUGGESTED, ACCEPTED, REJECTED, MANUAL = "suggested", "accepted", "rejected", "manual"
 STATUSES = (SUGGESTED, ACCEPTED, REJECTED, MANUAL)
 COUNTED_STATUSES = (ACCEPTED, MANUAL)  # what analysis counts unless asked otherwise
+WITH_SUGGESTIONS = (ACCEPTED, MANUAL, SUGGESTED)  # "include suggestions": never rejected ones
 
 
 @dataclass(frozen=True)

@@ -6,7 +6,7 @@ from datetime import date
 
 from . import analysis
 from .exports import ExportError, check_attribute, first_attribute
-from .model import COUNTED_STATUSES
+from .model import COUNTED_STATUSES, WITH_SUGGESTIONS
 
 
 def write_report(project, path, group=None, exemplars=3, include_suggestions=False):
@@ -17,7 +17,8 @@ def write_report(project, path, group=None, exemplars=3, include_suggestions=Fal
 
     from .project import write_atomic
 
-    frame = project.codings_frame(statuses=None if include_suggestions else COUNTED_STATUSES)
+    frame = project.codings_frame(statuses=WITH_SUGGESTIONS if include_suggestions
+                                  else COUNTED_STATUSES)
     if frame.empty:
         raise ExportError("has no codings to report yet", path=project.store.label)
     codebook = project.codebook()
@@ -28,6 +29,7 @@ def write_report(project, path, group=None, exemplars=3, include_suggestions=Fal
     case_groups = cases.set_index("case")[group].fillna("(missing)").astype(str)
     frame = frame.assign(_theme=frame["code_path"].str.split("/").str[0])
     summary = project.summary()
+    counted = "accepted, manual and pending" if include_suggestions else "accepted and manual"
 
     document = docx.Document()
     document.styles["Normal"].font.size = Pt(10.5)
@@ -35,7 +37,7 @@ def write_report(project, path, group=None, exemplars=3, include_suggestions=Fal
     document.add_paragraph(
         f"{summary['documents']} documents, {len(cases)} cases, {len(frame)} codings by "
         f"{frame['coder'].nunique()} coder(s); codebook {codebook.name} {codebook.version}. "
-        f"Counts include {'all' if include_suggestions else 'accepted and manual'} codings. "
+        f"Counts include {counted} codings. "
         f"Made {date.today().isoformat()}.")
     themes = analysis.themes(codebook)
     for theme in themes:

@@ -8,6 +8,7 @@ import streamlit as st
 
 from ..errors import CodingError
 from . import state
+from .pages_agreement import agreement_page
 from .pages_codebook import codebook_page
 from .pages_documents import documents_page
 from .pages_export import export_page
@@ -17,7 +18,7 @@ from .pages_transcript import transcript_page
 
 PAGE_FUNCTIONS = {"Documents": documents_page, "Transcript": transcript_page,
                   "Review": review_page, "Codebook": codebook_page, "Themes": themes_page,
-                  "Export": export_page}
+                  "Agreement": agreement_page, "Export": export_page}
 
 
 def main():
@@ -85,5 +86,15 @@ def _sidebar(proj):
             st.query_params.pop("coder", None)
             st.rerun()
         page = st.radio("Page", state.PAGES, key="page")
+        # the address remembers blind coding, so neither a reload nor the coder screen (no
+        # sidebar, so the toggle's state is dropped) shows a blind coder the others' work
+        st.session_state.setdefault("blind", st.query_params.get("blind") == "1")
+        blind = st.toggle("Blind coding (hide other coders)", key="blind",
+                          help="Show only your own codings (and the suggestions) on the "
+                               "Transcript and Themes pages; the Agreement page is closed.")
     st.query_params["page"] = page
+    if blind:
+        st.query_params["blind"] = "1"
+    else:
+        st.query_params.pop("blind", None)
     return page

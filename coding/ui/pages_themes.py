@@ -15,7 +15,9 @@ def themes_page(proj):
     st.title("Themes")
     include = st.toggle("Include pending suggestions", key="themes_suggested",
                         help="By default only accepted and manual codings count.")
-    frame = state.codings(proj, label, version, include)
+    frame = state.visible(state.codings(proj, label, version, include))
+    if state.blind():
+        st.caption(f"Blind coding: only {state.coder()}'s codings count.")
     codebook = state.codebook(proj, label, version)
     if frame.empty:
         st.info("No codings to count yet: review suggestions or code a transcript first.")

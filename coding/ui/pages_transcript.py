@@ -4,7 +4,7 @@ of turns, remove codings, and write memos."""
 import streamlit as st
 
 from ..nlp import analyse
-from ..model import MANUAL, Turn
+from ..model import ACCEPTED, MANUAL, SUGGESTED, Turn
 from . import state
 from .render import code_colours, transcript_table
 
@@ -26,10 +26,11 @@ def transcript_page(proj):
     codebook = state.codebook(proj, label, version)
     turns = state.turns(proj, label, document)
     show_suggestions = st.toggle("Show pending suggestions (dashed)", key="show_suggested")
-    codings = proj.codings_frame(statuses=None if show_suggestions else ("accepted", "manual"),
-                                 documents=[document])
-    st.caption(f"Case {info.case} · {info.words:,} words · {info.turns} turns · "
-               f"{info.codings} codings")
+    statuses = (ACCEPTED, MANUAL, SUGGESTED) if show_suggestions else (ACCEPTED, MANUAL)
+    codings = state.visible(proj.codings_frame(statuses=statuses, documents=[document]))
+    counted = f"{(codings['status'] != SUGGESTED).sum()} of your codings" if state.blind() \
+        else f"{info.codings} codings"
+    st.caption(f"Case {info.case} · {info.words:,} words · {info.turns} turns · {counted}")
     left, right = st.columns([3, 1])
     with right:
         if codebook is None:
@@ -125,7 +126,7 @@ def _memo_form(proj, info, codings):
             if done is not None:
                 state.flash("Memo saved.")
                 st.rerun()
-        memos = proj.memos()
+        memos = state.visible(proj.memos())
         about_document = (memos["target_type"] == "document") & (memos["target_id"] == info.id)
         about_codings = (memos["target_type"] == "coding") & \
             memos["target_id"].isin(list(targets)[1:])

@@ -11,12 +11,14 @@ from pathlib import Path
 
 import streamlit as st
 
+from .. import agreement as stats
 from ..errors import CodingError
-from ..model import SUGGESTED
+from ..evaluate import overlaps
+from ..model import COUNTED_STATUSES, SUGGESTED, WITH_SUGGESTIONS
 from ..project import Project, open_project
 
 SAMPLE_PROJECT = "sample_project.db"
-PAGES = ("Documents", "Transcript", "Review", "Codebook", "Themes", "Export")
+PAGES = ("Documents", "Transcript", "Review", "Codebook", "Themes", "Agreement", "Export")
 
 
 def project_location():
@@ -44,6 +46,23 @@ def coder():
         os.environ.get("CODING_APP_CODER", "")
 
 
+def blind():
+    """Blind coding (the sidebar toggle): this session sees only its own codings."""
+    return bool(st.session_state.get("blind"))
+
+
+def visible(frame):
+    """The rows of a codings or memos frame this session may see: every row, or in blind
+    coding only the coder's own (plus pending suggestions: the suggesters are no person's
+    work). The one place blind coding filters, so no page shows another coder by accident."""
+    if not blind():
+        return frame
+    mine = frame["coder"] == coder()
+    if "status" in frame.columns:
+        mine |= frame["status"] == SUGGESTED
+    return frame[mine]
+
+
 def version(proj):
     """Changes whenever anything in the project changes."""
     return proj.data_version()
@@ -52,8 +71,8 @@ def version(proj):
 # -- cached reads: (project label, version) are the cache key; the Project is not hashed ------
 @st.cache_data(show_spinner=False, max_entries=8)
 def codings(_proj, label, data_version, include_suggestions=False):
-    return _proj.codings_frame(statuses=None if include_suggestions else
-                               ("accepted", "manual"))
+    return _proj.codings_frame(statuses=WITH_SUGGESTIONS if include_suggestions else
+                               COUNTED_STATUSES)
 
 
 @st.cache_data(show_spinner=False, max_entries=8)
@@ -93,6 +112,26 @@ def turns(_proj, label, document):
 @st.cache_data(show_spinner=False, max_entries=8)
 def coding_counts(_proj, label, data_version):
     return _proj.coding_counts()
+
+
+@st.cache_data(show_spinner=False, max_entries=8)
+def agreement(_proj, label, data_version, coders, unit, codes):
+    """Project.agreement for a tuple of coders and a tuple of codes (empty: every code)."""
+    return _proj.agreement(list(coders), unit, codes=list(codes) or None)
+
+
+@st.cache_data(show_spinner=False, max_entries=8)
+def disagreements(_proj, label, data_version, coders, unit, code):
+    """The units where two coders differ on a code (agreement.disagreements), less the units
+    already resolved: a consensus coding of the code that is the unit or marks it (the
+    `overlaps` rule; resolve stores the kept coder's span, which may be wider than the unit)."""
+    table = stats.disagreements(_proj.agreement_data(list(coders), unit, codes=[code]), code)
+    done = {}
+    for document, start, end in _proj.resolved_units(code):
+        done.setdefault(document, []).append((int(start), int(end)))
+    open_ = [not any(overlaps(row.start, row.end, s, e) for s, e in done.get(row.document, ()))
+             for row in table.itertuples()]
+    return table[open_].reset_index(drop=True) if len(table) else table
 
 
 def status_counts(proj, label, data_version):

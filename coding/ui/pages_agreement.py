@@ -1,0 +1,161 @@
+"""Agreement between coders (people or the suggesters) per code and pooled, with csv/xlsx
+downloads; then the units where two coders differ on a code, each resolved into a consensus
+coding with one click. Closed in blind coding: it shows every coder's work."""
+
+import streamlit as st
+
+from .. import exports
+from ..agreement import MACHINE_CODERS, MIN_CODED, MIN_UNITS, UNITS
+from ..errors import CodingError
+from . import state
+from .render import escape
+
+PAGE_SIZE = 20
+RESOLVE_UNITS = ("sentence", "turn")  # one click per character would be no use
+DECISIONS = {"keep_a": "Keep A", "keep_b": "Keep B", "both": "Both", "neither": "Neither"}
+MIME = {"csv": "text/csv",
+        "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"}
+
+
+def agreement_page(proj):
+    st.title("Agreement")
+    if state.blind():
+        st.info("Blind coding is on, so agreement and disagreements are hidden: they show the "
+                "other coders' work. Switch blind coding off in the sidebar to compare coders.")
+        return
+    label, version = proj.store.label, state.version(proj)
+    codebook = state.codebook(proj, label, version)
+    if codebook is None:
+        st.info("Import a codebook first (Codebook page or `coding codebook import`).")
+        return
+    names = {code.id: code.name for code in codebook.walk()}
+    people = sorted(set(state.codings(proj, label, version)["coder"].dropna()))
+    coders = [c for c in people if c not in MACHINE_CODERS] + list(MACHINE_CODERS)
+    _agreement_table(proj, coders, names, label, version)
+    st.divider()
+    _disagreements(proj, coders, names, label, version)
+
+
+def _agreement_table(proj, coders, names, label, version):
+    left, middle, right = st.columns([3, 1, 3])
+    chosen = left.multiselect("Coders", coders, key="agree_coders",
+                              help="model and rules are the suggesters: every suggestion they "
+                                   "made counts, whatever its review")
+    unit = middle.selectbox("Unit", UNITS, key="agree_unit",
+                            help="char is exact but slow on a whole project")
+    codes = right.multiselect("Codes (every code when empty)", list(names), key="agree_codes",
+                              format_func=names.get)
+    if len(chosen) < 2:
+        st.info("Pick two or more coders to compare.")
+        return
+    try:
+        with st.spinner("Computing agreement..."):
+            table = state.agreement(proj, label, version, tuple(chosen), unit, tuple(codes))
+    except CodingError as exc:
+        st.error(str(exc))
+        return
+    table = table.assign(code_name=table["code"].map(
+        lambda c: "All codes (pooled)" if c == "ALL" else names.get(c, c)))
+    table = table[["code", "code_name", *[c for c in table.columns
+                                          if c not in ("code", "code_name")]]]
+    st.caption(f"{' · '.join(chosen)} · unit: {unit} · participant turns. \"all units\" "
+               "counts every unit two coders saw; \"coded only\" leaves out units nobody coded.")
+    st.dataframe(table, width="stretch", hide_index=True, column_config={
+        "code_name": "name", "coded_units": "coded units",
+        "agreement": st.column_config.NumberColumn("% agreement", format="percent"),
+        "kappa": st.column_config.NumberColumn("Cohen's kappa", format="%.3f"),
+        "alpha": st.column_config.NumberColumn("Krippendorff's alpha", format="%.3f")})
+    _warnings(table, len(chosen))
+    csv, xlsx = st.columns(2)
+    for column, fmt in ((csv, "csv"), (xlsx, "xlsx")):
+        column.download_button(f"Download agreement.{fmt}",
+                               exports.to_bytes({"Agreement": table}, fmt),
+                               file_name=f"agreement.{fmt}", mime=MIME[fmt],
+                               key=f"agree_{fmt}")
+
+
+def _warnings(table, n_coders):
+    warned = table[table["warning"] != ""]
+    if n_coders > 2:
+        st.caption("Cohen's kappa is for two coders; with more, read Krippendorff's alpha.")
+    if warned.empty:
+        return
+    lines = [f"- {row.code_name} ({row.variant}): {row.warning}" for row in warned.itertuples()]
+    shown = lines[:12] + ([f"- and {len(lines) - 12} more"] if len(lines) > 12 else [])
+    st.warning(f"{len(warned)} of {len(table)} figures rest on too little data (want at least "
+               f"{MIN_UNITS} units and {MIN_CODED} coded by anyone): read them with care.\n\n"
+               + "\n".join(shown))
+
+
+def _disagreements(proj, coders, names, label, version):
+    st.subheader("Disagreements")
+    a_col, b_col, code_col, unit_col = st.columns([2, 2, 2, 1])
+    a = a_col.selectbox("Coder A", coders, key="disagree_a")
+    b = b_col.selectbox("Coder B", coders, index=1, key="disagree_b")
+    code = code_col.selectbox("Code", list(names), key="disagree_code", format_func=names.get)
+    unit = unit_col.selectbox("Unit", RESOLVE_UNITS, key="disagree_unit")
+    if a == b:
+        st.info("Pick two different coders.")
+        return
+    try:
+        with st.spinner("Finding disagreements..."):
+            table = state.disagreements(proj, label, version, (a, b), unit, code)
+    except CodingError as exc:
+        st.error(str(exc))
+        return
+    st.caption(f"{len(table):,} disagreements left on {names[code]} between A ({a}) and B "
+               f"({b}); each decision is stored as a consensus coding.")
+    if table.empty:
+        st.success("No disagreements left on this code.")
+        return
+    first = 0
+    if len(table) > PAGE_SIZE:
+        pages = (len(table) - 1) // PAGE_SIZE + 1
+        if st.session_state.get("disagree_page", 1) > pages:  # decisions emptied the last
+            st.session_state["disagree_page"] = pages
+        page = st.number_input(f"Page (of {pages})", 1, pages, key="disagree_page")
+        first = (int(page) - 1) * PAGE_SIZE
+    for row in table.iloc[first:first + PAGE_SIZE].itertuples(index=False):
+        _unit_card(proj, row, (a, b), code, names, label)
+
+
+def _unit_card(proj, row, coders, code, names, label):
+    document, start, end = row.document, int(row.start), int(row.end)
+    values = dict(zip(coders, row[3:5]))  # document, start, end, then one column per coder
+    turns = state.turns(proj, label, document)
+    turn = turns[(turns["start"] <= start) & (turns["end"] >= end)]
+    where = f"turn {turn['seq'].iloc[0]} · {turn['speaker'].iloc[0] or '?'}" \
+        if not turn.empty else ""
+    text = turn["text"].iloc[0][start - int(turn["start"].iloc[0]):
+                                end - int(turn["start"].iloc[0])] if not turn.empty else ""
+    key = f"{document}-{start}-{end}"
+    with st.container(border=True):
+        st.markdown(f"**{escape(document)}** · {escape(where)} · characters {start}–{end}",
+                    unsafe_allow_html=True)
+        st.text(text)
+        sides = st.columns(2)
+        for side, letter, coder in zip(sides, "AB", coders):
+            did = "coded" if values[coder] == 1 else "did not code"
+            side.markdown(f"**{letter}** · {escape(coder)} {did} "
+                          f"**{escape(names.get(code, code))}**", unsafe_allow_html=True)
+        buttons = st.columns(4)
+        for column, (decision, caption) in zip(buttons, DECISIONS.items()):
+            column.button(caption, key=f"{decision}-{key}", on_click=_resolve,
+                          args=(proj, code, document, start, end, decision, coders, values,
+                                names.get(code, code), where))
+
+
+def _resolve(proj, code, document, start, end, decision, coders, values, name, where):
+    ids = state.safely(proj.resolve, code, document, start, end, decision, coders)
+    if ids is None:
+        return
+    a, b = coders
+    outcome = {
+        "keep_a": f"coded {name}, as {a} coded it" if values[a] == 1 else
+                  f"not {name}, as {a} left it",
+        "keep_b": f"coded {name}, as {b} coded it" if values[b] == 1 else
+                  f"not {name}, as {b} left it",
+        "both": f"coded {name}, keeping both coders' codings",
+        "neither": f"not {name}, keeping neither coding"}[decision]
+    state.flash(f"Stored the consensus for {document}, {where or f'characters {start}-{end}'}"
+                f": {outcome}.")

@@ -1,0 +1,179 @@
+"""The Agreement page and blind coding, driven by AppTest on a real copy of the sample study to
+which a second coder, Rab, has been added through the API: Rab codes three of the documents
+like Aileen Murray, but leaves some codings out and puts others under another code."""
+
+import shutil
+
+import pytest
+
+import coding
+from coding.agreement import disagreements
+from coding.evaluate import overlaps
+from coding.ui.render import chip, code_colours
+
+from test_app import open_app, run, stored, texts
+
+AILEEN, RAB = "Aileen Murray", "Rab"
+SWITCH_TO = "empowering"  # the code Rab uses instead of Aileen's, one time in five
+
+
+@pytest.fixture(scope="session")
+def team_db(tmp_path_factory):
+    """The sample study (built once by `coding demo`) with Rab's codings added."""
+    from click.testing import CliRunner
+
+    from coding.cli import main
+
+    db = tmp_path_factory.mktemp("team") / "team.db"
+    assert CliRunner().invoke(main, ["demo", str(db)]).exit_code == 0
+    with coding.open_project(db, coder=RAB) as project:
+        frame = project.codings_frame()
+        documents = sorted(frame["document"].unique())[:3]
+        ours = frame[frame["document"].isin(documents)].reset_index(drop=True)
+        left_out = ours.loc[ours["document"] == documents[0], "code"].iloc[0]  # Rab never
+        # uses it in the first document
+        for i, row in ours.iterrows():
+            if i % 5 == 4 or (row.document == documents[0] and row.code == left_out):
+                continue
+            code = SWITCH_TO if i % 5 == 3 else row.code
+            project.add_coding(row.document, code, int(row.start), int(row.end), coder=RAB)
+    return db, documents, left_out
+
+
+@pytest.fixture
+def db(team_db, tmp_path, monkeypatch):
+    copy = tmp_path / "study.db"
+    shutil.copy(team_db[0], copy)
+    monkeypatch.setenv("CODING_PROJECT", str(copy))
+    return copy
+
+
+def test_agreement_page_shows_the_projects_figures_and_downloads(db):
+    at = open_app("Agreement")
+    assert at.multiselect(key="agree_coders").options == [AILEEN, RAB, "model", "rules"]
+    at = run(at.multiselect(key="agree_coders").set_value([AILEEN, RAB]))
+    shown = at.dataframe[0].value
+    with coding.open_project(db) as project:
+        expected = project.agreement([AILEEN, RAB], "sentence")
+    assert len(shown) == len(expected) and "ALL" in set(shown["code"])
+    for column in ("code", "variant", "units", "coded_units", "warning"):
+        assert shown[column].tolist() == expected[column].tolist(), column
+    for column in ("agreement", "kappa", "alpha"):
+        assert shown[column].fillna(-9).tolist() == pytest.approx(
+            expected[column].fillna(-9).tolist()), column
+    assert shown.loc[shown["code"] == "ALL", "code_name"].tolist() == ["All codes (pooled)"] * 2
+    labels = [b.proto.label for b in at.get("download_button")]
+    assert labels == ["Download agreement.csv", "Download agreement.xlsx"]
+
+    at = run(at.selectbox(key="agree_unit").set_value("turn"))
+    at = run(at.multiselect(key="agree_codes").set_value([SWITCH_TO, "people_skills"]))
+    with coding.open_project(db) as project:
+        expected = project.agreement([AILEEN, RAB], "turn", codes=[SWITCH_TO, "people_skills"])
+        name = project.codebook().get("people_skills").name
+    shown = at.dataframe[0].value
+    assert shown["code"].tolist() == expected["code"].tolist()
+    assert shown["kappa"].tolist() == pytest.approx(expected["kappa"].tolist())
+    warned = expected[expected["warning"] != ""]  # few turns have people skills: unstable
+    assert set(warned["code"]) == {"people_skills"}
+    message = at.warning[0].value  # every warning spelt out, not only in a table cell
+    assert f"{len(warned)} of {len(expected)} figures rest on too little data" in message
+    for row in warned.itertuples():
+        assert f"{name} ({row.variant}): {row.warning}" in message
+
+
+def test_agreement_page_reports_a_coder_without_codings(db):
+    with coding.open_project(db) as project:  # the suggesters' work goes: "rules" coded nothing
+        ids = project.codings_frame(statuses=["suggested"]).query("coder == 'rule'")["coding_id"]
+        for coding_id in ids:
+            project.remove_coding(int(coding_id))
+    at = open_app("Agreement")
+    at = run(at.multiselect(key="agree_coders").set_value([AILEEN, "rules"]))
+    assert any("no codings by rules" in e.value for e in at.error)
+    assert not at.dataframe
+
+
+def disagreement_buttons(at, decision):
+    return [b for b in at.button if b.key and b.key.startswith(f"{decision}-")]
+
+
+def test_disagreements_list_and_keep_b_stores_a_consensus_coding(db):
+    at = open_app("Agreement", coder="Lead")
+    at = run(at.selectbox(key="disagree_a").set_value(AILEEN))
+    at = run(at.selectbox(key="disagree_b").set_value(RAB))
+    at = run(at.selectbox(key="disagree_code").set_value(SWITCH_TO))
+    with coding.open_project(db) as project:
+        differ = disagreements(project.agreement_data([AILEEN, RAB], "sentence",
+                                                      codes=[SWITCH_TO]), SWITCH_TO)
+    assert len(differ) > 40  # three pages of 20
+    assert f"{len(differ)} disagreements left" in texts(at)
+    assert len(disagreement_buttons(at, "keep_b")) == 20
+    assert len(disagreement_buttons(at, "neither")) == 20
+    at = run(at.number_input(key="disagree_page").set_value(3))
+    assert len(disagreement_buttons(at, "keep_b")) == len(differ) - 40
+    at = run(at.number_input(key="disagree_page").set_value(1))
+
+    unit = differ.head(20)[differ.head(20)[RAB] == 1].iloc[0]  # Rab coded it, Aileen not
+    document, start, end = unit["document"], int(unit["start"]), int(unit["end"])
+    with coding.open_project(db) as project:
+        text = project.document_text(document)[start:end]
+        name = project.codebook().get(SWITCH_TO).name
+        rab = project.codings_frame().query("coder == @RAB and code == @SWITCH_TO "
+                                            "and document == @document")
+    assert text in [t.value for t in at.text]  # the unit's text, shown as text
+    at = run(at.button(key=f"keep_b-{document}-{start}-{end}").click())
+
+    consensus = stored(db, None).query("coder == 'consensus'")
+    spans = [(int(s), int(e)) for s, e in zip(rab["start"], rab["end"]) if s < end and e > start]
+    assert sorted(zip(consensus["start"], consensus["end"])) == spans
+    assert set(consensus["code"]) == {SWITCH_TO} and set(consensus["status"]) == {"accepted"}
+    assert set(consensus["document"]) == {document}
+    assert any(f"coded {name}, as {RAB} coded it" in s.value for s in at.success)
+    keys = {b.key for b in disagreement_buttons(at, "keep_b")}
+    assert f"keep_b-{document}-{start}-{end}" not in keys
+    left = [r for r in differ.itertuples() if not (r.document == document and any(
+        overlaps(r.start, r.end, s, e) for s, e in spans))]
+    assert len(keys) == 20 and f"{len(left)} disagreements left" in texts(at)
+
+    row = left[0]  # "neither": a rejected consensus coding of the unit says "not this code"
+    key = f"neither-{row.document}-{int(row.start)}-{int(row.end)}"
+    at = run(at.button(key=key).click())
+    rejected = stored(db, ["rejected"]).query("coder == 'consensus'")
+    assert rejected[["document", "start", "end", "code"]].values.tolist() == [
+        [row.document, int(row.start), int(row.end), SWITCH_TO]]
+    assert key not in {b.key for b in at.button}
+    assert f"{len(left) - 1} disagreements left" in texts(at)
+    assert any(f"not {name}, keeping neither coding" in s.value for s in at.success)
+
+
+def test_blind_coding_hides_other_coders_on_transcript_themes_and_agreement(db, team_db):
+    _, documents, left_out = team_db
+    with coding.open_project(db) as project:
+        codebook = project.codebook()
+    name = codebook.get(left_out).name
+    aileens_chip = chip(name, code_colours(codebook)[left_out])  # only Aileen used it here
+
+    at = open_app("Transcript", coder=RAB, doc=documents[0])
+    assert aileens_chip in at.html[0].value
+    at = run(at.sidebar.toggle(key="blind").set_value(True))
+    assert at.query_params["blind"] == "1"  # a reload keeps it
+    html = at.html[0].value
+    assert aileens_chip not in html
+    frame = stored(db)
+    rab = frame[frame["coder"] == RAB]
+    mine = rab[rab["document"] == documents[0]]
+    for code in set(mine["code"]):  # Rab's own codes are still there
+        assert chip(codebook.get(code).name, code_colours(codebook)[code]) in html
+    assert f"{len(mine)} of your codings" in texts(at)
+
+    at = open_app("Transcript", coder=RAB, doc=documents[0], blind="1")  # from the address
+    assert at.sidebar.toggle(key="blind").value and aileens_chip not in at.html[0].value
+
+    at = open_app("Themes", coder=RAB, blind="1")
+    assert at.dataframe[0].value.to_numpy().sum() == len(rab)  # code x case counts
+    assert f"{len(rab)} quotes" in texts(at)
+    at = run(at.sidebar.toggle(key="blind").set_value(False))
+    assert f"{len(frame)} quotes" in texts(at) and "blind" not in at.query_params
+
+    at = open_app("Agreement", coder=RAB, blind="1")
+    assert any("Blind coding is on" in i.value for i in at.info)
+    assert not at.multiselect and not at.dataframe and not disagreement_buttons(at, "keep_b")
