@@ -12,14 +12,14 @@ from .errors import (CaseSheetError, CodebookError, CodingError, CodingsFileErro
                      StoreError, SuggesterError, TranscriptError)
 from .ingest import ingest_file, parse_bytes
 from .model import (Code, Codebook, DocumentInfo, IngestResult, ParsedDocument, Turn)
-from .project import Project, init_project, open_project
+from .project import Project, init_project, open_project, restore_project
 from .speakers import SpeakerRules
 
 open = open_project  # noqa: A001 - `coding.open(PROJECT)` is the documented entry point
 init = init_project
 
 __all__ = [
-    "open", "init", "open_project", "init_project", "Project",
+    "open", "init", "open_project", "init_project", "restore_project", "Project",
     "load_codebook", "parse_codebook", "dump_codebook", "ingest_file", "parse_bytes",
     "SpeakerRules", "Code", "Codebook", "DocumentInfo", "IngestResult", "ParsedDocument", "Turn",
     "CodingError", "TranscriptError", "CodebookError", "CaseSheetError", "CodingsFileError",

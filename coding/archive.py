@@ -1,6 +1,8 @@
 """Reading untrusted zip archives and XML safely: members in memory, never extracted to disk.
 
-Used by the REFI-QDA reader (`refi.py`). An archive is checked whole before any member is read:
+Used by the REFI-QDA reader (`refi.py`); `check_zip` and `declares_dtd` also vet .xlsx sheets
+and .docx transcripts before openpyxl or python-docx (which trust them) read them (issue 8).
+An archive is checked whole before any member is read:
 member names (no absolute paths, no `..`), member count, total unpacked size and each member's
 compression ratio (a zip bomb). XML is parsed with defusedxml with DTDs forbidden, so no entity
 expansion and no external entity or DTD is ever fetched (XXE, billion laughs).
@@ -10,6 +12,7 @@ import zipfile
 import zlib
 from dataclasses import dataclass
 from pathlib import PurePosixPath
+from xml.parsers import expat
 
 from defusedxml import DefusedXmlException
 from defusedxml import ElementTree as SafeElementTree
@@ -105,7 +108,74 @@ class SafeArchive:
         return b"".join(chunks)
 
 
-def _check_members(infos, path):
+def check_zip(path, error, kind, max_total=MAX_READ_BYTES):
+    """Refuse a zip-based file (an .xlsx) that is damaged, has unsafe names, is a zip bomb or
+    has an XML part with a DTD, before a library that trusts it opens it (issue 8). Raises
+    `error` (a CodingError class) naming the file; one that cannot be read at all is left to
+    the caller's reader to report."""
+    try:
+        archive = zipfile.ZipFile(path)
+        infos = archive.infolist()
+    except OSError:
+        return
+    except (zipfile.BadZipFile, zlib.error, EOFError, ValueError) as exc:
+        raise error(f"is not a readable {kind}: not a zip archive, or damaged or truncated "
+                    f"({exc})", path=path) from exc
+    with archive:
+        try:
+            _check_members(infos, path, max_total)
+        except RefiError as exc:
+            raise error(exc.message, path=path) from exc
+        for info in infos:
+            if info.filename.lower().endswith((".xml", ".rels")):
+                try:
+                    with archive.open(info) as handle:
+                        dtd = declares_dtd(handle)
+                except (zipfile.BadZipFile, zlib.error, EOFError, OSError, ValueError,
+                        NotImplementedError, RuntimeError) as exc:
+                    raise error(f"is not a readable {kind}: member '{info.filename}' is "
+                                f"damaged ({exc})", path=path) from exc
+                if dtd:
+                    raise error(f"part '{info.filename}' declares a DTD (<!DOCTYPE>), which "
+                                "Office never writes and which allows entity-expansion and "
+                                "external-entity (XXE) attacks; refused", path=path)
+
+
+class _PrologDone(Exception):
+    """Raised from expat handlers to stop reading XML after its prolog."""
+
+
+def declares_dtd(handle):
+    """True when the XML read from `handle` (a binary file object) declares a DTD.
+
+    Only the prolog is read, up to the root element's start tag, so a huge part costs nothing.
+    Malformed XML gives False: the parser that reads it for real reports it. Errors raised by
+    `handle.read` (a damaged zip member) propagate.
+    """
+    parser = expat.ParserCreate()
+    found = []
+
+    def doctype(*args):
+        found.append(True)
+        raise _PrologDone
+
+    def root(*args):
+        raise _PrologDone
+
+    parser.StartDoctypeDeclHandler = doctype
+    parser.StartElementHandler = root
+    try:
+        while chunk := handle.read(2**16):
+            parser.Parse(chunk, False)
+        parser.Parse(b"", True)
+    except _PrologDone:
+        pass
+    except expat.ExpatError:
+        pass
+    return bool(found)
+
+
+def _check_members(infos, path, max_total=MAX_TOTAL_BYTES):
     if len(infos) > MAX_MEMBERS:
         raise RefiError(f"holds {len(infos)} files, over the {MAX_MEMBERS} limit; refused",
                         path=path)
@@ -125,9 +195,9 @@ def _check_members(infos, path):
                             f"{info.file_size / 1e6:.0f} MB (a zip bomb?); refused", path=path)
         if not info.is_dir():
             members.append(Member(name, info.file_size, info.compress_size))
-    if total > MAX_TOTAL_BYTES:
-        raise RefiError(f"would unpack to {total / 1e9:.1f} GB, over the "
-                        f"{MAX_TOTAL_BYTES / 2**30:.0f} GB limit (a zip bomb?); refused",
+    if total > max_total:
+        raise RefiError(f"would unpack to {total / 1e6:,.0f} MB, over the "
+                        f"{max_total / 2**20:,.0f} MB limit (a zip bomb?); refused",
                         path=path)
     return members
 

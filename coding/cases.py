@@ -5,6 +5,7 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from .archive import check_zip
 from .errors import CaseSheetError
 from .sheets import read_rows
 
@@ -43,9 +44,15 @@ def read_case_sheet(path):
     date, text) is inferred from their values.
     """
     path = Path(path)
+    if path.suffix.lower() in (".xlsx", ".xlsm"):
+        check_zip(path, CaseSheetError, ".xlsx workbook")
     rows = read_rows(path, CaseSheetError, "sheet")
     if not rows:
         raise CaseSheetError("is empty", path=path)
+    for number, row in enumerate(rows, start=1):
+        if any("\x00" in str(cell) for cell in row if cell is not None):
+            raise CaseSheetError("contains NUL bytes: binary data, not a participants sheet",
+                                 path=path, line=number)
     header = [str(h or "").strip() for h in rows[0]]
     lowered = [h.lower() for h in header]
     case_col = next((lowered.index(c) for c in CASE_COLUMNS if c in lowered), None)

@@ -19,6 +19,8 @@ CODE_FIELDS = ("id", "name", "parent", "children", "definition", "inclusion", "e
                "examples", "keywords", "patterns", "colour")
 HEADER_FIELDS = ("id", "name", "version", "description", "source")
 TOP_FIELDS = ("codebook", "codes")
+MAX_YAML_DEPTH = 100  # a code nested 48 deep; GCPH has 2 levels
+MAX_YAML_VALUES = 1_000_000  # after aliases are expanded; the GCPH codebook has ~400
 _ID = re.compile(r"^[A-Za-z][A-Za-z0-9_.-]*$")
 _COLOUR = re.compile(r"^#[0-9a-fA-F]{6}$")
 _LIST_FIELDS = ("examples", "keywords", "patterns")
@@ -78,8 +80,11 @@ def load_codebook(path):
 def parse_codebook(content, path="codebook.yaml"):
     """Parse and validate codebook YAML given as a string."""
     try:
+        _check_size(content, path)
         data = yaml.load(content, Loader=_Loader)  # noqa: S506 - _Loader is a SafeLoader
     except CodebookError as exc:
+        if exc.path:
+            raise
         raise CodebookError(exc.message, path=path, line=exc.line) from exc
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
@@ -90,6 +95,43 @@ def parse_codebook(content, path="codebook.yaml"):
     except yaml.YAMLError as exc:
         raise CodebookError(f"invalid YAML: {exc}", path=path) from exc
     return _build(data, path)
+
+
+def _check_size(content, path):
+    """Refuse YAML nested deeper than MAX_YAML_DEPTH, or whose aliases expand to more than
+    MAX_YAML_VALUES values (a "billion laughs" bomb) or refer to themselves, before anything is
+    built: PyYAML builds nested structures recursively, and one `str()` of an expanded alias
+    would take all memory (issue 8). Reads the event stream, which is not recursive."""
+    sizes, open_ = {}, []  # anchor -> values it expands to; [anchor, values] per open node
+    for event in yaml.parse(content, Loader=_Loader):
+        if isinstance(event, (yaml.SequenceStartEvent, yaml.MappingStartEvent)):
+            open_.append([event.anchor, 1])
+            if len(open_) > MAX_YAML_DEPTH:
+                raise CodebookError(f"is nested more than {MAX_YAML_DEPTH} levels deep; "
+                                    "refused", path=path, line=event.start_mark.line + 1)
+            continue
+        if isinstance(event, (yaml.SequenceEndEvent, yaml.MappingEndEvent)):
+            anchor, count = open_.pop()
+            if anchor is not None:
+                sizes[anchor] = count
+        elif isinstance(event, yaml.ScalarEvent):
+            count = 1
+            if event.anchor is not None:
+                sizes[event.anchor] = 1
+        elif isinstance(event, yaml.AliasEvent):
+            if any(anchor == event.anchor for anchor, _ in open_):
+                raise CodebookError(f"YAML alias '*{event.anchor}' refers to a node that "
+                                    "contains it (a loop); refused", path=path,
+                                    line=event.start_mark.line + 1)
+            count = sizes.get(event.anchor, 1)  # an unknown alias: yaml.load reports it
+        else:
+            continue
+        if open_:
+            open_[-1][1] += count
+            if open_[-1][1] > MAX_YAML_VALUES:
+                raise CodebookError(f"YAML aliases expand to more than {MAX_YAML_VALUES:,} "
+                                    "values (a 'billion laughs' bomb?); refused", path=path,
+                                    line=event.start_mark.line + 1)
 
 
 def _build(data, path):
@@ -114,6 +156,8 @@ def _build(data, path):
         if key not in HEADER_FIELDS:
             problem(f"unknown codebook field '{key}'{_hint(key, HEADER_FIELDS)}",
                     header.key_lines[key])
+        elif header[key] is not None and not isinstance(header[key], (str, int, float)):
+            problem(f"codebook field '{key}' must be text", header.key_lines[key])
     codes_data = data.get("codes")
     if not isinstance(codes_data, list) or not codes_data:
         problem("'codes' must be a non-empty list of codes", data.key_lines.get("codes", 1))

@@ -8,8 +8,10 @@ import html
 import io
 import re
 import zipfile
+import zlib
 from pathlib import Path
 
+from .archive import MAX_RATIO, RATIO_FLOOR, declares_dtd
 from .errors import TranscriptError
 from .model import ParsedDocument
 from .speakers import Line, SpeakerRules, parse_time, segment
@@ -145,11 +147,17 @@ def _read_subtitles(data, path, rules, fmt):
 
     text, encoding = decode_bytes(data, path)
     text = normalise(text)
+    check_is_text(text, path)
+    if fmt == "vtt" and not text.lstrip().startswith("WEBVTT"):
+        raise TranscriptError("is not a valid VTT file: it must start with a 'WEBVTT' line",
+                              path=path, line=1)
     _check_cue_times(text, path)
     try:
         captions = webvtt.from_buffer(text.split("\n"), format=fmt).captions
     except Exception as exc:  # webvtt-py: MalformedFileError / MalformedCaptionError
-        raise TranscriptError(f"is not a valid {fmt.upper()} file: {exc}", path=path) from exc
+        raise TranscriptError(f"is not a valid {fmt.upper()} file ({exc}): expected cues of a "
+                              "timing line such as '00:00:01.000 --> 00:00:04.000' followed by "
+                              "text", path=path) from exc
     if not captions:
         raise TranscriptError(f"holds no {fmt.upper()} cues ('00:00:01.000 --> 00:00:02.000' "
                               "lines followed by text)", path=path)
@@ -216,18 +224,49 @@ def _read_pdf(data, path, rules):
 
 
 def _check_zip(data, path, required, kind):
+    """Refuse a damaged or hostile Office zip before python-docx (which trusts it) opens it:
+    a zip bomb (total size, or one member's compression ratio as in archive.py), or an XML
+    part that declares a DTD (issue 8)."""
     try:
         archive = zipfile.ZipFile(io.BytesIO(data))
-        names = archive.namelist()
-        total = sum(info.file_size for info in archive.infolist())
+        infos = archive.infolist()
+        names = [info.filename for info in infos]
+        total = sum(info.file_size for info in infos)
     except (zipfile.BadZipFile, OSError, ValueError) as exc:
         raise TranscriptError(f"is not a readable {kind} (damaged or truncated zip: {exc})",
                               path=path) from exc
     if total > MAX_UNZIPPED_BYTES:
         raise TranscriptError(f"would unpack to {total / 1e6:.0f} MB (a zip bomb?); refused",
                               path=path)
+    for info in infos:
+        if info.file_size > RATIO_FLOOR and \
+                info.file_size > MAX_RATIO * max(info.compress_size, 1):
+            raise TranscriptError(f"member '{info.filename}' would unpack from "
+                                  f"{info.compress_size} bytes to {info.file_size / 1e6:.0f} MB "
+                                  "(a zip bomb?); refused", path=path)
     if required not in names:
         raise TranscriptError(f"is not a {kind}: the archive has no {required}", path=path)
+    for info in infos:
+        if info.filename.lower().endswith((".xml", ".rels")) and \
+                _declares_dtd(archive, info, path, kind):
+            raise TranscriptError(f"part '{info.filename}' declares a DTD (<!DOCTYPE>), "
+                                  "which Word never writes and which allows entity-expansion "
+                                  "and external-entity (XXE) attacks; refused", path=path)
+
+
+def _declares_dtd(archive, info, path, kind):
+    """True when an XML part has a <!DOCTYPE> (only its prolog is read).
+
+    python-docx parses parts with entity resolution off, so a DTD is not expanded; it silently
+    drops the text of unresolved entities instead. A DTD is refused so nothing goes unnoticed.
+    """
+    try:
+        with archive.open(info) as handle:
+            return declares_dtd(handle)
+    except (zipfile.BadZipFile, zlib.error, EOFError, OSError, ValueError, NotImplementedError,
+            RuntimeError) as exc:  # bad CRC, damaged data, unknown compression, encrypted
+        raise TranscriptError(f"is not a readable {kind} (damaged member "
+                              f"'{info.filename}': {exc})", path=path) from exc
 
 
 _READERS = {

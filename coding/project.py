@@ -48,6 +48,14 @@ def open_project(project, coder=None, create=False):
     return Project(Store.open(project), coder=coder)
 
 
+def restore_project(project, backup, coder=None):
+    """Replace a SQLite project's content with a backup (see backup.restore): refuses a file
+    that is not a coding project, backs up the current state first and returns that file."""
+    from .backup import restore
+
+    return restore(project, backup, coder or default_coder())
+
+
 class Project(SuggestionUseCases, CodebookUseCases, TeamUseCases):
     """One coding project. `coder` is stamped on every change made through it."""
 
@@ -268,6 +276,7 @@ class Project(SuggestionUseCases, CodebookUseCases, TeamUseCases):
         Returns (codebook, changed): changed is False when the content was already current.
         """
         codebook = load_codebook(path)
+        self._auto_backup("import_codebook")
         return codebook, self.save_codebook(codebook, origin=str(path))
 
     def save_codebook(self, codebook, origin=""):
@@ -280,6 +289,24 @@ class Project(SuggestionUseCases, CodebookUseCases, TeamUseCases):
 
     def _write_codebook(self, session, codebook, origin):
         """Store the codebook's codes and a version record inside an open transaction."""
+        self._write_codes(session, codebook)
+        version = CodebookVersionRow(
+            codebook_id=codebook.id, name=codebook.name, version=codebook.version,
+            description=codebook.description, source=codebook.source, origin=origin,
+            content={"codes": [vars(code) | {"examples": list(code.examples),
+                                             "keywords": list(code.keywords),
+                                             "patterns": list(code.patterns)}
+                               for code in codebook.codes]},
+            created_by=self.coder)
+        session.add(version)
+        session.flush()
+        self.store.log(session, self.coder, "import_codebook", "codebook_version",
+                       version.id, codebook=codebook.id, origin=origin,
+                       codes=len(codebook.codes))
+
+    def _write_codes(self, session, codebook):
+        """Make the codes table hold `codebook`: rows matched by id updated, new ones added,
+        the rest retired."""
         rows = {row.key: row for row in session.scalars(select(CodeRow))}
         for position, code in enumerate(codebook.walk()):
             row = rows.get(code.id) or CodeRow(key=code.id)
@@ -299,19 +326,7 @@ class Project(SuggestionUseCases, CodebookUseCases, TeamUseCases):
                 codebook.get(key).parent else None
             if key not in keep:
                 row.retired = True
-        version = CodebookVersionRow(
-            codebook_id=codebook.id, name=codebook.name, version=codebook.version,
-            description=codebook.description, source=codebook.source, origin=origin,
-            content={"codes": [vars(code) | {"examples": list(code.examples),
-                                             "keywords": list(code.keywords),
-                                             "patterns": list(code.patterns)}
-                               for code in codebook.codes]},
-            created_by=self.coder)
-        session.add(version)
         session.flush()
-        self.store.log(session, self.coder, "import_codebook", "codebook_version",
-                       version.id, codebook=codebook.id, origin=origin,
-                       codes=len(codebook.codes))
 
     def codebook_or_none(self):
         with self.store.reading() as session:
@@ -375,7 +390,9 @@ class Project(SuggestionUseCases, CodebookUseCases, TeamUseCases):
             if row is None:
                 raise StoreError(f"no coding {coding_id} in this project")
             detail = dict(document_id=row.document_id, code_id=row.code_id, start=row.start,
-                          end=row.end, for_coder=row.coder, status=row.status, origin=row.origin)
+                          end=row.end, for_coder=row.coder, status=row.status, origin=row.origin,
+                          score=row.score, rationale=row.rationale, created_at=row.created_at,
+                          reviewed_by=row.reviewed_by, reviewed_at=row.reviewed_at)
             session.delete(row)
             self.store.log(session, self.coder, "remove_coding", "coding", int(coding_id),
                            **detail)
@@ -423,6 +440,7 @@ class Project(SuggestionUseCases, CodebookUseCases, TeamUseCases):
         if problems:
             raise CodingsFileError(f"{len(problems)} of {len(rows)} rows cannot be applied; "
                                    "nothing was imported:\n" + "\n".join(problems))
+        self._auto_backup("import_codings")
         added = skipped = 0
         with self.store.transaction() as session:
             existing = set(session.execute(select(
@@ -607,6 +625,42 @@ class Project(SuggestionUseCases, CodebookUseCases, TeamUseCases):
                   "created_at": m.created_at} for m in session.scalars(select(MemoRow))],
                 columns=["memo_id", "target_type", "target_id", "coder", "title", "text",
                          "created_at"])
+
+    # -- history, undo and backups (coding/history.py, coding/backup.py) ---------------------
+    def history(self, coder=None, limit=None):
+        """The event log, newest first, one row per change: event_id, at, coder, action, what
+        (in words), undone_by (the id of the undo event that reversed it, else <NA>)."""
+        from .history import history
+
+        return history(self, coder=coder, limit=limit)
+
+    def undo(self, steps=1):
+        """Reverse this coder's last `steps` changes (not other coders'), newest first, all or
+        nothing; each undo is logged. Returns [(event id, action, what)] of the changes undone.
+        A change that cannot be undone (an ingest, say) is a StoreError naming it."""
+        from .history import undo
+
+        return undo(self, steps)
+
+    def backup(self, to=None):
+        """Back up a SQLite project (to `to`, else into `<project>.backups/`); returns the
+        file. For PostgreSQL, a StoreError saying to use pg_dump."""
+        from .backup import backup
+
+        return backup(self.store, to)
+
+    def backups(self):
+        """The backups in the project's backup folder, oldest first (backup.Backup records)."""
+        from .backup import backups, sqlite_file
+
+        path = sqlite_file(self.store)
+        return backups(path) if path else []
+
+    def _auto_backup(self, reason):
+        """Back up before a change that is hard to reverse (see backup.auto_backup)."""
+        from .backup import auto_backup
+
+        return auto_backup(self.store, reason)
 
     # -- history and summary ----------------------------------------------------------------
     def events(self):

@@ -32,6 +32,7 @@ class CodebookUseCases:
         """Move every coding of `source` to `target` (dropping exact duplicates), then retire
         `source`. Returns how many codings moved."""
         codebook = codebook_edit.merge_codes(self.codebook(), source, target)
+        self._auto_backup("merge_codes")
         with self.store.transaction() as session:
             ids = dict(session.execute(select(CodeRow.key, CodeRow.id).where(
                 CodeRow.key.in_([source, target]))).all())
@@ -42,6 +43,8 @@ class CodebookUseCases:
             moving = session.execute(select(CodingRow.id, *fields).where(
                 CodingRow.code_id == ids[source])).all()
             duplicates = [row.id for row in moving if tuple(row[1:]) in existing]
+            dropped = [_coding_record(row) for row in session.scalars(
+                select(CodingRow).where(CodingRow.id.in_(duplicates)))] if duplicates else []
             if duplicates:
                 session.execute(delete(CodingRow).where(CodingRow.id.in_(duplicates)))
             moved = session.execute(update(CodingRow).where(CodingRow.code_id == ids[source])
@@ -49,10 +52,17 @@ class CodebookUseCases:
             self._write_codebook(session, codebook, origin=f"merge {source} into {target}")
             self.store.log(session, self.coder, "merge_codes", "code", ids[target],
                            source=source, target=target, moved=moved,
-                           duplicates_dropped=len(duplicates))
+                           duplicates_dropped=len(duplicates),
+                           moved_ids=[row.id for row in moving if row.id not in duplicates],
+                           dropped=dropped)
         return moved
 
     def _save_edit(self, codebook, action, **detail):
         with self.store.transaction() as session:
             self._write_codebook(session, codebook, origin=action)
             self.store.log(session, self.coder, action, "codebook", None, **detail)
+
+
+def _coding_record(row):
+    """Every column of a coding, as the event log keeps it (so undo can put it back)."""
+    return {column.key: getattr(row, column.key) for column in CodingRow.__table__.columns}

@@ -124,6 +124,7 @@ class SuggestionUseCases:
         and a rerun finishes the rest without duplicates."""
         from .project import expand_paths
 
+        self._auto_backup("batch")
         if codebook is not None:
             self.import_codebook(codebook)
         config = self._batch_config(rules, model, unit, min_score, warn)
@@ -243,13 +244,15 @@ class SuggestionUseCases:
                 if missing:
                     raise StoreError("not pending suggestions: " + ", ".join(map(str, missing)))
             now = utcnow()
+            previous_coders = {str(r.id): r.coder for r in rows}  # what undo gives back
             for row in rows:
                 row.status, row.reviewed_by, row.reviewed_at = status, self.coder, now
                 if status == ACCEPTED:
                     row.coder = self.coder  # the reviewer answers for an accepted coding
             if rows:
                 self.store.log(session, self.coder, decision, "coding", None,
-                               ids=[r.id for r in rows], previous_status=SUGGESTED)
+                               ids=[r.id for r in rows], previous_status=SUGGESTED,
+                               previous_coders=previous_coders)
             return [r.id for r in rows]
 
     def recode(self, coding_id, code):

@@ -136,6 +136,7 @@ class TeamUseCases:
         if unknown:
             raise StoreError(f"{other}: codes not in this project's codebook: "
                              f"{', '.join(unknown)}; import its codebook first; nothing merged")
+        self._auto_backup("merge_codings")
         added = skipped = 0
         with self.store.transaction() as session:
             docs = {d.name: d.id for d in session.execute(

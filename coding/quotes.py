@@ -4,6 +4,7 @@ import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
 
+from .archive import check_zip
 from .errors import CodingsFileError
 from .sheets import read_rows
 
@@ -29,10 +30,16 @@ class CodingsFileRow:
 def read_codings_file(path):
     """Rows of a codings file (.csv or .xlsx): document, code, coder, and quote or start/end."""
     path = Path(path)
+    if path.suffix.lower() in (".xlsx", ".xlsm"):
+        check_zip(path, CodingsFileError, ".xlsx workbook")
     rows = [["" if cell is None else str(cell) for cell in row]
             for row in read_rows(path, CodingsFileError, "codings file")]
     if not rows:
         raise CodingsFileError("is empty", path=path)
+    for number, row in enumerate(rows, start=1):
+        if any("\x00" in cell for cell in row):
+            raise CodingsFileError("contains NUL bytes: binary data, not a codings table",
+                                   path=path, line=number)
     header = [h.strip().lower() for h in rows[0]]
     missing = [c for c in ("document", "code") if c not in header]
     if missing or ("quote" not in header and not {"start", "end"} <= set(header)):

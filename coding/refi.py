@@ -621,6 +621,7 @@ def import_qdc(project, path):
     if not codes:
         raise RefiError("holds no codes (CodeBook/Codes/Code)", path=path)
     existing = project.codebook_or_none()
+    project._auto_backup("import_refi")
     with project.store.transaction() as session:
         plan = _CodebookPlan(session, existing, codes, path)
         codebook = plan.codebook(replace_all=True, header_name=path.stem,
@@ -1111,8 +1112,9 @@ class _ProjectReader:
 
         internal:// is a member of the archive's sources/ folder (beside a bare .qde: a
         sources/ folder there); relative:// is under the project's basePath or beside the
-        file; file:// is absolute. Files outside an archive are read only when they are
-        regular files with the expected suffix (.txt, .docx) and under the size limit.
+        file; file:// is absolute (also looked for by name beside the file). Files outside an
+        archive are read only from the folder holding the project file (or below it), and only
+        regular files with the expected suffix (.txt, .docx) under the size limit.
         """
         if not location:
             return None
@@ -1134,12 +1136,18 @@ class _ProjectReader:
             relative = unquote(rest).lstrip("/")
             bases = [Path(self.base_path)] if self.base_path else []
             candidates = [base / relative for base in bases + [self.path.parent]]
-        elif scheme == "file":
-            candidates = [Path(unquote(urlparse(location).path))]
+        elif scheme == "file":  # the same file name beside the project file, if it is there
+            candidates = [Path(unquote(urlparse(location).path)),
+                          self.path.parent / Path(unquote(urlparse(location).path)).name]
         else:
             return None
+        folder = self.path.parent.resolve()
         for candidate in candidates:
             try:
+                # A project file names paths itself: read only files in the folder it came in,
+                # never elsewhere on this machine (a hostile file could name any local file).
+                if not candidate.resolve().is_relative_to(folder):
+                    continue
                 if candidate.suffix.lower() == suffix and candidate.is_file() and \
                         candidate.stat().st_size <= MAX_FILE_BYTES:
                     data = candidate.read_bytes()
@@ -1381,6 +1389,7 @@ def _store_project(project, reader, path, report):
     memos, kept GUIDs) together with its events."""
     report.users = sorted(set(reader.users.values()))
     existing = project.codebook_or_none()
+    project._auto_backup("import_refi")
     with project.store.transaction() as session:
         code_ids, kept_codes = {}, {}
         if reader.codes:

@@ -20,7 +20,9 @@ def read_rows(path, error, what="sheet"):
                 content = raw.decode("utf-8-sig")
             except UnicodeDecodeError:
                 content = raw.decode("cp1252", errors="replace")
-            return list(csv.reader(io.StringIO(content)))
+            # newline="": the csv module splits records itself, so classic-Mac "\r" line ends
+            # and binary junk do not fail with "new-line character seen in unquoted field"
+            return list(csv.reader(io.StringIO(content, newline="")))
         if suffix in (".xlsx", ".xlsm"):
             import openpyxl
 

@@ -1,10 +1,13 @@
 """SQLAlchemy tables and the Store: the only module that knows the schema or opens a transaction.
 
 One code path for SQLite (default, a file) and PostgreSQL (a URL): no SQLite-only SQL. SQLite
-connections get foreign keys, WAL and a busy timeout when they open.
+connections get foreign keys, WAL and a busy timeout when they open; a write transaction takes
+SQLite's write lock when it begins, so concurrent writers take turns (issue 8).
 """
 
 import json
+import sqlite3
+import time
 from contextlib import contextmanager
 from datetime import datetime, timezone
 from pathlib import Path
@@ -14,9 +17,10 @@ from sqlalchemy import (JSON, Boolean, DateTime, Float, ForeignKey, Index, Integ
 from sqlalchemy.exc import ArgumentError, DatabaseError, OperationalError, SQLAlchemyError
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, relationship
 
+from . import migrations
 from .errors import StoreError
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2  # the Alembic head revision's number: migrations/versions/0002_*.py
 
 # Stable constraint names, so later migrations (Alembic) can address them on any backend.
 NAMING = {"ix": "ix_%(column_0_label)s", "uq": "uq_%(table_name)s_%(column_0_name)s",
@@ -137,7 +141,9 @@ class CodeRow(Base):
 
 class CodingRow(Base):
     __tablename__ = "codings"
-    __table_args__ = (Index("ix_codings_document_code", "document_id", "code_id"),)
+    __table_args__ = (Index("ix_codings_document_code", "document_id", "code_id"),
+                      Index("ix_codings_status", "status"),  # revision 0002
+                      Index("ix_codings_document_start", "document_id", "start"))
     id: Mapped[int] = mapped_column(primary_key=True)
     document_id: Mapped[int] = mapped_column(ForeignKey("documents.id", ondelete="CASCADE"))
     code_id: Mapped[int] = mapped_column(ForeignKey("codes.id", ondelete="CASCADE"))
@@ -208,13 +214,57 @@ def is_sqlite_path(project):
     return "://" not in str(project)
 
 
+# How long a write waits for another process's write to finish (SQLite's busy_timeout), and the
+# pauses after which it waits that long again: about two minutes in all before a write gives up.
+BUSY_TIMEOUT_MS = 30_000
+LOCKED_RETRY_PAUSES = (0.25, 1.0, 4.0)
+LOCK_POLL = 0.001  # seconds between tries for the write lock (see _sqlite_begin)
+WRITE = {"coding_begin": "IMMEDIATE"}  # execution option read by _sqlite_begin
+
+
 def _sqlite_pragmas(dbapi_connection, _record):
+    # The sqlite3 module would BEGIN only before an INSERT/UPDATE/DELETE, so the reads a
+    # transaction makes first would see other writers' changes; _sqlite_begin begins instead.
+    dbapi_connection.isolation_level = None
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA foreign_keys=ON")
-    cursor.execute("PRAGMA busy_timeout=30000")
+    cursor.execute(f"PRAGMA busy_timeout={int(BUSY_TIMEOUT_MS)}")
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.close()
+
+
+def _sqlite_begin(connection):
+    """Reads BEGIN DEFERRED (a snapshot, no lock); writes BEGIN IMMEDIATE, taking the write lock
+    at once. A deferred transaction that reads and then writes fails at once with "database is
+    locked", without waiting, when another process wrote in between
+    (https://www.sqlite.org/lang_transaction.html); an immediate one never does.
+
+    A write polls for the lock every millisecond up to busy_timeout rather than leave the wait
+    to SQLite, whose busy handler sleeps up to 100 ms between tries: a process writing one
+    transaction after another leaves the lock free only for moments between them, which those
+    sleeps miss, so the other process would wait a second or more for a turn (issue 8)."""
+    if connection.get_execution_options().get("coding_begin") != "IMMEDIATE":
+        connection.exec_driver_sql("BEGIN")
+        return
+    driver = connection.connection.driver_connection
+    deadline = time.monotonic() + BUSY_TIMEOUT_MS / 1000
+    driver.execute("PRAGMA busy_timeout=0")
+    try:
+        while True:
+            try:
+                driver.execute("BEGIN IMMEDIATE")
+                return
+            except sqlite3.OperationalError as exc:
+                if "database is locked" not in str(exc) or time.monotonic() >= deadline:
+                    raise OperationalError("BEGIN IMMEDIATE", None, exc) from exc
+            time.sleep(LOCK_POLL)
+    finally:
+        driver.execute(f"PRAGMA busy_timeout={int(BUSY_TIMEOUT_MS)}")
+
+
+def _locked(exc):
+    return "database is locked" in str(exc.orig) or "database is busy" in str(exc.orig)
 
 
 class Store:
@@ -233,6 +283,7 @@ class Store:
             raise StoreError(f"cannot use this database URL: {exc}", path=project) from exc
         if engine.dialect.name == "sqlite":
             event.listen(engine, "connect", _sqlite_pragmas)
+            event.listen(engine, "begin", _sqlite_begin)
         return engine
 
     @classmethod
@@ -246,7 +297,9 @@ class Store:
         try:
             if inspect(engine).has_table("meta"):
                 raise StoreError("already holds a coding project", path=project)
-            Base.metadata.create_all(engine)
+            with engine.begin() as connection:
+                Base.metadata.create_all(connection)
+                migrations.stamp_head(connection)
             with Session(engine) as session, session.begin():
                 session.add(Meta(key="schema_version", value=str(SCHEMA_VERSION)))
                 session.add(ProjectRow(name=name or Path(str(project)).stem,
@@ -257,7 +310,8 @@ class Store:
 
     @classmethod
     def open(cls, project):
-        """Open an existing project, checking it is one and that its schema is known."""
+        """Open an existing project, checking it is one and that its schema is known; an older
+        schema is upgraded (a SQLite file is backed up first), a newer one refused."""
         if is_sqlite_path(project) and not Path(project).exists():
             raise StoreError("does not exist; create it with `coding init`", path=project)
         engine = cls._engine(project)
@@ -268,30 +322,53 @@ class Store:
                                      path=project)
                 row = connection.execute(select(Meta.value).where(
                     Meta.key == "schema_version")).scalar()
+                revision = migrations.current_revision(connection)
         except (OperationalError, DatabaseError) as exc:
             engine.dispose()
             raise StoreError(f"is not a readable project database: {exc.orig}",
                              path=project) from exc
-        version = int(row) if row and str(row).isdigit() else None
-        if version != SCHEMA_VERSION:
+        store = cls(engine, str(project))
+        try:  # an older schema is upgraded (after a backup); a newer or unknown one refused
+            migrations.bring_up_to_date(store, row, revision)
+        except StoreError:
             engine.dispose()
-            if version is not None and version > SCHEMA_VERSION:
-                raise StoreError(f"was written by a newer version of coding (schema {version}; "
-                                 f"this one reads {SCHEMA_VERSION}); upgrade coding",
-                                 path=project)
-            raise StoreError(f"has unknown schema version {row!r} (this coding reads "
-                             f"{SCHEMA_VERSION})", path=project)
-        return cls(engine, str(project))
+            raise
+        return store
 
     @contextmanager
     def transaction(self):
-        """A session whose changes commit together at the end, or not at all."""
-        with Session(self.engine, expire_on_commit=False) as session:
+        """A session whose changes commit together at the end, or not at all.
+
+        On SQLite it holds the write lock from the start: what it reads stays true until it
+        commits, and writers in other processes wait their turn instead of failing."""
+        session, begun = self._begin_writing()
+        with session:
             try:
-                with session.begin():
+                with begun:
                     yield session
             except (OperationalError, DatabaseError) as exc:
                 raise StoreError(f"database error: {exc.orig}", path=self.label) from exc
+
+    def _begin_writing(self):
+        """A session with its transaction begun (on SQLite, with the write lock). When another
+        process holds the lock past busy_timeout (a long import), wait again after a pause:
+        nothing has been done in the transaction yet, so trying again is safe."""
+        for pause in (*LOCKED_RETRY_PAUSES, None):
+            session = Session(self.engine, expire_on_commit=False)
+            begun = session.begin()
+            try:
+                session.connection(execution_options=WRITE)
+                return session, begun
+            except OperationalError as exc:
+                session.close()
+                if not _locked(exc):
+                    raise StoreError(f"database error: {exc.orig}", path=self.label) from exc
+                if pause is None:
+                    waited = round(BUSY_TIMEOUT_MS / 1000 * (len(LOCKED_RETRY_PAUSES) + 1))
+                    raise StoreError(f"is busy: another process has been writing to it for "
+                                     f"over {waited} s; try again when it has finished",
+                                     path=self.label) from exc
+            time.sleep(pause)
 
     @contextmanager
     def reading(self):

@@ -168,6 +168,7 @@ def import_word_comments(project, path, status=MANUAL):
         raise CodingsFileError(f"{failed} of {total} comments cannot be applied; nothing was "
                                "imported:\n" + "\n".join("  " + line for line in problems),
                                path=path)
+    project._auto_backup("import_word_comments")
     result = project.ingest([path])[0]
     if result.status == "failed":  # the file changed since it was read above
         raise CodingsFileError(result.error)

@@ -1,6 +1,7 @@
 """Shared fixtures: real files written to tmp_path, real SQLite projects, the shared samples."""
 
 import os
+import uuid
 from pathlib import Path
 
 import pytest
@@ -21,6 +22,30 @@ def shared():
             pytest.fail(f"{SHARED} is missing in CI")
         pytest.skip("../shared is not present (a user's clone)")
     return SHARED
+
+
+@pytest.fixture
+def postgres_url():
+    """A new, empty PostgreSQL database for one test, dropped afterwards: made through the
+    server that $CODING_TEST_POSTGRES (a SQLAlchemy URL whose role may create databases) names.
+    Skipped when that is not set, except in CI, where .ci/run starts a server and sets it."""
+    server = os.environ.get("CODING_TEST_POSTGRES") or os.environ.get("CODING_TEST_PG_URL")
+    if not server:
+        if os.environ.get("CI") == "true":
+            pytest.fail("CODING_TEST_POSTGRES is not set in CI (.ci/run sets it)")
+        pytest.skip("CODING_TEST_POSTGRES is not set (a PostgreSQL server URL)")
+    from sqlalchemy import create_engine, make_url
+
+    name = f"coding_test_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(server, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.exec_driver_sql(f'CREATE DATABASE "{name}"')
+    try:
+        yield make_url(server).set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as connection:
+            connection.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        admin.dispose()
 
 
 @pytest.fixture

@@ -296,3 +296,24 @@ def test_app_on_a_missing_project_shows_an_error(tmp_path, monkeypatch):
     monkeypatch.setenv("CODING_PROJECT", str(tmp_path / "missing.db"))
     at = open_app("Review")
     assert "does not exist" in at.error[0].value and "coding demo" in at.error[0].value
+
+
+def test_undo_button_reverses_this_coders_last_change_only(db):
+    at = open_app("Review")
+    first = next(b for b in at.button if b.key and b.key.startswith("accept-"))
+    coding_id = int(first.key.split("-")[1])
+    suggester = stored(db, None).set_index("coding_id").loc[coding_id, "coder"]
+    at = run(first.click())
+    with coding.open_project(db, coder="Rab") as other:  # another coder's later change
+        theirs = int(other.pending(limit=1)["coding_id"].iloc[0])
+        other.review("reject", ids=[theirs])
+    at = run(at.sidebar.button(key="undo").click())
+    assert any(s.value == f"Undone: accepted 1 suggestion ({coding_id})" for s in at.success)
+    frame = stored(db, None).set_index("coding_id")
+    assert frame.loc[coding_id, ["status", "coder"]].tolist() == ["suggested", suggester]
+    assert frame.loc[theirs, "status"] == "rejected"  # Rab's change stays
+    assert coding_id in [int(b.key.split("-")[1]) for b in at.button
+                         if b.key and b.key.startswith("accept-")]  # back in the queue
+    at = run(at.sidebar.button(key="undo").click())  # Tess has nothing else to undo
+    assert any("nothing to undo: Tess has no changes left" in e.value for e in at.error)
+    assert not at.exception

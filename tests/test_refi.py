@@ -596,3 +596,20 @@ def test_codes_nested_too_deep_are_refused(target, tmp_path):
                     "</CodeBook>")
     assert refused(target, path) == (f"{path}: codes are nested more than 50 levels deep; "
                                      "refused")
+
+
+def test_a_project_file_cannot_pull_in_files_from_elsewhere_on_this_machine(fresh, tmp_path):
+    folder = tmp_path / "received"
+    folder.mkdir()
+    secret = tmp_path / "secret.txt"  # outside the folder the project file came in
+    secret.write_text("Interviewer: Hi?\nEve: my password is hunter2\n")
+    qde = project_xml(
+        f'<Sources><TextSource guid="{guid(16)}" name="secret.txt" '
+        f'plainTextPath="file://{secret.as_posix()}"/>'
+        f'<TextSource guid="{guid(17)}" name="up.txt" plainTextPath="relative://../secret.txt"/>'
+        '</Sources>')
+    path = make_qdpx(folder / "hostile.qdpx", qde)
+    report = import_qdpx(fresh, path)
+    assert fresh.documents() == []
+    assert all("hunter2" not in warning for warning in report.warnings)
+    assert sum("its text is missing" in warning for warning in report.warnings) == 2

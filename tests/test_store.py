@@ -7,6 +7,7 @@ from sqlalchemy import text
 
 import coding
 from coding import StoreError
+from coding.store import SCHEMA_VERSION
 
 
 def test_reopening_a_project_keeps_everything(tmp_path):
@@ -51,7 +52,8 @@ def test_unknown_schema_version_is_a_clear_error(tmp_path):
         connection.execute("UPDATE meta SET value = '99' WHERE key = 'schema_version'")
     with pytest.raises(StoreError) as info:
         coding.open_project(path)
-    assert "written by a newer version of coding (schema 99; this one reads 1)" in str(info.value)
+    assert f"written by a newer version of coding (schema 99; this one reads {SCHEMA_VERSION})" \
+        in str(info.value)
 
 
 def test_a_file_that_is_not_a_project_is_refused(tmp_path):

@@ -77,6 +77,12 @@ def _ask_coder(proj):
     return False
 
 
+def _undo(proj):
+    done = state.safely(proj.undo)
+    if done:
+        state.flash(f"Undone: {done[0][2]}")
+
+
 def _sidebar(proj):
     with st.sidebar:
         st.markdown(f"**{proj.store.label}**")
@@ -85,6 +91,10 @@ def _sidebar(proj):
             st.session_state.pop("coder", None)
             st.query_params.pop("coder", None)
             st.rerun()
+        st.button("Undo my last change", key="undo", on_click=_undo, args=(proj,),
+                  help="Reverse your newest change (never another coder's): a coding, a "
+                       "review decision (a bulk accept as a whole), a recode, a span, a memo, "
+                       "a codebook edit. Each undo is logged.")
         page = st.radio("Page", state.PAGES, key="page")
         # the address remembers blind coding, so neither a reload nor the coder screen (no
         # sidebar, so the toggle's state is dropped) shows a blind coder the others' work

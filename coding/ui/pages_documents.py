@@ -82,8 +82,8 @@ def _ingest_uploads(proj, files, sheet):
         paths = []
         for upload in files:
             if upload.size > MAX_UPLOAD_MB * 1024 * 1024:
-                st.error(f"{upload.name}: larger than {MAX_UPLOAD_MB} MB; split it or use "
-                         "`coding ingest`")
+                st.error(f"{upload.name}: larger than {MAX_UPLOAD_MB} MB, the limit for one "
+                         "transcript; split it into parts")
                 continue
             path = Path(folder) / Path(upload.name).name  # never a path from the browser
             path.write_bytes(upload.getvalue())
