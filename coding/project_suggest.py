@@ -238,7 +238,9 @@ class SuggestionUseCases:
                 query = query.where(CodingRow.score >= min_score)
             if max_score is not None:
                 query = query.where(CodingRow.score < max_score)
-            rows = list(session.scalars(query.order_by(CodingRow.id)))
+            # FOR UPDATE: on PostgreSQL a second reviewer waits, then no longer sees these rows
+            # as pending (SQLite already holds the whole database's write lock here)
+            rows = list(session.scalars(query.order_by(CodingRow.id).with_for_update()))
             if ids:
                 missing = sorted({int(i) for i in ids} - {r.id for r in rows})
                 if missing:
@@ -328,7 +330,7 @@ class SuggestionUseCases:
         return summary, pending
 
     def _pending_row(self, session, coding_id):
-        row = session.get(CodingRow, int(coding_id))
+        row = session.get(CodingRow, int(coding_id), with_for_update=True)
         if row is None or row.status != SUGGESTED:
             raise StoreError(f"{coding_id} is not a pending suggestion")
         return row

@@ -7,6 +7,7 @@ SQLite's write lock when it begins, so concurrent writers take turns (issue 8).
 
 import json
 import sqlite3
+import threading
 import time
 from contextlib import contextmanager
 from datetime import datetime, timezone
@@ -264,7 +265,7 @@ def _sqlite_begin(connection):
 
 
 def _locked(exc):
-    return "database is locked" in str(exc.orig) or "database is busy" in str(exc.orig)
+    return "database is locked" in str(exc.orig)  # SQLITE_BUSY, after waiting busy_timeout
 
 
 class Store:
@@ -273,6 +274,7 @@ class Store:
     def __init__(self, engine, label):
         self.engine = engine
         self.label = label
+        self._writing = threading.local()  # this thread's transaction() is open
 
     @classmethod
     def _engine(cls, project):
@@ -341,13 +343,19 @@ class Store:
 
         On SQLite it holds the write lock from the start: what it reads stays true until it
         commits, and writers in other processes wait their turn instead of failing."""
+        if getattr(self._writing, "open", False):  # a bug: it would wait for its own lock
+            raise RuntimeError("transaction() inside another transaction() of the same store")
         session, begun = self._begin_writing()
-        with session:
-            try:
-                with begun:
-                    yield session
-            except (OperationalError, DatabaseError) as exc:
-                raise StoreError(f"database error: {exc.orig}", path=self.label) from exc
+        self._writing.open = True
+        try:
+            with session:
+                try:
+                    with begun:
+                        yield session
+                except (OperationalError, DatabaseError) as exc:
+                    raise StoreError(f"database error: {exc.orig}", path=self.label) from exc
+        finally:
+            self._writing.open = False
 
     def _begin_writing(self):
         """A session with its transaction begun (on SQLite, with the write lock). When another
@@ -359,7 +367,7 @@ class Store:
             try:
                 session.connection(execution_options=WRITE)
                 return session, begun
-            except OperationalError as exc:
+            except DatabaseError as exc:
                 session.close()
                 if not _locked(exc):
                     raise StoreError(f"database error: {exc.orig}", path=self.label) from exc
