@@ -317,3 +317,16 @@ def test_undo_button_reverses_this_coders_last_change_only(db):
     at = run(at.sidebar.button(key="undo").click())  # Tess has nothing else to undo
     assert any("nothing to undo: Tess has no changes left" in e.value for e in at.error)
     assert not at.exception
+
+
+def test_with_login_configured_nobody_codes_before_signing_in(db):
+    at = AppTest.from_file(APP, default_timeout=60)
+    at.secrets["auth"] = {"redirect_uri": "http://localhost:8501/oauth2callback",
+                          "cookie_secret": "test", "client_id": "x", "client_secret": "y",
+                          "server_metadata_url": "https://id.example/.well-known/openid"}
+    at.query_params["coder"] = "Mallory"  # a name in the address is not enough
+    at.query_params["page"] = "Review"
+    at.run()
+    assert not at.exception
+    assert at.title[0].value == "Sign in to code"
+    assert not [b for b in at.button if b.key and b.key.startswith("accept-")]

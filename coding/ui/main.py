@@ -30,6 +30,8 @@ def main():
                  "your project: `coding app PROJECT`.")
         return
     _remember_from_url()
+    if not _signed_in():
+        return
     if not _ask_coder(proj):
         return
     proj = state.project()  # now stamped with the coder's name
@@ -41,6 +43,29 @@ def main():
         st.error(str(exc))
     with messages:
         state.show_flash()
+
+
+def login_configured():
+    """True when .streamlit/secrets.toml has an [auth] section (Streamlit's OIDC login)."""
+    try:
+        return "auth" in st.secrets
+    except Exception:  # no secrets file at all: Streamlit raises its own error types
+        return False
+
+
+def _signed_in():
+    """With login configured, every session signs in first and codes under the name the
+    identity provider gives (so nobody can code under another's name); without it, open."""
+    if not login_configured():
+        return True
+    if not st.user.get("is_logged_in", False):
+        st.title("Sign in to code")
+        st.button("Sign in", on_click=st.login, key="sign_in")
+        return False
+    name = st.user.get("name") or st.user.get("email") or "signed-in user"
+    st.session_state["coder"] = name
+    st.query_params["coder"] = name
+    return True
 
 
 def _remember_from_url():
