@@ -8,6 +8,7 @@ import csv
 import difflib
 import io
 import re
+import unicodedata
 from pathlib import Path
 
 import yaml
@@ -334,7 +335,7 @@ def parse_csv_codebook(content, path="codebook.csv"):
         if name.lower() in ids_by_name:
             problems.append(CodingError(f"code '{name}' appears twice", path=path, line=number))
             continue
-        code_id = _slug(name, set(ids_by_name.values()))
+        code_id = code_id_from_name(name, set(ids_by_name.values()))
         ids_by_name[name.lower()] = code_id
         entries.append((number, code_id, name, cell(parent_col), cell(desc_col)))
     codes = []
@@ -350,14 +351,19 @@ def parse_csv_codebook(content, path="codebook.csv"):
     if problems:
         raise CodebookError("\n".join(str(p) for p in problems), problems=problems)
     stem = Path(str(path)).stem
-    return Codebook(id=_slug(stem, set()), name=stem, codes=tuple(codes))
+    return Codebook(id=code_id_from_name(stem, set()), name=stem, codes=tuple(codes))
 
 
-def _slug(name, taken):
-    base = re.sub(r"[^a-z0-9]+", "_", name.lower()).strip("_") or "code"
+def code_id_from_name(name, taken):
+    """An id for a code from its name: ascii letters, digits and '_', unique in `taken`
+    (for codebooks from CSV files and other tools, which have names but no ids)."""
+    ascii_name = "".join(ch for ch in unicodedata.normalize("NFKD", name)
+                         if not unicodedata.combining(ch))
+    base = re.sub(r"[^a-z0-9]+", "_", ascii_name.lower()).strip("_")[:60].rstrip("_") \
+        or "code"
     if not base[0].isalpha():
         base = "c_" + base
-    slug, n = base, 2
-    while slug in taken:
-        slug, n = f"{base}_{n}", n + 1
-    return slug
+    key, n = base, 2
+    while key in taken:
+        key, n = f"{base}_{n}", n + 1
+    return key

@@ -54,7 +54,7 @@ from urllib.parse import unquote, urlparse
 from sqlalchemy import insert, inspect, select
 
 from .archive import SafeArchive, parse_xml
-from .codebook import dump_codebook, parse_codebook
+from .codebook import code_id_from_name, dump_codebook, parse_codebook
 from .errors import CodebookError, RefiError, TranscriptError
 from .ingest import MAX_FILE_BYTES, parse_bytes
 from .model import COUNTED_STATUSES, MANUAL, SUGGESTED, Code, Codebook
@@ -1303,7 +1303,8 @@ class _CodebookPlan:
                           by_name.get((_fold_name(code.name), parent)))
             key = next((k for k in candidates if k and k not in used), None)
             if key is None:
-                key = stated if stated and stated not in taken else _code_key(code.name, taken)
+                key = stated if stated and stated not in taken else \
+                    code_id_from_name(code.name, taken)
                 self.new.add(key)
             taken.add(key)
             used.add(key)
@@ -1333,7 +1334,7 @@ class _CodebookPlan:
         if self.existing is not None:
             header = replace(self.existing, codes=codes)
         else:
-            header = Codebook(id=_code_key(header_name, set()), name=header_name,
+            header = Codebook(id=code_id_from_name(header_name, set()), name=header_name,
                               source=source, codes=codes)
         try:
             return parse_codebook(dump_codebook(header), path=self.path)
@@ -1357,20 +1358,6 @@ def _save_codebook(session, project, plan, codebook, path, report):
 
 def _fold_name(name):
     return " ".join(unicodedata.normalize("NFKC", name).casefold().split())
-
-
-def _code_key(name, taken):
-    """An id for a code from its name: ascii letters, digits and '_', unique in `taken`."""
-    ascii_name = "".join(ch for ch in unicodedata.normalize("NFKD", name)
-                         if not unicodedata.combining(ch))
-    base = re.sub(r"[^a-z0-9]+", "_", ascii_name.lower()).strip("_")[:60].rstrip("_") \
-        or "code"
-    if not base[0].isalpha():
-        base = "c_" + base
-    key, n = base, 2
-    while key in taken:
-        key, n = f"{base}_{n}", n + 1
-    return key
 
 
 def _remember(session, kept):
