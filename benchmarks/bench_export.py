@@ -2,7 +2,9 @@
 
 Builds (or reuses) a project of 89 generated transcripts with N codings spread over the codes of
 the shipped GCPH codebook, then times, each in a fresh process:
-  - `coding export PROJECT codings -o codings.xlsx` end to end (open, frame, write);
+  - `coding export PROJECT codings -o cli.xlsx` as a user runs it (wall time, start-up included:
+    the figure the target is about);
+  - the same in Python without imports: open, frame, write;
   - the xlsx writer alone on the same table;
   - code-by-case, cooccurrence and framework matrices to xlsx.
 
@@ -69,6 +71,15 @@ def timed(code):
     return float(output.strip().splitlines()[-1])
 
 
+def cli_wall(project, output):
+    """Wall seconds for `coding export PROJECT codings -o output`, start-up included."""
+    command = [str(Path(sys.executable).parent / "coding"), "export", str(project), "codings",
+               "-o", str(output)]
+    started = time.perf_counter()
+    subprocess.run(command, check=True, capture_output=True)
+    return time.perf_counter() - started
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--codings", type=int, default=200_000)
@@ -87,6 +98,7 @@ def main(argv=None):
     opening = (f"import coding\nfrom coding import exports\n"
                f"p = coding.open_project({str(project)!r})\n")
     results = {
+        "coding export CLI, wall": cli_wall(project, folder / "cli.xlsx"),
         "codings to xlsx, end to end": timed(
             opening + "#---\n" + f"exports.write(exports.tables(p, 'codings'), "
                                  f"{str(folder / 'codings.xlsx')!r})"),
@@ -108,7 +120,7 @@ def main(argv=None):
     print(f"{'step':32} {'seconds':>8}")
     for name, seconds in results.items():
         print(f"{name:32} {seconds:8.2f}")
-    end_to_end = results["codings to xlsx, end to end"]
+    end_to_end = results["coding export CLI, wall"]
     verdict = "met" if end_to_end <= TARGET_SECONDS else "MISSED"
     print(f"\ntarget: {args.codings:,} codings to xlsx <= {TARGET_SECONDS:.0f} s: "
           f"{end_to_end:.2f} s, {verdict}")

@@ -675,8 +675,7 @@ def export(ctx, project, what, output, fmt, include_suggestions, value, attribut
         result = exports.tables(opened, what, options)
         written = exports.write(result, output, fmt)
         main_table = next(iter(result.values()))
-        out.print(f"{what} ({main_table.shape[0]} x {main_table.shape[1]}) written to {output} "
-                  f"as {written}")
+        out.print(f"{what} ({main_table.shape[0]} rows) written to {output} as {written}")
 
 
 @main.command()

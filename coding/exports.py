@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from . import analysis
+from . import analysis, xlsx
 from .errors import CodingError
 from .model import COUNTED_STATUSES, WITH_SUGGESTIONS
 
@@ -20,13 +20,11 @@ FORMATS = {"xlsx": "xlsx", "csv": "csv", "tex": "tex", "latex": "tex", "md": "md
 CODING_EXPORT_COLUMNS = ["coding_id", "document", "case", "turn", "speaker", "role", "code",
                          "code_name", "code_path", "start", "end", "quote", "coder", "status",
                          "origin", "score"]
-FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 QUOTES_PER_CELL = 3  # exemplar quotes per code and case on a matrix workbook's Quotes sheet
 # A spreadsheet of codings holds what a reader scans; the full tidy frame (every attribute,
 # scores, levels) goes to csv. Fewer cells also keep 200,000 codings quick to write.
 SPREADSHEET_CODING_COLUMNS = ["coding_id", "document", "case", "turn", "speaker", "code_path",
                               "quote", "coder", "status"]
-XLSX_MAX_WIDTH = 60
 
 
 class ExportError(CodingError):
@@ -113,65 +111,28 @@ def to_bytes(result, fmt):
     main = next(iter(result.values()))
     if fmt == "xlsx" and "Codings" in result:
         result = {**result, "Codings": result["Codings"][SPREADSHEET_CODING_COLUMNS]}
-    writers = {"xlsx": lambda: write_xlsx(result), "csv": lambda: main.to_csv(
-        index=_keeps_index(main)).encode("utf-8"),
+    writers = {"xlsx": lambda: xlsx.workbook(result), "csv": lambda: main.to_csv(
+        index=xlsx.keeps_index(main)).encode("utf-8"),
         "tex": lambda: to_latex(main).encode("utf-8"),
         "md": lambda: to_markdown(main).encode("utf-8"),
         "png": lambda: heatmap(main, "png"), "svg": lambda: heatmap(main, "svg")}
     return writers[fmt]()
 
 
-def neutralise(value):
-    """A text cell that a spreadsheet would run as a formula gets a leading apostrophe."""
-    if isinstance(value, str) and value.startswith(FORMULA_START):
-        return "'" + value
-    return value
-
-
-def write_xlsx(result):
-    """One sheet per table: bold frozen header, widths from the content, text cells that look
-    like formulas neutralised. openpyxl's write-only mode streams rows (its default mode
-    holds every cell object in memory and is twice as slow)."""
-    from openpyxl import Workbook
-    from openpyxl.cell import WriteOnlyCell
-    from openpyxl.styles import Font
-    from openpyxl.utils import get_column_letter
-
-    book = Workbook(write_only=True)
-    bold = Font(bold=True)
-    for name, table in result.items():
-        sheet = book.create_sheet(_sheet_name(name))
-        frame = table.reset_index() if _keeps_index(table) else table
-        sheet.freeze_panes = "B2" if _keeps_index(table) else "A2"
-        for i, column in enumerate(frame.columns, start=1):
-            sheet.column_dimensions[get_column_letter(i)].width = _width(frame[column], column)
-        header = []
-        for column in frame.columns:
-            cell = WriteOnlyCell(sheet, value=neutralise(str(column)))
-            cell.font = bold
-            header.append(cell)
-        sheet.append(header)
-        for row in zip(*[_cell_values(frame[c]) for c in frame.columns]):
-            sheet.append(row)
-    buffer = io.BytesIO()
-    book.save(buffer)
-    return buffer.getvalue()
-
-
 def to_latex(table):
     """A booktabs table (\\toprule, \\midrule, \\bottomrule) with LaTeX specials escaped."""
     styler = table.style.format(escape="latex", precision=2).format_index(escape="latex", axis=0) \
         .format_index(escape="latex", axis=1)
-    styler = styler.hide(axis="index") if not _keeps_index(table) else \
+    styler = styler.hide(axis="index") if not xlsx.keeps_index(table) else \
         styler.hide(axis="index", names=True)
     numeric = ["r" if pd.api.types.is_numeric_dtype(table[c]) else "p{5cm}" for c in table.columns]
-    first = "l" if _keeps_index(table) else ""
+    first = "l" if xlsx.keeps_index(table) else ""
     return styler.to_latex(hrules=True, column_format=first + "".join(numeric))
 
 
 def to_markdown(table):
     """A GitHub-style pipe table; pipes and line breaks in cells are escaped."""
-    frame = table.reset_index() if _keeps_index(table) else table
+    frame = table.reset_index() if xlsx.keeps_index(table) else table
 
     def cell(value):
         text = "" if pd.isna(value) else (f"{value:.2f}".rstrip("0").rstrip(".")
@@ -235,31 +196,3 @@ def check_attribute(project, attribute):
     if attribute not in known:
         raise ExportError(f"no case attribute '{attribute}' (the cases have: "
                           f"{', '.join(known) or 'none'})", path=project.store.label)
-
-
-def _keeps_index(table):
-    return table.index.name is not None or not isinstance(table.index, pd.RangeIndex)
-
-
-def _sheet_name(name):
-    for bad in "[]:*?/\\":
-        name = name.replace(bad, " ")
-    return name[:31]
-
-
-def _width(series, header):
-    sample = series.head(200).astype(str).str.len()
-    longest = max([len(str(header)), *(sample.tolist() or [0])])
-    return min(XLSX_MAX_WIDTH, max(8, longest + 2))
-
-
-def _cell_values(column):
-    """A column as spreadsheet values, converted column-wise: NaN -> empty, numpy numbers ->
-    Python numbers, times without zone (stored times are UTC), formula-like text neutralised."""
-    if pd.api.types.is_numeric_dtype(column) and not pd.api.types.is_bool_dtype(column):
-        return [None if v != v else v for v in column.tolist()]
-    if isinstance(column.dtype, pd.DatetimeTZDtype):
-        column = column.dt.tz_localize(None)
-    values = column.astype(object).where(column.notna(), None).tolist()
-    return [("'" + v if v.startswith(FORMULA_START) else v) if isinstance(v, str) else
-            (v.to_pydatetime() if hasattr(v, "to_pydatetime") else v) for v in values]

@@ -1,0 +1,91 @@
+"""The xlsx writer: every value read back by openpyxl and pandas is the value written, text
+that XML or Excel cannot hold is made safe, and large tables keep their rows in order."""
+
+import io
+import zipfile
+
+import numpy as np
+import openpyxl
+import pandas as pd
+from defusedxml import ElementTree
+
+from coding import xlsx
+
+AWKWARD_TEXT = [
+    "plain", "  spaces kept  ", "line one\nline two", "<b>bold</b> & \"quoted\" 'text'",
+    "=SUM(A1:A2)", "+44 7700", "-2+3", "@home", "\tTabbed", "bell\x07 and nul\x00 gone",
+    "emoji \U0001F600 and \u00e9\u0301", "not a character \uffff gone", "x" * 40_000, "",
+]
+
+
+def read_back(data, sheet=0):
+    book = openpyxl.load_workbook(io.BytesIO(data))
+    return book, [list(row) for row in book.worksheets[sheet].values]
+
+
+def test_text_is_escaped_neutralised_and_cut_at_excels_limit():
+    frame = pd.DataFrame({"n": range(len(AWKWARD_TEXT)), "text": AWKWARD_TEXT})
+    data = xlsx.workbook({"Quotes": frame})
+    _, rows = read_back(data)
+    assert rows[0] == ["n", "text"]
+    assert [row[0] for row in rows[1:]] == list(range(len(AWKWARD_TEXT)))
+    got = [row[1] for row in rows[1:]]
+    assert got[:4] == AWKWARD_TEXT[:4]
+    assert got[4:9] == ["'=SUM(A1:A2)", "'+44 7700", "'-2+3", "'@home", "'\tTabbed"]
+    assert got[9] == "bell and nul gone"
+    assert got[10] == "emoji \U0001F600 and \u00e9\u0301"
+    assert got[11] == "not a character  gone"
+    assert got[12] == "x" * 32_767
+    assert got[13] is None  # an empty string is an empty cell, as openpyxl writes it
+    sheet_xml = zipfile.ZipFile(io.BytesIO(data)).read("xl/worksheets/sheet1.xml")
+    root = ElementTree.fromstring(sheet_xml)  # well-formed XML
+    assert b"<b>" not in sheet_xml and b"&lt;b&gt;bold" in sheet_xml
+    assert not root.findall(".//{*}f")  # no formula anywhere
+
+
+def test_numbers_booleans_missing_values_and_mixed_columns_keep_their_types():
+    frame = pd.DataFrame({
+        "int": [1, -2, 30_000_000_000],
+        "float": [0.5, np.nan, np.inf],
+        "nullable": pd.array([7, None, 9], dtype="Int64"),
+        "flag": [True, False, True],
+        "mixed": [42, "staff", None],
+        "mixed flags": [True, 2.5, "no"],
+        "when": pd.to_datetime(["2026-11-29 10:00:00", None, "2025-01-02 03:04:05"]),
+    })
+    _, rows = read_back(xlsx.workbook({"Cases": frame}))
+    assert rows == [
+        ["int", "float", "nullable", "flag", "mixed", "mixed flags", "when"],
+        [1, 0.5, 7, True, 42, True, "2026-11-29 10:00:00"],
+        [-2, None, None, False, "staff", 2.5, None],
+        [30_000_000_000, None, 9, True, None, "no", "2025-01-02 03:04:05"],
+    ]
+
+
+def test_index_becomes_frozen_first_column_with_bold_header_and_widths():
+    matrix = pd.DataFrame({"ann": [5, 6], "bo": [2, 0]},
+                          index=pd.Index(["Alpha", "Beta"], name="code"))
+    book, rows = read_back(xlsx.workbook({"Code x case: words/all": matrix,
+                                          "Codebook": pd.DataFrame({"id": ["a"]})}))
+    assert book.sheetnames == ["Code x case  words all", "Codebook"]
+    assert rows == [["code", "ann", "bo"], ["Alpha", 5, 2], ["Beta", 6, 0]]
+    sheet = book.worksheets[0]
+    assert sheet.freeze_panes == "B2" and book.worksheets[1].freeze_panes == "A2"
+    assert sheet["A1"].font.bold and not sheet["A2"].font.bold
+    assert sheet.column_dimensions["A"].width == 8
+
+
+def test_many_rows_span_chunks_in_order_and_read_back_with_pandas():
+    count = xlsx.ROWS_PER_CHUNK * 2 + 7
+    frame = pd.DataFrame({"n": np.arange(count), "quote": [f"quote {i}" for i in range(count)]})
+    data = xlsx.workbook({"Codings": frame})
+    back = pd.read_excel(io.BytesIO(data))
+    pd.testing.assert_frame_equal(back, frame, check_dtype=False)
+    sheet = openpyxl.load_workbook(io.BytesIO(data), read_only=True).worksheets[0]
+    last = list(sheet.iter_rows(min_row=count + 1, max_row=count + 1, values_only=True))
+    assert last == [(count - 1, f"quote {count - 1}")]
+
+
+def test_empty_table_is_a_header_only_sheet():
+    _, rows = read_back(xlsx.workbook({"Codings": pd.DataFrame(columns=["a", "b"])}))
+    assert rows == [["a", "b"]]
