@@ -21,10 +21,11 @@ CODING_EXPORT_COLUMNS = ["coding_id", "document", "case", "turn", "speaker", "ro
                          "code_name", "code_path", "start", "end", "quote", "coder", "status",
                          "origin", "score"]
 QUOTES_PER_CELL = 3  # exemplar quotes per code and case on a matrix workbook's Quotes sheet
-# A spreadsheet of codings holds what a reader scans; the full tidy frame (every attribute,
-# scores, levels) goes to csv. Fewer cells also keep 200,000 codings quick to write.
-SPREADSHEET_CODING_COLUMNS = ["coding_id", "document", "case", "turn", "speaker", "code_path",
-                              "quote", "coder", "status"]
+# A spreadsheet of codings holds what a reader scans plus what `coding import-codings` needs to
+# read it back (document, code id, start/end, quote, coder); the full tidy frame (every
+# attribute, scores, levels) goes to csv. Fewer cells also keep 200,000 codings quick to write.
+SPREADSHEET_CODING_COLUMNS = ["coding_id", "document", "case", "turn", "speaker", "code",
+                              "code_path", "start", "end", "quote", "coder", "status"]
 
 
 class ExportError(CodingError):

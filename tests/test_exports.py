@@ -8,6 +8,7 @@ import openpyxl
 import pytest
 from click.testing import CliRunner
 
+import coding
 from coding import exports
 from coding.cli import main
 from coding.report import write_report
@@ -62,10 +63,10 @@ def test_presence_percent_attribute_cooccurrence_and_framework(two_cases, tmp_pa
     ann = framework[1]
     assert ann[0] == "ann" and ann[2].startswith("Ann counts <to nine>.\n\u201csix seven")
     assert ann[1] == "\u201ctwo three. four five.\u201d (ann.txt, turn 1)"  # longest first
-    codings = main_table("codings")  # a spreadsheet gets the columns a reader scans
-    assert codings[0] == ["coding_id", "document", "case", "turn", "speaker", "code_path",
-                          "quote", "coder", "status"]
-    assert [row[6] for row in codings[1:]] == ["one two three.", "two three. four five.",
+    codings = main_table("codings")  # the columns a reader scans and import-codings needs
+    assert codings[0] == ["coding_id", "document", "case", "turn", "speaker", "code",
+                          "code_path", "start", "end", "quote", "coder", "status"]
+    assert [row[9] for row in codings[1:]] == ["one two three.", "two three. four five.",
                                                "four five.", "six seven eight nine.",
                                                "ten eleven."]
     assert openpyxl.load_workbook(tmp_path / "codings.xlsx").sheetnames == [
@@ -75,6 +76,28 @@ def test_presence_percent_attribute_cooccurrence_and_framework(two_cases, tmp_pa
         header = next(csv.reader(handle))  # csv gets the whole tidy frame, attributes too
     assert header[:7] == ["coding_id", "document", "case", "turn", "speaker", "role", "code"]
     assert "group" in header and "score" in header
+
+
+def test_codings_spreadsheet_imports_back_into_another_project(two_cases, tmp_path):
+    (tmp_path / "cy.txt").write_text("Interviewer: Hi.\nCy: -2+3 was it.\n"
+                                     "Interviewer: Again?\nCy: Yes, -2+3 was it.\n")
+    two_cases.ingest([tmp_path / "cy.txt"])
+    text = two_cases.document_text("cy.txt")
+    second = text.rindex("-2+3 was it.")  # the quote's second occurrence, neutralised in xlsx
+    two_cases.add_coding("cy.txt", "b", second, second + len("-2+3 was it."), coder="cy")
+    exports.write(exports.tables(two_cases, "codings"), tmp_path / "codings.xlsx")
+
+    def spans(project):
+        frame = project.codings_frame()
+        return sorted(frame[["document", "code", "start", "end", "coder"]]
+                      .itertuples(index=False, name=None))
+
+    with coding.init_project(tmp_path / "copy.db", coder="someone else") as copy:
+        copy.import_codebook(tmp_path / "book.yaml")
+        copy.ingest([tmp_path / name for name in ("ann.txt", "bo.txt", "cy.txt")])
+        assert copy.import_codings(tmp_path / "codings.xlsx") == (6, 0)
+        assert spans(copy) == spans(two_cases)
+        assert copy.import_codings(tmp_path / "codings.xlsx") == (0, 6)
 
 
 def test_spreadsheet_never_runs_transcript_text_as_a_formula(two_cases, tmp_path):
@@ -87,7 +110,7 @@ def test_spreadsheet_never_runs_transcript_text_as_a_formula(two_cases, tmp_path
         two_cases.add_coding("cy.txt", "a", start, start + len(quote))
     exports.write(exports.tables(two_cases, "codings"), tmp_path / "c.xlsx")
     sheet = openpyxl.load_workbook(tmp_path / "c.xlsx").worksheets[0]
-    quotes = [row[6].value for row in sheet.iter_rows(min_row=2)]
+    quotes = [row[9].value for row in sheet.iter_rows(min_row=2)]
     assert "'=HYPERLINK(\"http://x\",\"y\")" in quotes and "'-2+3 and @home and +44" in quotes
     assert all(cell.data_type != "f" for row in sheet.iter_rows() for cell in row)
 
