@@ -82,8 +82,8 @@ def _add_rows(skeleton, frames):
     """Copy the openpyxl package, writing each frame's rows before its sheet's </sheetData>."""
     source = zipfile.ZipFile(io.BytesIO(skeleton))
     out = io.BytesIO()
-    # Level 1 deflate: 3x faster than the default on 150 MB of sheet XML, files ~30 % larger.
-    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED, compresslevel=1) as target:
+    # zlib's default level: level 1 saves ~1 s on 200k codings but makes the file 40 % larger.
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED, compresslevel=6) as target:
         for info in source.infolist():
             data = source.read(info)
             if info.filename not in frames:
