@@ -6,7 +6,7 @@ from pathlib import Path
 
 from .archive import check_zip
 from .errors import CodingsFileError
-from .sheets import read_rows
+from .sheets import read_rows, undo_neutralise
 
 # Typographic variants a spreadsheet or word processor may swap in for what the transcript has.
 _FOLD = {"\u2018": "'", "\u2019": "'", "\u201a": "'", "\u201b": "'", "\u2032": "'",
@@ -30,7 +30,8 @@ class CodingsFileRow:
 def read_codings_file(path):
     """Rows of a codings file (.csv or .xlsx): document, code, coder, and quote or start/end."""
     path = Path(path)
-    if path.suffix.lower() in (".xlsx", ".xlsm"):
+    spreadsheet = path.suffix.lower() in (".xlsx", ".xlsm")
+    if spreadsheet:
         check_zip(path, CodingsFileError, ".xlsx workbook")
     rows = [["" if cell is None else str(cell) for cell in row]
             for row in read_rows(path, CodingsFileError, "codings file")]
@@ -55,6 +56,8 @@ def read_codings_file(path):
         if not any(cell.strip() for cell in row):
             continue
         quote = get(row, "quote") if "quote" in header else ""
+        if spreadsheet:
+            quote = undo_neutralise(quote)
         start, end = get(row, "start"), get(row, "end")
         if not quote and not (start and end):
             raise CodingsFileError("row has neither a quote nor start/end", path=path,

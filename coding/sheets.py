@@ -4,6 +4,14 @@ import csv
 import io
 from pathlib import Path
 
+# Text a spreadsheet would run as a formula; our xlsx files give it a leading apostrophe.
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def undo_neutralise(text):
+    """Text from one of our xlsx files as it was before the apostrophe was added."""
+    return text[1:] if text.startswith("'") and text[1:].startswith(FORMULA_START) else text
+
 
 def read_rows(path, error, what="sheet"):
     """All rows of the first worksheet (or the CSV) as lists of cell values.

@@ -9,18 +9,23 @@ columns take under 2 s instead of 12 s (benchmarks/bench_export.py).
 """
 
 import io
+import re
 import zipfile
+from decimal import Decimal
 
 import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-# Text a spreadsheet would run as a formula gets a leading apostrophe (CSV injection).
-FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+from .sheets import FORMULA_START  # such text gets a leading apostrophe (formula injection)
+
 FORMULA_PATTERN = r"^[=+\-@\t\r]"  # the same, for pyarrow's regular expressions (RE2)
-# Characters XML 1.0 cannot hold.
+# Characters XML 1.0 cannot hold (for pyarrow's RE2, and for Python's re).
 ILLEGAL_XML = r"[\x00-\x08\x0b\x0c\x0e-\x1f\x{fffe}\x{ffff}]"
+ILLEGAL_XML_PY = "[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]"
+# Escapes for cell text; a raw CR would come back as LF, so it is a character reference.
+ESCAPES = (("&", "&amp;"), ("<", "&lt;"), (">", "&gt;"), ("\r", "&#13;"))
 MAX_CELL_CHARS = 32_767  # Excel's limit; longer text makes Excel "repair" the file
 ROWS_PER_CHUNK = 20_000  # rows serialised at a time, to bound memory
 MAX_WIDTH = 60
@@ -39,13 +44,15 @@ def workbook(sheets):
     frames = {}
     for number, (name, table) in enumerate(sheets.items(), start=1):
         sheet = book.create_sheet(sheet_name(name))
-        frame = table.reset_index() if keeps_index(table) else table
+        # allow_duplicates: an index named like a column (a case called "code")
+        frame = table.reset_index(allow_duplicates=True) if keeps_index(table) else table
         sheet.freeze_panes = "B2" if keeps_index(table) else "A2"
-        for i, column in enumerate(frame.columns, start=1):
-            sheet.column_dimensions[get_column_letter(i)].width = _width(frame[column], column)
+        for i, column in enumerate(frame.columns):  # by position: two codes can share a name
+            sheet.column_dimensions[get_column_letter(i + 1)].width = _width(frame.iloc[:, i],
+                                                                             column)
         header = []
         for column in frame.columns:
-            cell = WriteOnlyCell(sheet, value=neutralise(str(column)))
+            cell = WriteOnlyCell(sheet, value=neutralise(_clean(column)))
             cell.font = bold
             header.append(cell)
         sheet.append(header)
@@ -67,9 +74,22 @@ def keeps_index(table):
 
 
 def sheet_name(name):
+    name = _clean(name)
     for bad in "[]:*?/\\":
         name = name.replace(bad, " ")
-    return name[:31]
+    return _cut_utf16(name, 31).strip() or "Sheet"
+
+
+def _clean(text):
+    """A header or sheet name as text an xlsx can hold."""
+    return _cut_utf16(re.sub(ILLEGAL_XML_PY, "", str(text)), MAX_CELL_CHARS)
+
+
+def _cut_utf16(text, limit):
+    """Text cut to `limit` UTF-16 code units, as Excel counts (an emoji is two)."""
+    if len(text) * 2 <= limit:
+        return text
+    return text.encode("utf-16-le")[:limit * 2].decode("utf-16-le", "ignore")
 
 
 def _width(series, header):
@@ -120,25 +140,39 @@ def _cells(column, letter, numbers):
     """One column's cells as XML strings (null for an empty cell)."""
     if pd.api.types.is_bool_dtype(column):
         return _typed(pc.cast(_arrow(column), pa.int8()), "b", letter, numbers)
+    if pd.api.types.is_complex_dtype(column):
+        return _text(column.astype(str), letter, numbers)
     if pd.api.types.is_numeric_dtype(column):
         values = _arrow(column)
         if pa.types.is_floating(values.type):
             values = pc.if_else(pc.is_finite(values), values, None)  # no NaN/inf in a sheet
         return _typed(values, "n", letter, numbers)
-    if pd.api.types.is_datetime64_any_dtype(column):
-        return _text(column.dt.strftime("%Y-%m-%d %H:%M:%S"), letter, numbers)
+    if pd.api.types.is_datetime64_any_dtype(column):  # as text, fractions and zone kept
+        return _text(column.astype(str).where(column.notna()), letter, numbers)
     if pd.api.types.infer_dtype(column, skipna=True) in ("string", "empty"):
         return _text(column, letter, numbers)
     # Mixed values (attributes typed per case): numbers stay numbers, the rest is text.
     values = column.astype(object)
     is_bool = values.map(lambda v: isinstance(v, (bool, np.bool_)))
-    is_number = values.map(lambda v: isinstance(v, (int, float, np.number))) & ~is_bool
+    numbers_text = values.map(_number_text)
+    is_number = numbers_text.notna() & ~is_bool
     is_text = values.notna() & ~is_bool & ~is_number
     return pc.coalesce(
-        _cells(pd.to_numeric(values.where(is_number)), letter, numbers),
+        _typed(_arrow(numbers_text.where(is_number).astype("string")), "n", letter, numbers),
         _typed(pc.cast(_arrow(values.where(is_bool, None).astype("boolean")), pa.int8()),
                "b", letter, numbers),
         _text(values.where(is_text).map(str, na_action="ignore"), letter, numbers))
+
+
+def _number_text(value):
+    """A finite real number as the text of an xlsx number cell, else None."""
+    if isinstance(value, (bool, np.bool_, np.timedelta64)):
+        return None
+    if isinstance(value, (int, np.integer)):
+        return str(int(value))  # exact, however large
+    if isinstance(value, (float, np.floating, Decimal)):
+        return repr(float(value)) if np.isfinite(float(value)) else None
+    return None
 
 
 def _typed(values, kind, letter, numbers):
@@ -149,11 +183,16 @@ def _typed(values, kind, letter, numbers):
 def _text(values, letter, numbers):
     """Inline string cells: characters XML cannot hold dropped, formula-like text neutralised,
     cut at Excel's cell limit, then escaped."""
-    text = pc.replace_substring_regex(_arrow(values.astype("string")), ILLEGAL_XML, "")
+    values = values.astype("string")
+    long = (values.str.len() > MAX_CELL_CHARS // 2).fillna(False)  # may pass Excel's limit
+    if long.any():
+        values = values.copy()
+        values[long] = values[long].map(  # room for the apostrophe added below
+            lambda v: _cut_utf16(v, MAX_CELL_CHARS - v.startswith(FORMULA_START)))
+    text = pc.replace_substring_regex(_arrow(values), ILLEGAL_XML, "")
     formula = pc.match_substring_regex(text, FORMULA_PATTERN)
     text = pc.if_else(formula, _join(_text_scalar("'"), text), text)
-    text = pc.utf8_slice_codeunits(text, 0, MAX_CELL_CHARS)
-    for character, entity in (("&", "&amp;"), ("<", "&lt;"), (">", "&gt;")):
+    for character, entity in ESCAPES:
         text = pc.replace_substring(text, character, entity)
     text = pc.if_else(pc.equal(text, ""), None, text)  # empty text: no cell, as openpyxl does
     return _join(_text_scalar(f'<c r="{letter}'), numbers,

@@ -80,11 +80,14 @@ def test_presence_percent_attribute_cooccurrence_and_framework(two_cases, tmp_pa
 
 def test_codings_spreadsheet_imports_back_into_another_project(two_cases, tmp_path):
     (tmp_path / "cy.txt").write_text("Interviewer: Hi.\nCy: -2+3 was it.\n"
-                                     "Interviewer: Again?\nCy: Yes, -2+3 was it.\n")
+                                     "Interviewer: Again?\nCy: Yes, -2+3 was it.\n"
+                                     "Interviewer: Whose?\nCy: - the carers'\n")
     two_cases.ingest([tmp_path / "cy.txt"])
     text = two_cases.document_text("cy.txt")
     second = text.rindex("-2+3 was it.")  # the quote's second occurrence, neutralised in xlsx
     two_cases.add_coding("cy.txt", "b", second, second + len("-2+3 was it."), coder="cy")
+    carers = text.index("- the carers'")  # neutralised, and ends in an apostrophe itself
+    two_cases.add_coding("cy.txt", "a", carers, carers + len("- the carers'"), coder="cy")
     exports.write(exports.tables(two_cases, "codings"), tmp_path / "codings.xlsx")
 
     def spans(project):
@@ -95,9 +98,9 @@ def test_codings_spreadsheet_imports_back_into_another_project(two_cases, tmp_pa
     with coding.init_project(tmp_path / "copy.db", coder="someone else") as copy:
         copy.import_codebook(tmp_path / "book.yaml")
         copy.ingest([tmp_path / name for name in ("ann.txt", "bo.txt", "cy.txt")])
-        assert copy.import_codings(tmp_path / "codings.xlsx") == (6, 0)
+        assert copy.import_codings(tmp_path / "codings.xlsx") == (7, 0)
         assert spans(copy) == spans(two_cases)
-        assert copy.import_codings(tmp_path / "codings.xlsx") == (0, 6)
+        assert copy.import_codings(tmp_path / "codings.xlsx") == (0, 7)
 
 
 def test_spreadsheet_never_runs_transcript_text_as_a_formula(two_cases, tmp_path):

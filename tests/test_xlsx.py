@@ -89,3 +89,37 @@ def test_many_rows_span_chunks_in_order_and_read_back_with_pandas():
 def test_empty_table_is_a_header_only_sheet():
     _, rows = read_back(xlsx.workbook({"Codings": pd.DataFrame(columns=["a", "b"])}))
     assert rows == [["a", "b"]]
+
+
+def test_duplicate_names_odd_headers_and_sheet_names_are_written_not_crashed():
+    same_names = pd.DataFrame([[1, 2]], columns=["Other", "Other"],
+                              index=pd.Index(["Other"], name="code"))
+    index_like_column = pd.DataFrame({"code": [3]}, index=pd.Index(["ann"], name="code"))
+    odd_header = pd.DataFrame({"age\x0bgroup": [40], "\U0001F600" * 20_000: ["x"]})
+    book, rows = read_back(xlsx.workbook({"Co-occurrence": same_names,
+                                          "Code x case": index_like_column,
+                                          "bad\x01name " + "\U0001F600" * 40: odd_header}))
+    assert rows == [["code", "Other", "Other"], ["Other", 1, 2]]
+    assert [list(r) for r in book.worksheets[1].values] == [["code", "code"], ["ann", 3]]
+    header = [list(r) for r in book.worksheets[2].values][0]
+    assert header[0] == "agegroup" and len(header[1].encode("utf-16-le")) == 2 * 32_766
+    name = book.sheetnames[2]
+    assert name.startswith("badname ") and len(name.encode("utf-16-le")) <= 2 * 31
+
+
+def test_carriage_returns_long_emoji_text_and_odd_objects_read_back_exactly():
+    from decimal import Decimal
+
+    frame = pd.DataFrame({
+        "text": ["a\r\nb", "a\rb", "\rr", "\U0001F600" * 20_000, "ok"],
+        "objects": [2**70, 2**53 + 1, Decimal("1.25"), np.timedelta64(5, "s"), "text"],
+        "complex": [1 + 2j] * 5,
+        "when": pd.to_datetime(["2024-03-01 12:00:00.123+01:00"] * 4 + [None], utc=True),
+    })
+    _, rows = read_back(xlsx.workbook({"S": frame}))
+    texts = [row[0] for row in rows[1:]]
+    assert texts[:3] == ["a\r\nb", "a\rb", "'\rr"] and texts[4] == "ok"
+    assert len(texts[3].encode("utf-16-le")) == 2 * 32_766  # a whole emoji less than 32,767
+    assert [row[1] for row in rows[1:]] == [2**70, 2**53 + 1, 1.25, "5 seconds", "text"]
+    assert rows[1][2] == "(1+2j)"
+    assert rows[1][3] == "2024-03-01 11:00:00.123+00:00" and rows[5][3] is None
