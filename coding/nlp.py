@@ -104,13 +104,14 @@ def analyse(text, turns, unit="sentence", roles=(PARTICIPANT,)):
         raise SuggesterError(f"unit must be one of {', '.join(UNITS)}, got '{unit}'")
     nlp = load_pipeline()
     chosen = [(i, t) for i, t in enumerate(turns) if roles is None or t.role in roles]
-    texts = (text[t.start:t.end] for _, t in chosen)
-    for (index, turn), doc in zip(chosen, nlp.pipe(texts, batch_size=64)):
+    texts = [text[t.start:t.end] for _, t in chosen]
+    for (index, turn), turn_text, doc in zip(chosen, texts, nlp.pipe(texts, batch_size=64)):
         spans = list(doc.sents) if unit == "sentence" else [doc[:]]
         lemmas = _content_lemma_array(doc)
         units = []
         for span in spans:
-            span_text = doc.text[span.start_char:span.end_char]  # Span.text walks its tokens
+            # the Doc's text is the turn's; Span.text and Doc.text rebuild it token by token
+            span_text = turn_text[span.start_char:span.end_char]
             stripped = span_text.strip()
             if not stripped:
                 continue
