@@ -87,6 +87,7 @@ def process_chunk(jobs, config):
         try:
             if job.path is not None:
                 result.parsed = ingest_file(job.path, speaker_rules)
+                result.parsed.words  # counted here, in parallel, not by the storing parent
                 text, turns = result.parsed.text, result.parsed.turns
             else:
                 text, turns = job.text, job.turns
@@ -122,7 +123,7 @@ def run_jobs(jobs, config, workers=1, dask_address=None, chunk_size=None, warn=p
     if not jobs:
         return
     workers = max(1, int(workers or 1))
-    size = chunk_size or max(1, min(8, len(jobs) // (workers * 4) or 1))
+    size = chunk_size or max(1, min(4, len(jobs) // (workers * 4) or 1))
     chunks = chunked(jobs, size)
     if dask_address:
         client = _dask_client(dask_address, warn)

@@ -1,6 +1,7 @@
 """Plain records passed between the layers: no I/O, no database."""
 
 from dataclasses import dataclass, field
+from functools import cached_property
 
 INTERVIEWER = "interviewer"
 PARTICIPANT = "participant"
@@ -35,7 +36,7 @@ class ParsedDocument:
     sha256: str
     metadata: dict = field(default_factory=dict, hash=False, compare=False)
 
-    @property
+    @cached_property  # counted once, where the document is parsed (a batch worker)
     def words(self):
         """Spoken words: the words inside turns, so labels and headers do not count."""
         return sum(count_words(self.text[t.start:t.end]) for t in self.turns)

@@ -13,7 +13,6 @@ import re
 from collections import defaultdict
 
 import numpy as np
-from scipy.special import expit
 
 from .errors import SuggesterError
 from .model import PARTICIPANT, Suggestion
@@ -232,6 +231,8 @@ class TfidfSuggester:
         if not len(lemma_lists) or not self.codes_:
             return np.zeros((len(lemma_lists), len(self.codes_)))
         matrix = self.transform(lemma_lists)
+        from scipy.special import expit  # imported when scoring, not with the package
+
         return expit(matrix @ self.coef_.T + self.intercept_)
 
     def suggest(self, text, turns):

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import spacy
 
-from coding.nlp import PIPELINE_DIR
+from coding.nlp import PIPELINE_DIR, register_components
 
 NOTICE = """\
 This folder holds a spaCy pipeline built by scripts/build_nlp.py: blank English, a sentencizer,
@@ -43,6 +43,7 @@ by these terms.
 
 
 def build(target=PIPELINE_DIR):
+    register_components()
     nlp = spacy.blank("en")
     nlp.add_pipe("sentencizer")
     nlp.add_pipe("lemmatizer", config={"mode": "lookup"})
