@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from .errors import CodingError, SuggesterError
 from .ingest import ingest_file
 from .model import PARTICIPANT, Turn
-from .nlp import analyse
+from .nlp import analyse, load_pipeline
 from .speakers import SpeakerRules
 from .suggest import DEFAULT_MIN_SCORE, KeywordSuggester, TfidfSuggester
 
@@ -134,7 +134,11 @@ def run_jobs(jobs, config, workers=1, dask_address=None, chunk_size=None, warn=p
         for chunk in chunks:
             yield from process_chunk(chunk, config)
         return
-    context = multiprocessing.get_context("fork" if os.name == "posix" else "spawn")
+    method = "fork" if os.name == "posix" else "spawn"
+    if method == "fork":  # workers inherit the loaded pipeline and suggesters, not redo them
+        load_pipeline()
+        _suggesters(config)
+    context = multiprocessing.get_context(method)
     with ProcessPoolExecutor(max_workers=workers, mp_context=context,
                              initializer=_init_worker, initargs=(config,)) as pool:
         futures = [pool.submit(_process_in_worker, chunk) for chunk in chunks]
