@@ -149,12 +149,14 @@ class Project(SuggestionUseCases, CodebookUseCases, TeamUseCases):
     def _case_for(self, session, document_name):
         """The sheet case that owns the file, else the case named by its stem (made if new)."""
         cases = list(session.scalars(select(CaseRow).order_by(CaseRow.id)))
+        # one query, not a lazy load of each case's attributes for every document stored
+        with_attributes = set(session.scalars(select(AttributeRow.case_id).distinct()))
         for case in cases:  # listed file names and globs win over id-prefix matches
             if case.files and case_sheets.CaseEntry(case.name, tuple(case.files)).owns(
                     document_name):
                 return case
         for case in cases:
-            if not case.files and case.attributes and case_sheets.CaseEntry(
+            if not case.files and case.id in with_attributes and case_sheets.CaseEntry(
                     case.name, ()).owns(document_name):
                 return case
         stem = Path(document_name).stem
