@@ -19,13 +19,13 @@ FORMATS = {"xlsx": "xlsx", "csv": "csv", "tex": "tex", "latex": "tex", "md": "md
            "markdown": "md", "png": "png", "svg": "svg"}
 CODING_EXPORT_COLUMNS = ["coding_id", "document", "case", "turn", "speaker", "role", "code",
                          "code_name", "code_path", "start", "end", "quote", "coder", "status",
-                         "origin", "score"]
+                         "origin", "score", "memo"]
 QUOTES_PER_CELL = 3  # exemplar quotes per code and case on a matrix workbook's Quotes sheet
 # A spreadsheet of codings holds what a reader scans plus what `coding import-codings` needs to
-# read it back (document, code id, start/end, quote, coder); the full tidy frame (every
+# read it back (document, code id, start/end, quote, coder, memo); the full tidy frame (every
 # attribute, scores, levels) goes to csv. Fewer cells also keep 200,000 codings quick to write.
 SPREADSHEET_CODING_COLUMNS = ["coding_id", "document", "case", "turn", "speaker", "code",
-                              "code_path", "start", "end", "quote", "coder", "status"]
+                              "code_path", "start", "end", "quote", "coder", "status", "memo"]
 
 
 class ExportError(CodingError):
@@ -53,6 +53,7 @@ def tables(project, what, options=Options()):
     names = {code.id: code.name for code in codebook.codes}
     cases = list(project.cases()["case"])
     if what == "codings":
+        frame = frame.assign(memo=frame["coding_id"].map(coding_memos(project)))
         extra = [c for c in frame.columns if c not in CODING_EXPORT_COLUMNS
                  and c not in ("rationale", "created_at") and not c.startswith("level_")]
         return {"Codings": frame.reindex(columns=CODING_EXPORT_COLUMNS + extra),
@@ -88,6 +89,13 @@ def tables(project, what, options=Options()):
     return result
 
 
+def coding_memos(project):
+    """{coding id: its memos' text} (several memos joined by a blank line)."""
+    memos = project.memos()
+    memos = memos[memos["target_type"] == "coding"]
+    return memos.groupby("target_id")["text"].agg("\n\n".join).to_dict()
+
+
 def codebook_table(codebook):
     return pd.DataFrame([{"id": c.id, "name": c.name, "path": codebook.path(c.id),
                           "definition": c.definition, "include when": c.inclusion,
@@ -109,14 +117,14 @@ def write(result, path, fmt=None):
 
 def to_bytes(result, fmt):
     """The file content of tables from `tables()` in fmt (xlsx, csv, tex, md, png, svg)."""
-    main = next(iter(result.values()))
+    title, main = next(iter(result.items()))
     if fmt == "xlsx" and "Codings" in result:
         result = {**result, "Codings": result["Codings"][SPREADSHEET_CODING_COLUMNS]}
     writers = {"xlsx": lambda: xlsx.workbook(result), "csv": lambda: main.to_csv(
         index=xlsx.keeps_index(main)).encode("utf-8"),
         "tex": lambda: to_latex(main).encode("utf-8"),
         "md": lambda: to_markdown(main).encode("utf-8"),
-        "png": lambda: heatmap(main, "png"), "svg": lambda: heatmap(main, "svg")}
+        "png": lambda: heatmap(main, "png", title), "svg": lambda: heatmap(main, "svg", title)}
     return writers[fmt]()
 
 
@@ -148,8 +156,9 @@ def to_markdown(table):
     return "\n".join(lines) + "\n"
 
 
-def heatmap(matrix, fmt="png"):
-    """A matrix of numbers as a labelled heatmap image (png or svg) for a paper's figure."""
+def heatmap(matrix, fmt="png", title=None):
+    """A matrix of numbers as a labelled heatmap image (png or svg) for a paper's figure;
+    the title says what the numbers are ("Code x case (percent)")."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -172,6 +181,8 @@ def heatmap(matrix, fmt="png"):
             axes.text(column, row, f"{value:g}", ha="center", va="center", fontsize=7,
                       color="white" if value > top * 0.6 else "black")
     figure.colorbar(image, ax=axes, shrink=0.8)
+    if title:
+        axes.set_title(title, fontsize=10)
     figure.tight_layout()
     buffer = io.BytesIO()
     figure.savefig(buffer, format=fmt, dpi=200)

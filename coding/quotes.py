@@ -56,8 +56,9 @@ def read_codings_file(path):
         if not any(cell.strip() for cell in row):
             continue
         quote = get(row, "quote") if "quote" in header else ""
-        if spreadsheet:
-            quote = undo_neutralise(quote)
+        memo = get(row, "memo")
+        if spreadsheet:  # our own xlsx exports put an apostrophe before formula-like text
+            quote, memo = undo_neutralise(quote), undo_neutralise(memo)
         start, end = get(row, "start"), get(row, "end")
         if not quote and not (start and end):
             raise CodingsFileError("row has neither a quote nor start/end", path=path,
@@ -71,7 +72,7 @@ def read_codings_file(path):
         result.append(CodingsFileRow(line=number, document=get(row, "document"),
                                      code=get(row, "code"), coder=get(row, "coder"),
                                      quote=quote or None, start=start, end=end,
-                                     memo=get(row, "memo")))
+                                     memo=memo))
     return result
 
 

@@ -1,8 +1,8 @@
 """Speaker labels and roles: which lines start a turn, who speaks, and in what role.
 
 A transcript arrives as lines. A line may start with an optional timestamp and a speaker label
-("Interviewer:", "[id1]", "**Davie:**", "[00:03:12] I:"); a line without one continues the
-current turn. Turn spans exclude the label, so a coded quote never starts with "Interviewer:".
+("Interviewer:", "[id1]", "**Davie:**", "[00:03:12] I:", "Isobel<tab>"); a line without one
+continues the current turn. Turn spans exclude the label, so a coded quote never starts with "Interviewer:".
 """
 
 import re
@@ -22,6 +22,9 @@ DEFAULT_LABEL_PATTERNS = (
     r"overlap|long pause|interruption|music|noise)\w*\])(?P<speaker>[^\]\n]{1,40})\][ \t]*",
     # Interviewer: / INT: / Fiona Reid: / Participant 3: / P01: -- up to four capitalised words
     r"(?P<speaker>[A-Z][\w.'\u2019-]*(?:[ \t][A-Z0-9][\w.'\u2019-]*){0,3}):(?:[ \t]+|$)",
+    # Interviewer<tab>... -- a Word table or tabbed layout saved as text (and REFI-QDA sources
+    # exported from such a .docx)
+    r"(?P<speaker>[A-Z][\w.'\u2019-]*(?:[ ][A-Z0-9][\w.'\u2019-]*){0,3})\t+(?=\S)",
 )
 
 DEFAULT_ROLES = {"interviewer": INTERVIEWER, "int": INTERVIEWER, "i": INTERVIEWER,

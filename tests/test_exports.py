@@ -38,6 +38,7 @@ def test_code_by_case_in_every_format(two_cases, tmp_path):
     assert (tmp_path / "m.md").read_text().splitlines()[2] == "| Alpha | 5 | 2 |"
     assert (tmp_path / "m.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert b"<svg" in (tmp_path / "m.svg").read_bytes()[:500]
+    assert b"<!-- Code x case (words) -->" in (tmp_path / "m.svg").read_bytes()  # its title
     assert not list(tmp_path.glob(".*tmp*"))  # no temporary files left behind
 
 
@@ -65,7 +66,7 @@ def test_presence_percent_attribute_cooccurrence_and_framework(two_cases, tmp_pa
     assert ann[1] == "\u201ctwo three. four five.\u201d (ann.txt, turn 1)"  # longest first
     codings = main_table("codings")  # the columns a reader scans and import-codings needs
     assert codings[0] == ["coding_id", "document", "case", "turn", "speaker", "code",
-                          "code_path", "start", "end", "quote", "coder", "status"]
+                          "code_path", "start", "end", "quote", "coder", "status", "memo"]
     assert [row[9] for row in codings[1:]] == ["one two three.", "two three. four five.",
                                                "four five.", "six seven eight nine.",
                                                "ten eleven."]
@@ -87,7 +88,10 @@ def test_codings_spreadsheet_imports_back_into_another_project(two_cases, tmp_pa
     second = text.rindex("-2+3 was it.")  # the quote's second occurrence, neutralised in xlsx
     two_cases.add_coding("cy.txt", "b", second, second + len("-2+3 was it."), coder="cy")
     carers = text.index("- the carers'")  # neutralised, and ends in an apostrophe itself
-    two_cases.add_coding("cy.txt", "a", carers, carers + len("- the carers'"), coder="cy")
+    coding_id = two_cases.add_coding("cy.txt", "a", carers, carers + len("- the carers'"),
+                                     coder="cy")
+    two_cases.add_memo("=Asked twice.", "coding", coding_id)  # neutralised in the xlsx
+    two_cases.add_memo("Whose carers?", "coding", coding_id)
     exports.write(exports.tables(two_cases, "codings"), tmp_path / "codings.xlsx")
 
     def spans(project):
@@ -100,6 +104,8 @@ def test_codings_spreadsheet_imports_back_into_another_project(two_cases, tmp_pa
         copy.ingest([tmp_path / name for name in ("ann.txt", "bo.txt", "cy.txt")])
         assert copy.import_codings(tmp_path / "codings.xlsx") == (7, 0)
         assert spans(copy) == spans(two_cases)
+        assert copy.memos()[["target_type", "text"]].values.tolist() == [
+            ["coding", "=Asked twice.\n\nWhose carers?"]]
         assert copy.import_codings(tmp_path / "codings.xlsx") == (0, 7)
 
 

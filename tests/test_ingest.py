@@ -26,6 +26,18 @@ def test_txt_labels_give_turns_and_roles(tmp_path):
     assert document.format == "txt" and document.metadata["encoding"] == "utf-8"
 
 
+def test_tab_separated_labels_as_word_tables_save_them(tmp_path):
+    path = tmp_path / "p05.txt"
+    path.write_text("Carers study, P05\nInterviewer\tThanks for having me.\n"
+                    "Isobel\tYes, of course.\tI look after Bill.\n"
+                    "[00:03:12]\tInterviewer\tAnd then?\n", encoding="utf-8")
+    assert spoken(ingest_file(path)) == [
+        ("Interviewer", "interviewer", "Thanks for having me."),
+        ("Isobel", "participant", "Yes, of course.\tI look after Bill."),
+        ("Interviewer", "interviewer", "And then?"),
+    ]
+
+
 def test_crlf_and_bom_are_normalised_and_offsets_count_code_points(tmp_path):
     path = tmp_path / "p02.txt"
     text = "Interviewer: Caf\u00e9 or tea?\r\nR: Tea \u2013 always \U0001F600 tea.\r\n"

@@ -215,6 +215,14 @@ def test_qdpx_round_trip_keeps_texts_codes_codings_cases_and_memos(study, fresh,
         {d.name: study.document_text(d.name) for d in study.documents()}
     assert {d.name: d.case for d in fresh.documents()} == \
         {d.name: d.case for d in study.documents()}
+    # REFI-QDA has no speaker turns: they are found again from the labels in the text. Only
+    # the .docx heading "Section 3: Leadership and influence" reads as a label in plain text.
+    turns = {d.name: (d.turns, d.words) for d in study.documents()}
+    turns_back = {d.name: (d.turns, d.words) for d in fresh.documents()}
+    assert {name for name in turns if turns[name] != turns_back[name]} == {
+        "p07_health_improvement_lead.docx"}
+    assert turns_back["p07_health_improvement_lead.docx"][0] == \
+        turns["p07_health_improvement_lead.docx"][0] + 1
     assert codebook_rows(fresh) == codebook_rows(study)
     assert [c.id for c in fresh.codebook().walk()] == [c.id for c in study.codebook().walk()]
     assert codings_of(fresh) == codings_of(study)
