@@ -8,6 +8,8 @@ import pandas as pd
 
 from .model import count_words
 
+MISSING = "(missing)"  # the label of a case with no value for an attribute
+
 MATRIX_VALUES = ("count", "presence", "words", "percent")
 COOCCURRENCE_MODES = ("turn", "overlap")
 
@@ -51,21 +53,43 @@ def code_by_case(frame, value="count", cases=None, case_words=None, codebook=Non
     return matrix
 
 
-def code_by_attribute(frame, attribute, codebook=None):
+def code_by_attribute(frame, attribute, codebook=None, values=None):
     """Codes x values of a case attribute: codings and the number of cases with the code.
-    Returns (codings matrix, cases matrix)."""
+    `values` (every value the cases have) adds columns of zeros for values no coding has, as
+    code_by_case keeps every case. Returns (codings matrix, cases matrix)."""
     if frame.empty or attribute not in frame.columns:
         raise ValueError(f"no case attribute '{attribute}' in the codings")
-    values = frame[attribute].fillna("(missing)").astype(str)
-    data = frame.assign(_value=values)
+    data = frame.assign(_value=value_labels(frame[attribute]))
     codings = data.groupby(["code", "_value"]).size().unstack("_value", fill_value=0)
     cases = data.groupby(["code", "_value"])["case"].nunique().unstack("_value", fill_value=0)
     result = []
     for matrix in (codings, cases):
+        if values is not None:
+            matrix = matrix.reindex(columns=list(dict.fromkeys([*values, *matrix.columns])),
+                                    fill_value=0)
         matrix = _in_codebook_order(matrix, codebook).fillna(0).astype(int)
         matrix.columns.name, matrix.index.name = attribute, "code"
         result.append(matrix)
     return tuple(result)
+
+
+def attribute_values(cases, attribute):
+    """The values of a case attribute as code_by_attribute labels them, in sorted order."""
+    return sorted(set(value_labels(cases[attribute])))
+
+
+def value_labels(series):
+    """Attribute values as every table labels them: text, whole numbers without ".0" (a
+    column with a missing value stores 40 as 40.0), and "(missing)" for no value."""
+    return series.astype(object).map(_value_label)
+
+
+def _value_label(value):
+    if value is None or (pd.api.types.is_scalar(value) and pd.isna(value)):
+        return MISSING
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
 
 
 def cooccurrence(frame, mode="turn", codebook=None):
@@ -117,7 +141,7 @@ def quotes_for(frame, code=None, case=None, attribute=None, value=None):
     if case is not None:
         selected = selected[selected["case"] == case]
     if attribute is not None:
-        selected = selected[selected[attribute].fillna("(missing)").astype(str) == str(value)]
+        selected = selected[value_labels(selected[attribute]) == str(value)]
     return selected
 
 

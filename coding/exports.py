@@ -70,7 +70,8 @@ def tables(project, what, options=Options()):
         attribute = options.attribute or first_attribute(project)
         check_attribute(project, attribute)
         codings, with_code = analysis.code_by_attribute(
-            frame, analysis.attribute_column(frame, attribute), codebook)
+            frame, analysis.attribute_column(frame, attribute), codebook,
+            analysis.attribute_values(project.cases(), attribute))
         combined = pd.concat({"codings": codings, "cases": with_code}, axis=1)
         combined.columns = [f"{value} ({kind})" for kind, value in combined.columns]
         result = {f"Code x {attribute}"[:31]: _named(combined, names)}

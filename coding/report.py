@@ -26,7 +26,7 @@ def write_report(project, path, group=None, exemplars=3, include_suggestions=Fal
     group = group or first_attribute(project)
     check_attribute(project, group)
     column = analysis.attribute_column(frame, group)
-    case_groups = cases.set_index("case")[group].fillna("(missing)").astype(str)
+    case_groups = analysis.value_labels(cases.set_index("case")[group])
     frame = frame.assign(_theme=frame["code_path"].str.split("/").str[0])
     summary = project.summary()
     counted = "accepted, manual and pending" if include_suggestions else "accepted and manual"
@@ -72,7 +72,7 @@ def _group_table(document, coded, case_groups, column, group):
     for cell, text in zip(table.rows[0].cells, (group, "codings", "cases with the theme")):
         cell.text = text
     for value in values:
-        in_group = coded[coded[column].fillna("(missing)").astype(str) == value] \
+        in_group = coded[analysis.value_labels(coded[column]) == value] \
             if column in coded.columns else coded.head(0)
         row = table.add_row().cells
         row[0].text = value

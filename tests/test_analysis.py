@@ -1,5 +1,7 @@
 """Theme matrices against values worked out by hand for a two-case fixture."""
 
+import pandas as pd
+
 from coding import analysis
 from coding.ui.render import highlight, transcript_table
 
@@ -28,6 +30,13 @@ def test_code_by_attribute_and_cooccurrence(two_cases):
     assert codings.loc["b", "staff"] == 2 and codings.loc["b", "service user"] == 0
     assert cases.loc["a"].to_dict() == {"service user": 1, "staff": 1}
     assert cases.loc["b"].to_dict() == {"service user": 0, "staff": 1}
+    values = analysis.attribute_values(two_cases.cases(), "group")
+    assert values == ["service user", "staff"]
+    codings, cases = analysis.code_by_attribute(frame, "group", book, ["manager", *values])
+    assert list(codings.columns) == ["manager", "service user", "staff"]
+    assert codings["manager"].tolist() == [0, 0] and cases["manager"].tolist() == [0, 0]
+    assert analysis.attribute_values(pd.DataFrame({"age": [40, None, 40]}), "age") == [
+        "(missing)", "40"]
     by_turn = analysis.cooccurrence(frame, "turn", book)
     assert by_turn.values.tolist() == [[2, 1], [1, 2]]
     by_overlap = analysis.cooccurrence(frame, "overlap", book)

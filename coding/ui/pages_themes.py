@@ -118,7 +118,7 @@ def _quotes(frame, names, selection):
                             key="quotes_case")
     attribute, value = selection.get("attribute"), ALL
     if attribute:
-        values = sorted(frame[attribute].fillna("(missing)").astype(str).unique())
+        values = sorted(set(analysis.value_labels(frame[attribute])))
         value = right.selectbox(f"{attribute}", [ALL, *values], key="quotes_value")
     quotes = analysis.quotes_for(frame, None if code == ALL else code,
                                  None if case == ALL else case,
