@@ -131,6 +131,8 @@ def to_bytes(result, fmt):
 
 def to_latex(table):
     """A booktabs table (\\toprule, \\midrule, \\bottomrule) with LaTeX specials escaped."""
+    if xlsx.keeps_index(table):  # the corner cell names the rows ("code"), as in Markdown
+        table = table.rename_axis(columns=table.index.name)
     styler = table.style.format(escape="latex", precision=2).format_index(escape="latex", axis=0) \
         .format_index(escape="latex", axis=1)
     styler = styler.hide(axis="index") if not xlsx.keeps_index(table) else \

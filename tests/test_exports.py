@@ -35,6 +35,7 @@ def test_code_by_case_in_every_format(two_cases, tmp_path):
                                             ["Beta", "6", "0"]]
     latex = (tmp_path / "m.tex").read_text()
     assert "\\toprule" in latex and "\\bottomrule" in latex and "Alpha & 5 & 2 \\\\" in latex
+    assert "code & ann & bo \\\\" in latex  # the corner names the rows, as in Markdown
     assert (tmp_path / "m.md").read_text().splitlines()[2] == "| Alpha | 5 | 2 |"
     assert (tmp_path / "m.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert b"<svg" in (tmp_path / "m.svg").read_bytes()[:500]
