@@ -7,6 +7,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 import coding
+from coding import analysis
 from coding.cli import main
 
 from conftest import ROOT
@@ -256,8 +257,14 @@ def test_themes_page_matrices_and_quotes_open_the_transcript(db):
     expected = frame[frame["code"] == code]
     assert f"{len(expected)} quotes" in texts(at)
     assert expected["quote"].iloc[0] in [t.value for t in at.text]
-    at = run(at.selectbox(key="attribute").set_value(at.selectbox(key="attribute").options[0]))
+    attribute = next(o for o in at.selectbox(key="attribute").options if "role" in o)
+    at = run(at.selectbox(key="attribute").set_value(attribute))
     assert len(at.dataframe) >= 4  # code x case, two attribute matrices, co-occurrence
+    with coding.open_project(db) as project:
+        roles = analysis.attribute_values(project.cases(), "role")
+    assert "manager" in roles and "manager" not in set(frame[attribute])  # nobody coded ...
+    assert list(at.dataframe[1].value.columns) == roles  # ... but it has its column of zeros
+    assert at.dataframe[1].value["manager"].sum() == 0
     first = next(b for b in at.button if b.key and b.key.startswith("open-"))
     at = run(first.click())
     assert at.sidebar.radio(key="page").value == "Transcript"

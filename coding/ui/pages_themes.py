@@ -34,7 +34,8 @@ def themes_page(proj):
     with by_case:
         selection.update(_code_by_case(proj, frame, codebook, names, label, version))
     with by_attribute:
-        selection.update(_code_by_attribute(frame, codebook, names))
+        selection.update(_code_by_attribute(frame, codebook, names,
+                                            state.cases(proj, label, version)))
     with together:
         _cooccurrence(frame, codebook, names)
     _quotes(frame, names, selection)
@@ -72,14 +73,18 @@ def _picked_cell(event, names):
             "cell_case": points[0].get("case")}
 
 
-def _code_by_attribute(frame, codebook, names):
+def _code_by_attribute(frame, codebook, names, all_cases):
     fixed = set(analysis_columns(frame))
     attributes = [c for c in frame.columns if c not in fixed]
     if not attributes:
         st.info("The cases have no attributes: import a participants sheet.")
         return {}
     attribute = st.selectbox("Attribute", attributes, key="attribute")
-    codings, cases = analysis.code_by_attribute(frame, attribute, codebook)
+    # every value the cases have, coded or not ("case_role" in the frame is "role" there)
+    in_cases = attribute if attribute in all_cases.columns else attribute.removeprefix("case_")
+    values = analysis.attribute_values(all_cases, in_cases) \
+        if in_cases in all_cases.columns else None
+    codings, cases = analysis.code_by_attribute(frame, attribute, codebook, values)
     left, right = st.columns(2)
     left.caption("Codings")
     left.dataframe(codings.rename(index=names), width="stretch")
