@@ -74,8 +74,18 @@ def code_by_attribute(frame, attribute, codebook=None, values=None):
 
 
 def attribute_values(cases, attribute):
-    """The values of a case attribute as code_by_attribute labels them, in sorted order."""
-    return sorted(set(value_labels(cases[attribute])))
+    """The values of a case attribute as code_by_attribute labels them: numbers in numeric
+    order (3 before 11), then text, then "(missing)"."""
+    return sorted(set(value_labels(cases[attribute])), key=_label_order)
+
+
+def _label_order(label):
+    if label == MISSING:
+        return (2, 0, label)
+    try:
+        return (0, float(label), label)
+    except ValueError:
+        return (1, 0, label)
 
 
 def value_labels(series):

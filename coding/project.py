@@ -425,10 +425,10 @@ class Project(SuggestionUseCases, CodebookUseCases, TeamUseCases):
                 if code is None:
                     problems.append(where + f"no code '{row.code}' in the codebook")
                     continue
-                if row.quote:  # where start says, when the file has it (a quote can repeat)
-                    span = (row.start is not None and locate_quote(document.text, row.quote,
-                                                                   row.start)) or \
-                        locate_quote(document.text, row.quote)
+                if row.quote:  # near where start says, when the file has it (quotes repeat)
+                    near = None if row.start is None else max(0, row.start - len(row.quote))
+                    span = (near is not None and locate_quote(document.text, row.quote, near)) \
+                        or locate_quote(document.text, row.quote)
                     if span is None:
                         short = row.quote if len(row.quote) < 70 else row.quote[:67] + "..."
                         problems.append(where + f"quote not found in {document.name}: "

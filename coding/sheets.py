@@ -2,15 +2,27 @@
 
 import csv
 import io
+import re
 from pathlib import Path
 
-# Text a spreadsheet would run as a formula; our xlsx files give it a leading apostrophe.
-FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+# Text a spreadsheet would run as a formula gets a leading apostrophe in our xlsx files. Text
+# that already starts with apostrophes before such a character gets one too, so that reading
+# the file back can remove exactly the one that was added.
+FORMULA_LIKE = r"^'*[=+\-@\t\r]"  # also valid for pyarrow's regular expressions (RE2)
+
+
+def needs_apostrophe(text):
+    return re.match(FORMULA_LIKE, text) is not None
+
+
+def neutralise(value):
+    """A text cell that a spreadsheet would run as a formula gets a leading apostrophe."""
+    return "'" + value if isinstance(value, str) and needs_apostrophe(value) else value
 
 
 def undo_neutralise(text):
-    """Text from one of our xlsx files as it was before the apostrophe was added."""
-    return text[1:] if text.startswith("'") and text[1:].startswith(FORMULA_START) else text
+    """Text from one of our xlsx files as it was before `neutralise`."""
+    return text[1:] if text.startswith("'") and needs_apostrophe(text[1:]) else text
 
 
 def read_rows(path, error, what="sheet"):

@@ -6,6 +6,7 @@ continues the current turn. Turn spans exclude the label, so a coded quote never
 """
 
 import re
+from collections import Counter
 from dataclasses import dataclass, field
 
 from .errors import TranscriptError
@@ -22,10 +23,13 @@ DEFAULT_LABEL_PATTERNS = (
     r"overlap|long pause|interruption|music|noise)\w*\])(?P<speaker>[^\]\n]{1,40})\][ \t]*",
     # Interviewer: / INT: / Fiona Reid: / Participant 3: / P01: -- up to four capitalised words
     r"(?P<speaker>[A-Z][\w.'\u2019-]*(?:[ \t][A-Z0-9][\w.'\u2019-]*){0,3}):(?:[ \t]+|$)",
-    # Interviewer<tab>... -- a Word table or tabbed layout saved as text (and REFI-QDA sources
-    # exported from such a .docx)
-    r"(?P<speaker>[A-Z][\w.'\u2019-]*(?:[ ][A-Z0-9][\w.'\u2019-]*){0,3})\t+(?=\S)",
 )
+# "Interviewer<tab>...": a Word table or tabbed layout saved as text (and REFI-QDA sources
+# exported from such a .docx). Weaker evidence than a colon, so segment() takes these only
+# from an interview: names used at least twice, one of them an interviewer's.
+TAB_LABEL = re.compile(r"[ \t]*" + TIMESTAMP +
+                       r"(?P<speaker>[A-Z][\w.'\u2019-]*(?:[ ][A-Z0-9][\w.'\u2019-]*){0,3})"
+                       r"\t+(?=\S)")
 
 DEFAULT_ROLES = {"interviewer": INTERVIEWER, "int": INTERVIEWER, "i": INTERVIEWER,
                  "q": INTERVIEWER, "facilitator": INTERVIEWER}
@@ -122,11 +126,35 @@ def segment(lines, rules):
             info = rules.match(line.text)
         marks.append((line, offset, info))
         offset += len(line.text) + 1
+    marks = _with_tab_labels(marks, rules)
     if any(info for _, _, info in marks):
         turns = _labelled_turns(marks, rules)
     else:
         turns = _paragraph_turns(marks)
     return text, tuple(turns)
+
+
+def _with_tab_labels(marks, rules):
+    """Marks with "Name<tab>" lines as labels, when they read as an interview: only names that
+    label two lines or more, and only if one of those is an interviewer's. A one-off
+    "Table 1<tab>2019" row or a "Date<tab>12 May" header stays text."""
+    found = {}
+    for i, (line, _, info) in enumerate(marks):
+        if info is None and not line.heading:
+            label = TAB_LABEL.match(line.text)
+            if label:
+                found[i] = label
+    counts = Counter(label.group("speaker").strip() for label in found.values())
+    names = {name for name, count in counts.items() if count >= 2}
+    if not any(rules.role(name) == INTERVIEWER for name in names):
+        return marks
+    marks = list(marks)
+    for i, label in found.items():
+        name = label.group("speaker").strip()
+        if name in names:
+            line, offset, _ = marks[i]
+            marks[i] = (line, offset, (name, label.end(), parse_time(label.group("time"))))
+    return marks
 
 
 def _labelled_turns(marks, rules):

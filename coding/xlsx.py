@@ -18,9 +18,8 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from .sheets import FORMULA_START  # such text gets a leading apostrophe (formula injection)
+from .sheets import FORMULA_LIKE, needs_apostrophe, neutralise
 
-FORMULA_PATTERN = r"^[=+\-@\t\r]"  # the same, for pyarrow's regular expressions (RE2)
 # Characters XML 1.0 cannot hold (for pyarrow's RE2, and for Python's re).
 ILLEGAL_XML = r"[\x00-\x08\x0b\x0c\x0e-\x1f\x{fffe}\x{ffff}]"
 ILLEGAL_XML_PY = "[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]"
@@ -60,13 +59,6 @@ def workbook(sheets):
     skeleton = io.BytesIO()
     book.save(skeleton)
     return _add_rows(skeleton.getvalue(), frames)
-
-
-def neutralise(value):
-    """A text cell that a spreadsheet would run as a formula gets a leading apostrophe."""
-    if isinstance(value, str) and value.startswith(FORMULA_START):
-        return "'" + value
-    return value
 
 
 def keeps_index(table):
@@ -188,9 +180,9 @@ def _text(values, letter, numbers):
     if long.any():
         values = values.copy()
         values[long] = values[long].map(  # room for the apostrophe added below
-            lambda v: _cut_utf16(v, MAX_CELL_CHARS - v.startswith(FORMULA_START)))
+            lambda v: _cut_utf16(v, MAX_CELL_CHARS - needs_apostrophe(v)))
     text = pc.replace_substring_regex(_arrow(values), ILLEGAL_XML, "")
-    formula = pc.match_substring_regex(text, FORMULA_PATTERN)
+    formula = pc.match_substring_regex(text, FORMULA_LIKE)
     text = pc.if_else(formula, _join(_text_scalar("'"), text), text)
     for character, entity in ESCAPES:
         text = pc.replace_substring(text, character, entity)

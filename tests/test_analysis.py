@@ -35,8 +35,8 @@ def test_code_by_attribute_and_cooccurrence(two_cases):
     codings, cases = analysis.code_by_attribute(frame, "group", book, ["manager", *values])
     assert list(codings.columns) == ["manager", "service user", "staff"]
     assert codings["manager"].tolist() == [0, 0] and cases["manager"].tolist() == [0, 0]
-    assert analysis.attribute_values(pd.DataFrame({"age": [40, None, 40]}), "age") == [
-        "(missing)", "40"]
+    assert analysis.attribute_values(pd.DataFrame({"age": [40, None, 40, 3, 11.5]}), "age") == [
+        "3", "11.5", "40", "(missing)"]
     by_turn = analysis.cooccurrence(frame, "turn", book)
     assert by_turn.values.tolist() == [[2, 1], [1, 2]]
     by_overlap = analysis.cooccurrence(frame, "overlap", book)

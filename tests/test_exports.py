@@ -83,7 +83,8 @@ def test_presence_percent_attribute_cooccurrence_and_framework(two_cases, tmp_pa
 def test_codings_spreadsheet_imports_back_into_another_project(two_cases, tmp_path):
     (tmp_path / "cy.txt").write_text("Interviewer: Hi.\nCy: -2+3 was it.\n"
                                      "Interviewer: Again?\nCy: Yes, -2+3 was it.\n"
-                                     "Interviewer: Whose?\nCy: - the carers'\n")
+                                     "Interviewer: Whose?\nCy: - the carers'\n"
+                                     "Interviewer: Blank?\nCy: '-' for none.\n")
     two_cases.ingest([tmp_path / "cy.txt"])
     text = two_cases.document_text("cy.txt")
     second = text.rindex("-2+3 was it.")  # the quote's second occurrence, neutralised in xlsx
@@ -93,6 +94,9 @@ def test_codings_spreadsheet_imports_back_into_another_project(two_cases, tmp_pa
                                      coder="cy")
     two_cases.add_memo("=Asked twice.", "coding", coding_id)  # neutralised in the xlsx
     two_cases.add_memo("Whose carers?", "coding", coding_id)
+    dash = text.index("'-' for none.")  # starts with an apostrophe of its own
+    dash_id = two_cases.add_coding("cy.txt", "b", dash, dash + len("'-' for none."), coder="cy")
+    two_cases.add_memo("'+1 to this", "coding", dash_id)
     exports.write(exports.tables(two_cases, "codings"), tmp_path / "codings.xlsx")
 
     def spans(project):
@@ -103,11 +107,16 @@ def test_codings_spreadsheet_imports_back_into_another_project(two_cases, tmp_pa
     with coding.init_project(tmp_path / "copy.db", coder="someone else") as copy:
         copy.import_codebook(tmp_path / "book.yaml")
         copy.ingest([tmp_path / name for name in ("ann.txt", "bo.txt", "cy.txt")])
-        assert copy.import_codings(tmp_path / "codings.xlsx") == (7, 0)
+        assert copy.import_codings(tmp_path / "codings.xlsx") == (8, 0)
         assert spans(copy) == spans(two_cases)
-        assert copy.memos()[["target_type", "text"]].values.tolist() == [
-            ["coding", "=Asked twice.\n\nWhose carers?"]]
-        assert copy.import_codings(tmp_path / "codings.xlsx") == (0, 7)
+        assert sorted(copy.memos()["text"]) == ["'+1 to this", "=Asked twice.\n\nWhose carers?"]
+        assert copy.import_codings(tmp_path / "codings.xlsx") == (0, 8)
+        # a start a little off still picks the nearest copy of a repeated quote
+        first = text.index("-2+3 was it.")
+        (tmp_path / "off.csv").write_text(
+            f"document,code,coder,quote,start,end\ncy.txt,a,off,-2+3 was it.,{first + 2},\n")
+        assert copy.import_codings(tmp_path / "off.csv") == (1, 0)
+        assert ("cy.txt", "a", first, first + 12, "off") in spans(copy)
 
 
 def test_spreadsheet_never_runs_transcript_text_as_a_formula(two_cases, tmp_path):

@@ -28,14 +28,24 @@ def test_txt_labels_give_turns_and_roles(tmp_path):
 
 def test_tab_separated_labels_as_word_tables_save_them(tmp_path):
     path = tmp_path / "p05.txt"
-    path.write_text("Carers study, P05\nInterviewer\tThanks for having me.\n"
+    path.write_text("Carers study, P05\nDate\t18 March 2024\nInterviewer\tThanks for coming.\n"
                     "Isobel\tYes, of course.\tI look after Bill.\n"
-                    "[00:03:12]\tInterviewer\tAnd then?\n", encoding="utf-8")
-    assert spoken(ingest_file(path)) == [
-        ("Interviewer", "interviewer", "Thanks for having me."),
+                    "[00:03:12]\tInterviewer\tAnd then?\nIsobel\tThen the cafe.\n",
+                    encoding="utf-8")
+    assert spoken(ingest_file(path)) == [  # "Date" labels one line: header text, not a speaker
+        ("Interviewer", "interviewer", "Thanks for coming."),
         ("Isobel", "participant", "Yes, of course.\tI look after Bill."),
         ("Interviewer", "interviewer", "And then?"),
+        ("Isobel", "participant", "Then the cafe."),
     ]
+
+
+def test_tab_separated_table_rows_in_an_essay_are_not_speakers(tmp_path):
+    path = tmp_path / "report.txt"
+    path.write_text("The service opened in 2019.\n\nStaff numbers rose.\n\n"
+                    "Table 1\t2019\t2020\nStaff\t12\t18\nStaff\t13\t19\n\nThe end.\n",
+                    encoding="utf-8")
+    assert [speaker for speaker, _, _ in spoken(ingest_file(path))] == [None] * 4
 
 
 def test_crlf_and_bom_are_normalised_and_offsets_count_code_points(tmp_path):

@@ -10,11 +10,12 @@ import pandas as pd
 from defusedxml import ElementTree
 
 from coding import xlsx
+from coding.sheets import undo_neutralise
 
 AWKWARD_TEXT = [
     "plain", "  spaces kept  ", "line one\nline two", "<b>bold</b> & \"quoted\" 'text'",
     "=SUM(A1:A2)", "+44 7700", "-2+3", "@home", "\tTabbed", "bell\x07 and nul\x00 gone",
-    "emoji \U0001F600 and \u00e9\u0301", "not a character \uffff gone", "x" * 40_000, "",
+    "'=already marked", "'quoted' and plain", "emoji \U0001F600 and \u00e9\u0301", "not a character \uffff gone", "x" * 40_000, "",
 ]
 
 
@@ -33,10 +34,13 @@ def test_text_is_escaped_neutralised_and_cut_at_excels_limit():
     assert got[:4] == AWKWARD_TEXT[:4]
     assert got[4:9] == ["'=SUM(A1:A2)", "'+44 7700", "'-2+3", "'@home", "'\tTabbed"]
     assert got[9] == "bell and nul gone"
-    assert got[10] == "emoji \U0001F600 and \u00e9\u0301"
-    assert got[11] == "not a character  gone"
-    assert got[12] == "x" * 32_767
-    assert got[13] is None  # an empty string is an empty cell, as openpyxl writes it
+    assert got[10:12] == ["''=already marked", "'quoted' and plain"]  # one more apostrophe
+    assert [undo_neutralise(text) for text in got[4:12]] == AWKWARD_TEXT[4:9] + [
+        "bell and nul gone", "'=already marked", "'quoted' and plain"]  # exactly undone
+    assert got[12] == "emoji \U0001F600 and \u00e9\u0301"
+    assert got[13] == "not a character  gone"
+    assert got[14] == "x" * 32_767
+    assert got[15] is None  # an empty string is an empty cell, as openpyxl writes it
     sheet_xml = zipfile.ZipFile(io.BytesIO(data)).read("xl/worksheets/sheet1.xml")
     root = ElementTree.fromstring(sheet_xml)  # well-formed XML
     assert b"<b>" not in sheet_xml and b"&lt;b&gt;bold" in sheet_xml
