@@ -4,6 +4,7 @@ spaCy Docs; the caller stores them, one document per transaction.
 """
 
 import hashlib
+import ipaddress
 import json
 import multiprocessing
 import os
@@ -98,6 +99,9 @@ def process_chunk(jobs, config):
                     result.suggestions.extend(suggester.suggest_analysed(analysed, text))
         except CodingError as exc:
             result.error = str(exc)
+        except Exception as exc:  # a bug of ours; one document must never stop the others
+            result.error = (f"{job.path or f'document {job.key}'}: could not be analysed "
+                            f"({type(exc).__name__}: {exc}); this is a bug, please report it")
         results.append(result)
     return results
 
@@ -117,6 +121,7 @@ def chunked(jobs, size):
 def run_jobs(jobs, config, workers=1, dask_address=None, chunk_size=None, warn=print):
     """Yield JobResults as chunks finish: in-process (workers=1), a process pool, or Dask.
 
+    dask_address: a scheduler address, or a DaskScheduler (the address and its TLS files).
     An unreachable Dask scheduler is reported with `warn` and the local pool is used instead.
     """
     jobs = list(jobs)
@@ -146,16 +151,81 @@ def run_jobs(jobs, config, workers=1, dask_address=None, chunk_size=None, warn=p
             yield from future.result()
 
 
-def _dask_client(address, warn):
+@dataclass(frozen=True)
+class DaskScheduler:
+    """A Dask scheduler to run a batch on. The link carries pickles (the batch config, the
+    results), which a listener can read and anyone who can send to it can use to run code, so
+    a scheduler on another computer should be reached over TLS: a `tls://` address with the
+    CA certificate and this client's certificate and key (PEM files), or dask's own
+    `distributed.comm.tls` configuration.
+
+    >>> DaskScheduler("tls://10.0.0.5:8786", ca_file="ca.pem", cert="me.pem", key="me.key")
+    """
+
+    address: str
+    ca_file: str | None = None
+    cert: str | None = None
+    key: str | None = None
+
+    @property
+    def scheme(self):
+        return self.address.split("://", 1)[0].lower() if "://" in self.address else "tcp"
+
+    def security(self):
+        """The `distributed.security.Security` for this link, or None for plain TCP. Raises
+        SuggesterError when TLS files and the address do not go together."""
+        from distributed.security import Security
+
+        files = {"tls_ca_file": self.ca_file, "tls_client_cert": self.cert,
+                 "tls_client_key": self.key}
+        given = {name: value for name, value in files.items() if value}
+        if self.scheme != "tls":
+            if given:
+                raise SuggesterError(f"TLS certificates were given but the Dask address "
+                                     f"{self.address} is not tls://; use tls://HOST:PORT")
+            return None
+        security = Security(require_encryption=True, **given)  # the rest from dask's config
+        missing = [option for name, option in (("tls_ca_file", "--dask-tls-ca"),
+                                               ("tls_client_cert", "--dask-tls-cert"))
+                   if not getattr(security, name)]
+        if missing:
+            raise SuggesterError(f"the Dask address {self.address} is tls:// but has no "
+                                 f"{' and no '.join(missing)} (PEM files; or set dask's "
+                                 "distributed.comm.tls configuration)")
+        return security
+
+    def warning(self):
+        """Why this link is unsafe (plain TCP to another computer), or None."""
+        if self.scheme != "tcp":
+            return None
+        host = self.address.split("://", 1)[-1].rsplit(":", 1)[0].strip("[]")
+        try:
+            loopback = host == "localhost" or ipaddress.ip_address(host).is_loopback
+        except ValueError:  # a host name: another computer, as far as we can tell
+            loopback = False
+        if loopback:
+            return None
+        return (f"the Dask scheduler {self.address} is reached over plain TCP: the batch's "
+                "pickled data crosses the network unencrypted and unauthenticated; use a "
+                "tls:// address with --dask-tls-ca, --dask-tls-cert and --dask-tls-key")
+
+
+def _dask_client(scheduler, warn):
     try:
         from distributed import Client
     except ImportError as exc:
         raise SuggesterError("--dask needs the optional Dask extra: "
                              "pip install 'coding[dask]'") from exc
+    if not isinstance(scheduler, DaskScheduler):
+        scheduler = DaskScheduler(str(scheduler))
+    security = scheduler.security()
+    if scheduler.warning():
+        warn(scheduler.warning())
     try:
-        return Client(address, timeout="5s")
+        return Client(scheduler.address, timeout="5s", security=security)
     except (OSError, TimeoutError, ValueError) as exc:
-        warn(f"Dask scheduler {address} is unreachable ({exc}); using local processes instead")
+        warn(f"Dask scheduler {scheduler.address} is unreachable ({exc}); using local "
+             "processes instead")
         return None
 
 

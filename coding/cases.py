@@ -7,7 +7,7 @@ from pathlib import Path
 
 from .archive import check_zip
 from .errors import CaseSheetError
-from .sheets import read_rows
+from .sheets import check_header, read_rows
 
 CASE_COLUMNS = ("case_id", "case id", "case", "participant_id", "participant id", "participant",
                 "id")
@@ -36,7 +36,7 @@ class CaseEntry:
         return stem == case or re.match(re.escape(case) + r"[\W_]", stem) is not None
 
 
-def read_case_sheet(path):
+def read_case_sheet(path, warnings=None):
     """Read a participants sheet; every problem names the sheet and row.
 
     Columns: a case id column (case_id, participant, id, ...), optionally a file column (file
@@ -46,13 +46,14 @@ def read_case_sheet(path):
     path = Path(path)
     if path.suffix.lower() in (".xlsx", ".xlsm"):
         check_zip(path, CaseSheetError, ".xlsx workbook")
-    rows = read_rows(path, CaseSheetError, "sheet")
+    rows = read_rows(path, CaseSheetError, "sheet", warnings)
     if not rows:
         raise CaseSheetError("is empty", path=path)
     for number, row in enumerate(rows, start=1):
         if any("\x00" in str(cell) for cell in row if cell is not None):
             raise CaseSheetError("contains NUL bytes: binary data, not a participants sheet",
                                  path=path, line=number)
+    check_header(rows[0], path, CaseSheetError)
     header = [str(h or "").strip() for h in rows[0]]
     lowered = [h.lower() for h in header]
     case_col = next((lowered.index(c) for c in CASE_COLUMNS if c in lowered), None)

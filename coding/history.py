@@ -64,8 +64,10 @@ def describe(event, names=None):
         return f"coded {d.get('document')} {span} as {d.get('code')}{extra} (coding " \
                f"{event.entity_id})"
     if action == "remove_coding":
+        memos = len(d.get("memos") or [])
         return f"removed coding {event.entity_id}: {names.code(d.get('code_id'))} in " \
-               f"{names.document(d.get('document_id'))} {span}"
+               f"{names.document(d.get('document_id'))} {span}" + \
+               (f" and its {_plural(memos, 'memo')}" if memos else "")
     if action == "recode":
         return f"recoded suggestion {d.get('replaces')} as {d.get('code')} (coding " \
                f"{event.entity_id})"
@@ -236,6 +238,13 @@ def _undo_remove_coding(project, session, event):
     if d.get("created_at"):
         row.created_at = _when(d["created_at"])
     session.add(row)
+    session.flush()
+    for memo in d.get("memos", []):  # removed with the coding (issue 13)
+        taken = session.get(MemoRow, memo["id"]) is not None
+        session.add(MemoRow(id=None if taken else memo["id"], target_type="coding",
+                            target_id=row.id, coder=memo["coder"], title=memo.get("title", ""),
+                            text=memo["text"], created_at=_when(memo.get("created_at")),
+                            updated_at=_when(memo.get("updated_at"))))
 
 
 def _undo_recode(project, session, event):

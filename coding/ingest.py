@@ -59,14 +59,20 @@ def parse_bytes(data, name, fmt, rules=None, path=None):
     if not turns:
         raise TranscriptError("holds no speech: no turn with text was found", path=path)
     return ParsedDocument(name=name, format=fmt, text=text, turns=turns,
-                          sha256=sha256_text(text), metadata=metadata)
+                          sha256=sha256_text(text), metadata=metadata,
+                          warnings=tuple(metadata.get("warnings", ())))
 
 
 def _read_text(data, path, rules):
-    text, encoding = decode_bytes(data, path)
+    text, encoding, warnings = decode_bytes(data, path)
     text = normalise(text)
     check_is_text(text, path)
-    return [Line(line) for line in text.split("\n")], {"encoding": encoding}
+    return [Line(line) for line in text.split("\n")], _decoded(encoding, warnings)
+
+
+def _decoded(encoding, warnings):
+    """Reader metadata: the encoding, and what the user must be told about it."""
+    return {"encoding": encoding, **({"warnings": list(warnings)} if warnings else {})}
 
 
 def _read_docx(data, path, rules):
@@ -145,13 +151,13 @@ def _read_subtitles(data, path, rules, fmt):
     """
     import webvtt
 
-    text, encoding = decode_bytes(data, path)
+    text, encoding, warnings = decode_bytes(data, path)
     text = normalise(text)
     check_is_text(text, path)
     if fmt == "vtt" and not text.lstrip().startswith("WEBVTT"):
         raise TranscriptError("is not a valid VTT file: it must start with a 'WEBVTT' line",
                               path=path, line=1)
-    _check_cue_times(text, path)
+    _check_cue_times(text, path, fmt)
     try:
         captions = webvtt.from_buffer(text.split("\n"), format=fmt).captions
     except Exception as exc:  # webvtt-py: MalformedFileError / MalformedCaptionError
@@ -176,7 +182,7 @@ def _read_subtitles(data, path, rules, fmt):
         lines = []
         for _, body, start, end in cues:
             lines += [Line(body, time_start=start, time_end=end), Line("")]
-        return lines[:-1], {"encoding": encoding}
+        return lines[:-1], _decoded(encoding, warnings)
     turns = []
     for speaker, body, start, end in cues:
         if turns and (speaker is None or speaker == turns[-1][0]):
@@ -189,19 +195,31 @@ def _read_subtitles(data, path, rules, fmt):
         label = f"{speaker}: " if speaker else ""
         lines.append(Line(label + " ".join(b for b in bodies if b), speaker=speaker,
                           body=len(label), time_start=start, time_end=end))
-    return lines, {"encoding": encoding}
+    return lines, _decoded(encoding, warnings)
 
 
-def _check_cue_times(text, path):
-    """webvtt-py silently drops a cue with a bad timing line; name that line instead."""
+def _check_cue_times(text, path, fmt):
+    """webvtt-py silently drops a cue with a bad timing line (and its speech with it): name
+    that line instead. A timing line is the first line of a cue block, or the second after a
+    cue number or identifier; in SRT, "-->" further down is speech (issue 13)."""
+    position, timed = 0, False  # the line's place in its block; the block has its timing
     for number, line in enumerate(text.split("\n"), start=1):
-        if "-->" not in line:
+        position = position + 1 if line.strip() else 0
+        timed = timed and position > 0
+        if "-->" not in line or (fmt == "srt" and (timed or position > 2)):
             continue
+        timed = True
         found = _CUE_TIME.match(line)
         if not found or not all(_TIMESTAMP.match(t) for t in found.groups()):
             raise TranscriptError(f"bad cue timing {line.strip()!r} "
                                   "(expected '00:00:01.000 --> 00:00:04.000')", path=path,
                                   line=number)
+        for stamp in found.groups():
+            *hours, minutes, seconds = stamp.replace(",", ".").split(":")
+            if int(minutes) > 59 or float(seconds) >= 60:
+                raise TranscriptError(f"impossible time {stamp!r} in cue timing "
+                                      f"{line.strip()!r} (minutes and seconds go up to 59); "
+                                      "the cue would be lost", path=path, line=number)
         start, end = (parse_time(t) for t in found.groups())
         if end < start:
             raise TranscriptError(f"cue ends before it starts: {line.strip()!r}", path=path,

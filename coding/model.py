@@ -35,6 +35,7 @@ class ParsedDocument:
     turns: tuple[Turn, ...]
     sha256: str
     metadata: dict = field(default_factory=dict, hash=False, compare=False)
+    warnings: tuple[str, ...] = field(default=(), compare=False)  # what was chosen or repaired
 
     @cached_property  # counted once, where the document is parsed (a batch worker)
     def words(self):
@@ -126,6 +127,7 @@ class IngestResult:
     turns: int = 0
     words: int = 0
     error: str | None = None
+    warnings: tuple[str, ...] = ()  # an encoding detected, bytes repaired, a near-duplicate
 
 
 def count_words(text):

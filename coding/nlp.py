@@ -105,32 +105,61 @@ class Unit:
     token_end: int = 0
 
 
+# spaCy refuses a text over nlp.max_length (1,000,000 characters, error E088); a turn that long
+# (a document with no speaker labels and no blank lines) is analysed in pieces of at most this
+# many characters, cut at a line end, a sentence end or a space (issue 13).
+PIECE = 100_000
+
+
 def analyse(text, turns, unit="sentence", roles=(PARTICIPANT,)):
-    """Yield (turn Doc, units) for each turn whose role is in `roles` (all when None).
+    """Yield (Doc, units) for each turn whose role is in `roles` (all when None): one Doc
+    per turn, or per piece of a turn longer than PIECE characters (a unit then never spans
+    two pieces).
 
     Docs stay in this process: callers keep only plain Units and match results.
     """
     if unit not in UNITS:
         raise SuggesterError(f"unit must be one of {', '.join(UNITS)}, got '{unit}'")
     nlp = load_pipeline()
-    chosen = [(i, t) for i, t in enumerate(turns) if roles is None or t.role in roles]
-    texts = [text[t.start:t.end] for _, t in chosen]
-    for (index, turn), turn_text, doc in zip(chosen, texts, nlp.pipe(texts, batch_size=64)):
+    pieces = [(index, turn, offset, piece)
+              for index, turn in enumerate(turns) if roles is None or turn.role in roles
+              for offset, piece in split_long(text[turn.start:turn.end])]
+    texts = [piece for _, _, _, piece in pieces]
+    for (index, turn, base, piece), doc in zip(pieces, nlp.pipe(texts, batch_size=64)):
         spans = list(doc.sents) if unit == "sentence" else [doc[:]]
         lemmas = _content_lemma_array(doc)
         units = []
         for span in spans:
-            # the Doc's text is the turn's; Span.text and Doc.text rebuild it token by token
-            span_text = turn_text[span.start_char:span.end_char]
+            # the Doc's text is the piece's; Span.text and Doc.text rebuild it token by token
+            span_text = piece[span.start_char:span.end_char]
             stripped = span_text.strip()
             if not stripped:
                 continue
-            offset = span.start_char + (len(span_text) - len(span_text.lstrip()))
-            units.append(Unit(start=turn.start + offset, end=turn.start + offset + len(stripped),
-                              turn=index,
+            offset = turn.start + base + span.start_char + (len(span_text) -
+                                                            len(span_text.lstrip()))
+            units.append(Unit(start=offset, end=offset + len(stripped), turn=index,
                               lemmas=tuple(x for x in lemmas[span.start:span.end] if x),
                               token_start=span.start, token_end=span.end))
         yield doc, units
+
+
+def split_long(text, limit=PIECE):
+    """[(offset, piece)] covering `text`: the text itself when it is at most `limit`
+    characters, else pieces of at most `limit`, each cut after the last line end, sentence end
+    or space before the limit (hard at the limit when there is none)."""
+    if len(text) <= limit:
+        return [(0, text)]
+    pieces, start = [], 0
+    while len(text) - start > limit:
+        window = text[start:start + limit]
+        cut = max(window.rfind("\n"), window.rfind(". "), window.rfind("? "), window.rfind("! "))
+        if cut <= 0:
+            cut = window.rfind(" ")
+        cut = cut + 1 if cut > 0 else limit
+        pieces.append((start, window[:cut]))
+        start += cut
+    pieces.append((start, text[start:]))
+    return pieces
 
 
 def content_lemmas(tokens):

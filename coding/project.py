@@ -6,6 +6,7 @@ its event-log record, so a failure leaves the project as it was.
 
 import getpass
 import os
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -14,7 +15,9 @@ from sqlalchemy import func, insert, select
 
 from . import cases as case_sheets
 from .codebook import dump_codebook, load_codebook
-from .errors import CodingError, CodingsFileError, StoreError
+from .documents import CaseOwners, find_document, free_name, match_document
+from .errors import CodingError, CodingsFileError, StoreError, TranscriptError
+from .files import check_regular_file, write_atomic  # noqa: F401 - refi imports it here
 from .ingest import FORMATS, ingest_file
 from .model import (COUNTED_STATUSES, MANUAL, PARTICIPANT, STATUSES, Code, Codebook,
                     DocumentInfo, IngestResult, count_words)
@@ -30,6 +33,11 @@ MEMO_TARGETS = ("project", "document", "case", "code", "coding")
 CODING_COLUMNS = ["coding_id", "document", "case", "turn", "speaker", "role", "code", "code_name",
                   "code_path", "start", "end", "quote", "coder", "status", "origin", "score",
                   "rationale", "created_at"]
+
+
+def _say(message):
+    """Where notes go when the caller gave no `warn`: standard error, never nowhere."""
+    print(f"Warning: {message}", file=sys.stderr)
 
 
 def default_coder():
@@ -96,21 +104,22 @@ class Project(SuggestionUseCases, CodebookUseCases, TeamUseCases):
         return SpeakerRules.from_settings(self.settings)
 
     # -- ingest -----------------------------------------------------------------------------
-    def ingest(self, paths, cases=None, on_file=None):
+    def ingest(self, paths, cases=None, on_file=None, warn=None):
         """Ingest transcript files and folders; returns one IngestResult per file.
 
         A bad file is reported in its result and stored nothing; the good ones are stored.
-        With `cases`, the participants sheet is imported first. `on_file(result)` is called
-        after each file (for progress bars).
+        With `cases`, the participants sheet is imported first (`warn` gets what its reading
+        chose or repaired). `on_file(result)` is called after each file (for progress bars).
         """
         if cases is not None:
-            self.import_cases(cases)
+            self.import_cases(cases, warn=warn)
         rules = self.speaker_rules()
+        owners = CaseOwners()
         results = []
         for path in expand_paths(paths):
             try:
                 parsed = ingest_file(path, rules)
-                result, _ = self._store_document(parsed, path)
+                result, _ = self._store_document(parsed, path, owners=owners)
             except CodingError as exc:
                 result = IngestResult(path=str(path), status="failed", error=str(exc))
             results.append(result)
@@ -118,18 +127,24 @@ class Project(SuggestionUseCases, CodebookUseCases, TeamUseCases):
                 on_file(result)
         return results
 
-    def _store_document(self, parsed, path, suggestions=()):
-        """Store a parsed document (unless its content is already here) and, in the same
-        transaction, its suggestions. Returns (IngestResult, new suggestions)."""
+    def _store_document(self, parsed, path, suggestions=(), owners=None):
+        """Store a parsed document (unless a document of the same name and content is already
+        here) and, in the same transaction, its suggestions. Returns (IngestResult, new
+        suggestions). The cost of one file does not grow with the documents already stored:
+        documents are found through the name and sha256 indexes, cases through `owners`."""
+        owners = owners or CaseOwners()
         with self.store.transaction() as session:
-            existing = session.scalars(select(DocumentRow).where(
-                DocumentRow.sha256 == parsed.sha256)).first()
+            existing, notes = match_document(session, parsed.name, parsed.sha256)
             if existing is not None:
                 added = self._store_suggestions(session, existing.id, suggestions)
                 return IngestResult(path=str(path), status="duplicate", document=existing.name,
-                                    case=existing.case.name if existing.case else None), added
-            name = _free_name(session, parsed.name)
-            case = self._case_for(session, name)
+                                    case=existing.case.name if existing.case else None,
+                                    warnings=parsed.warnings), added
+            name = free_name(session, parsed.name)
+            if name != parsed.name:
+                notes.append(f"{path}: another document is already named '{parsed.name}' "
+                             f"with other text; this one is stored as '{name}'")
+            case = owners.case_for(session, name)
             document = DocumentRow(name=name, format=parsed.format, text=parsed.text,
                                    sha256=parsed.sha256, words=parsed.words, case=case,
                                    meta={**parsed.metadata, "source": str(path)})
@@ -144,33 +159,19 @@ class Project(SuggestionUseCases, CodebookUseCases, TeamUseCases):
                            sha256=parsed.sha256, case=case.name, turns=len(parsed.turns))
             added = self._store_suggestions(session, document.id, suggestions)
             return IngestResult(path=str(path), status="added", document=name, case=case.name,
-                                turns=len(parsed.turns), words=parsed.words), added
-
-    def _case_for(self, session, document_name):
-        """The sheet case that owns the file, else the case named by its stem (made if new)."""
-        cases = list(session.scalars(select(CaseRow).order_by(CaseRow.id)))
-        # one query, not a lazy load of each case's attributes for every document stored
-        with_attributes = set(session.scalars(select(AttributeRow.case_id).distinct()))
-        for case in cases:  # listed file names and globs win over id-prefix matches
-            if case.files and case_sheets.CaseEntry(case.name, tuple(case.files)).owns(
-                    document_name):
-                return case
-        for case in cases:
-            if not case.files and case.id in with_attributes and case_sheets.CaseEntry(
-                    case.name, ()).owns(document_name):
-                return case
-        stem = Path(document_name).stem
-        case = next((c for c in cases if c.name == stem), None)
-        if case is None:
-            case = CaseRow(name=stem, files=[])
-            session.add(case)
-        return case
+                                turns=len(parsed.turns), words=parsed.words,
+                                warnings=(*parsed.warnings, *notes)), added
 
     # -- cases ------------------------------------------------------------------------------
-    def import_cases(self, sheet):
+    def import_cases(self, sheet, warn=None):
         """Import a participants sheet: create or update cases and their attributes, and link
-        documents already in the project to the cases that own them. Returns the case count."""
-        entries = case_sheets.read_case_sheet(sheet)
+        documents already in the project to the cases that own them. `warn` is told what
+        reading the sheet chose or repaired (an encoding, a separator). Returns the case
+        count."""
+        notes = []
+        entries = case_sheets.read_case_sheet(sheet, notes)
+        for note in notes:
+            (warn or _say)(note)
         with self.store.transaction() as session:
             for entry in entries:
                 case = session.scalars(select(CaseRow).where(CaseRow.name == entry.name)).first()
@@ -264,9 +265,10 @@ class Project(SuggestionUseCases, CodebookUseCases, TeamUseCases):
         return words
 
     def _document(self, session, name):
-        document = _find_document(session, name)
+        document, note = find_document(session, name)
         if document is None:
-            raise StoreError(f"no document named '{name}' in this project", path=self.store.label)
+            raise StoreError(note or f"no document named '{name}' in this project",
+                             path=self.store.label)
         return document
 
     # -- codebook ---------------------------------------------------------------------------
@@ -363,8 +365,15 @@ class Project(SuggestionUseCases, CodebookUseCases, TeamUseCases):
 
     # -- codings ----------------------------------------------------------------------------
     def add_coding(self, document, code, start, end, status=MANUAL, origin="manual",
-                   score=None, rationale=None, coder=None):
-        """Code [start, end) of a document; returns the new coding's id."""
+                   score=None, rationale=None, coder=None, expected_text=None,
+                   expected_sha256=None):
+        """Code [start, end) of a document; returns the new coding's id.
+
+        An interface that shows the text before the coder picks a span passes what it showed:
+        `expected_text` (the text of the span) and/or `expected_sha256` (the document's); the
+        coding is refused when the stored document is no longer that (a backup restored or a
+        file re-ingested under the same name meanwhile), so it never lands on other text.
+        """
         if status not in STATUSES:
             raise StoreError(f"unknown status '{status}' (one of {', '.join(STATUSES)})")
         with self.store.transaction() as session:
@@ -375,6 +384,11 @@ class Project(SuggestionUseCases, CodebookUseCases, TeamUseCases):
             if not 0 <= start < end <= len(doc.text):
                 raise StoreError(f"span [{start}, {end}) is outside '{doc.name}' "
                                  f"(0..{len(doc.text)})", path=self.store.label)
+            if (expected_sha256 is not None and doc.sha256 != expected_sha256) or \
+                    (expected_text is not None and doc.text[start:end] != expected_text):
+                raise StoreError(f"'{doc.name}': the transcript changed since you opened it; "
+                                 "reload it and code again (nothing was stored)",
+                                 path=self.store.label)
             row = CodingRow(document_id=doc.id, code_id=code_row.id, start=start, end=end,
                             coder=coder or self.coder, status=status, origin=origin,
                             score=score, rationale=rationale)
@@ -386,42 +400,56 @@ class Project(SuggestionUseCases, CodebookUseCases, TeamUseCases):
             return row.id
 
     def remove_coding(self, coding_id):
-        """Delete a coding; the event log keeps what it was. Returns its id."""
+        """Delete a coding and the memos written on it, in one action; the event log keeps
+        what they were, so undo brings both back. Returns its id."""
         with self.store.transaction() as session:
             row = session.get(CodingRow, int(coding_id))
             if row is None:
                 raise StoreError(f"no coding {coding_id} in this project")
+            memos = list(session.scalars(select(MemoRow).where(
+                MemoRow.target_type == "coding", MemoRow.target_id == row.id)))
             detail = dict(document_id=row.document_id, code_id=row.code_id, start=row.start,
                           end=row.end, for_coder=row.coder, status=row.status, origin=row.origin,
                           score=row.score, rationale=row.rationale, created_at=row.created_at,
-                          reviewed_by=row.reviewed_by, reviewed_at=row.reviewed_at)
+                          reviewed_by=row.reviewed_by, reviewed_at=row.reviewed_at,
+                          memos=[dict(id=m.id, coder=m.coder, title=m.title, text=m.text,
+                                      created_at=m.created_at, updated_at=m.updated_at)
+                                 for m in memos])
+            for memo in memos:
+                session.delete(memo)
             session.delete(row)
             self.store.log(session, self.coder, "remove_coding", "coding", int(coding_id),
                            **detail)
         return int(coding_id)
 
-    def import_codings(self, path, status=MANUAL):
+    def import_codings(self, path, status=MANUAL, warn=None):
         """Load a codings file (document, code, coder, quote or start/end) as codings.
 
-        All rows are checked first; any row that cannot be applied (unknown document or code,
-        a quote not found) fails the whole import with every such row named, and nothing is
-        stored. Rows already present are skipped, so importing twice adds nothing.
+        All rows are checked first; any row that cannot be applied (an unknown or ambiguous
+        document, an unknown code, a quote not found) fails the whole import with every such
+        row named, and nothing is stored. A document named without its exact name is taken
+        only when one document matches (ignoring case or extension) and `warn` is told, once
+        per name. Rows already present are skipped, so importing twice adds nothing.
         Returns (added, skipped).
         """
-        rows = read_codings_file(path)
-        problems, planned = [], []
+        notes = []
+        rows = read_codings_file(path, notes)
+        problems, planned, loose = [], [], {}
         with self.store.reading() as session:
             documents, codes = {}, {}
             for row in rows:
                 where = f"{path}:{row.line}: "
                 if row.document not in documents:
-                    documents[row.document] = _find_document(session, row.document)
+                    documents[row.document] = find_document(session, row.document)
                 if row.code not in codes:
                     codes[row.code] = _find_code(session, row.code)
-                document, code = documents[row.document], codes[row.code]
+                (document, note), code = documents[row.document], codes[row.code]
                 if document is None:
-                    problems.append(where + f"no document '{row.document}' in the project")
+                    problems.append(where + (note or f"no document '{row.document}' in the "
+                                                      "project"))
                     continue
+                if note:
+                    loose.setdefault(row.document, (document.name, row.line, note))
                 if code is None:
                     problems.append(where + f"no code '{row.code}' in the codebook")
                     continue
@@ -444,6 +472,9 @@ class Project(SuggestionUseCases, CodebookUseCases, TeamUseCases):
         if problems:
             raise CodingsFileError(f"{len(problems)} of {len(rows)} rows cannot be applied; "
                                    "nothing was imported:\n" + "\n".join(problems))
+        notes += [f"{path}:{line}: {note}" for _, line, note in loose.values()]
+        for note in notes:
+            (warn or _say)(note)
         self._auto_backup("import_codings")
         added = skipped = 0
         with self.store.transaction() as session:
@@ -466,7 +497,9 @@ class Project(SuggestionUseCases, CodebookUseCases, TeamUseCases):
                                         text=row.memo))
                 added += 1
             self.store.log(session, self.coder, "import_codings", "coding", None,
-                           file=str(path), added=added, skipped=skipped)
+                           file=str(path), added=added, skipped=skipped,
+                           **({"loose_names": {given: name for given, (name, _, _)
+                                               in loose.items()}} if loose else {}))
         return added, skipped
 
     def import_word_comments(self, path, status=MANUAL):
@@ -702,53 +735,23 @@ class Project(SuggestionUseCases, CodebookUseCases, TeamUseCases):
 
 
 def expand_paths(paths):
-    """Files as given, and the transcript files inside folders (recursively, sorted)."""
+    """Files as given, and the transcript files inside folders (recursively, sorted). A path
+    given that is a device, FIFO or socket (/dev/zero, a named pipe) raises TranscriptError
+    before anything is read; inside folders only regular files are taken (issue 13, item 16)."""
     result = []
     for path in map(Path, paths):
         if path.is_dir():
             result.extend(sorted(p for p in path.rglob("*") if p.is_file()
                                  and p.suffix.lower() in FORMATS and not p.name.startswith(".")))
         else:
+            check_regular_file(path, TranscriptError)
             result.append(path)
     return result
 
 
-def write_atomic(path, content):
-    """Write text to a temporary file beside `path`, then rename it over `path`."""
-    path = Path(path)
-    temporary = path.with_name(f".{path.name}.tmp{os.getpid()}")
-    mode = "wb" if isinstance(content, bytes) else "w"
-    try:
-        with open(temporary, mode, **({} if mode == "wb" else {"encoding": "utf-8"})) as handle:
-            handle.write(content)
-        os.replace(temporary, path)
-    except OSError as exc:
-        raise CodingError(f"cannot write this file: {exc.strerror or exc}", path=path) from exc
-    finally:
-        temporary.unlink(missing_ok=True)  # gone already after a successful rename
-
-
-def _free_name(session, name):
-    taken = set(session.scalars(select(DocumentRow.name)))
-    if name not in taken:
-        return name
-    stem, suffix, n = Path(name).stem, Path(name).suffix, 2
-    while f"{stem} ({n}){suffix}" in taken:
-        n += 1
-    return f"{stem} ({n}){suffix}"
-
-
 def _find_document(session, name):
-    """By exact name, then ignoring case, then by name without extension."""
-    name = str(name)
-    documents = list(session.scalars(select(DocumentRow).where(DocumentRow.name == name)))
-    if documents:
-        return documents[0]
-    for document in session.scalars(select(DocumentRow)):
-        if document.name.lower() == name.lower() or Path(document.name).stem.lower() == \
-                Path(name).stem.lower():
-            return document
-    return None
+    """By exact name, else a unique match ignoring case or extension (see find_document)."""
+    return find_document(session, name)[0]
 
 
 def _find_code(session, key):

@@ -111,6 +111,9 @@ class SuggestionUseCases:
                     in self._documents_with_turns(session, ids)]
         added = 0
         for result in run_jobs(jobs, config, workers, dask, warn=warn):
+            if result.error:  # that document gets no suggestions; the others go on
+                warn(result.error)
+                continue
             with self.store.transaction() as session:
                 added += self._store_suggestions(session, result.key, result.suggestions)
             if on_document:

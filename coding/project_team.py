@@ -119,18 +119,19 @@ class TeamUseCases:
     # -- merging another coder's copy -------------------------------------------------------
     def merge_codings_from(self, other):
         """Bring in the codings (with their coders, statuses and memos on them) of another
-        project file holding the same documents, matched by content hash. Codes are matched
+        project file holding the same documents, matched by name and content (or by content alone
+        where only one document on each side has it). Codes are matched
         by id; a code this project lacks stops the merge (nothing stored). Merging twice
         adds nothing. Returns (added, skipped, documents matched)."""
         from .project import open_project
 
         with open_project(other) as source:
             theirs = source.codings_frame(statuses=None)
-            hashes = {d.name: d.sha256 for d in source.documents()}
+            their_documents = source.documents()
             their_memos = source.memos()
         coding_memos = their_memos[their_memos["target_type"] == "coding"]
-        mine = {d.sha256: d.name for d in self.documents()}
-        theirs = theirs[theirs["document"].map(hashes).isin(mine)]
+        matched = _match_documents(their_documents, self.documents())
+        theirs = theirs[theirs["document"].isin(matched)]
         codes = {c.id for c in self.codebook().codes}
         unknown = sorted(set(theirs["code"]) - codes)
         if unknown:
@@ -146,7 +147,7 @@ class TeamUseCases:
                 CodingRow.document_id, CodingRow.code_id, CodingRow.start, CodingRow.end,
                 CodingRow.coder, CodingRow.status)).all())
             for row in theirs.itertuples():
-                doc_id = docs[mine[hashes[row.document]]]
+                doc_id = docs[matched[row.document]]
                 key = (doc_id, code_ids[row.code], int(row.start), int(row.end), row.coder,
                        row.status)
                 if key in existing:
@@ -166,6 +167,25 @@ class TeamUseCases:
             self.store.log(session, self.coder, "merge_codings", "project", None,
                            source=str(other), added=added, skipped=skipped)
         return added, skipped, int(theirs["document"].nunique())
+
+
+def _match_documents(theirs, mine):
+    """{their document name: my document name}: the same name and content, else the same
+    content when exactly one document on each side has it (issue 13: identical texts under
+    different names are different documents, so content alone decides only when unique)."""
+    by_key = {(d.name, d.sha256): d.name for d in mine}
+    my_texts, their_texts = {}, {}
+    for d in mine:
+        my_texts.setdefault(d.sha256, []).append(d.name)
+    for d in theirs:
+        their_texts.setdefault(d.sha256, []).append(d.name)
+    matched = {}
+    for d in theirs:
+        if (d.name, d.sha256) in by_key:
+            matched[d.name] = d.name
+        elif len(my_texts.get(d.sha256, ())) == 1 and len(their_texts[d.sha256]) == 1:
+            matched[d.name] = my_texts[d.sha256][0]
+    return matched
 
 
 def _turn(row):

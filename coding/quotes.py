@@ -6,7 +6,7 @@ from pathlib import Path
 
 from .archive import check_zip
 from .errors import CodingsFileError
-from .sheets import read_rows, undo_neutralise
+from .sheets import check_header, read_rows, undo_neutralise
 
 # Typographic variants a spreadsheet or word processor may swap in for what the transcript has.
 _FOLD = {"\u2018": "'", "\u2019": "'", "\u201a": "'", "\u201b": "'", "\u2032": "'",
@@ -27,20 +27,22 @@ class CodingsFileRow:
     memo: str = ""
 
 
-def read_codings_file(path):
-    """Rows of a codings file (.csv or .xlsx): document, code, coder, and quote or start/end."""
+def read_codings_file(path, warnings=None):
+    """Rows of a codings file (.csv or .xlsx): document, code, coder, and quote or start/end.
+    How the file was decoded (an encoding detected, bytes repaired) goes to `warnings`."""
     path = Path(path)
     spreadsheet = path.suffix.lower() in (".xlsx", ".xlsm")
     if spreadsheet:
         check_zip(path, CodingsFileError, ".xlsx workbook")
     rows = [["" if cell is None else str(cell) for cell in row]
-            for row in read_rows(path, CodingsFileError, "codings file")]
+            for row in read_rows(path, CodingsFileError, "codings file", warnings)]
     if not rows:
         raise CodingsFileError("is empty", path=path)
     for number, row in enumerate(rows, start=1):
         if any("\x00" in cell for cell in row):
             raise CodingsFileError("contains NUL bytes: binary data, not a codings table",
                                    path=path, line=number)
+    check_header(rows[0], path, CodingsFileError)
     header = [h.strip().lower() for h in rows[0]]
     missing = [c for c in ("document", "code") if c not in header]
     if missing or ("quote" not in header and not {"start", "end"} <= set(header)):
@@ -57,8 +59,9 @@ def read_codings_file(path):
             continue
         quote = get(row, "quote") if "quote" in header else ""
         memo = get(row, "memo")
-        if spreadsheet:  # our own xlsx exports put an apostrophe before formula-like text
-            quote, memo = undo_neutralise(quote), undo_neutralise(memo)
+        # Our own xlsx and csv exports put an apostrophe before formula-like text (issue 13).
+        quote, memo = undo_neutralise(quote), undo_neutralise(memo)
+        document, coder = undo_neutralise(get(row, "document")), undo_neutralise(get(row, "coder"))
         start, end = get(row, "start"), get(row, "end")
         if not quote and not (start and end):
             raise CodingsFileError("row has neither a quote nor start/end", path=path,
@@ -69,8 +72,8 @@ def read_codings_file(path):
         except ValueError as exc:
             raise CodingsFileError(f"start/end must be whole numbers, got {start!r}/{end!r}",
                                    path=path, line=number) from exc
-        result.append(CodingsFileRow(line=number, document=get(row, "document"),
-                                     code=get(row, "code"), coder=get(row, "coder"),
+        result.append(CodingsFileRow(line=number, document=document,
+                                     code=get(row, "code"), coder=coder,
                                      quote=quote or None, start=start, end=end,
                                      memo=memo))
     return result

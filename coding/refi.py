@@ -61,6 +61,7 @@ from .model import COUNTED_STATUSES, MANUAL, SUGGESTED, Code, Codebook
 from .quotes import locate_quote
 from .store import (AttributeRow, CaseRow, CodeRow, CodingRow, DocumentRow, EventRow, MemoRow,
                     ProjectRow, TurnRow)
+from .documents import CaseOwners, free_name, match_document
 from .text import decode_bytes
 
 NS_PROJECT = "urn:QDA-XML:project:1.0"
@@ -1182,7 +1183,7 @@ def _decode(data, where="source"):
     try:
         return data.decode("utf-8")
     except UnicodeDecodeError:
-        text, _ = decode_bytes(data, where)
+        text = decode_bytes(data, where).text
         return text.lstrip("\ufeff")
 
 
@@ -1407,16 +1408,14 @@ def _store_project(project, reader, path, report):
 
 def _store_document(session, project, source, path, report):
     """Like Project._store_document, inside the import's transaction. Returns the row."""
-    from .project import _free_name  # project imports the world; only needed here
-
     parsed = source.parsed
-    existing = session.scalars(select(DocumentRow).where(
-        DocumentRow.sha256 == parsed.sha256)).first()
+    existing, notes = match_document(session, parsed.name, parsed.sha256, by_content=True)
+    report.warnings.extend(notes)
     if existing is not None:
         report.documents_present += 1
         return existing
-    name = _free_name(session, parsed.name)
-    case = project._case_for(session, name)
+    name = free_name(session, parsed.name)
+    case = CaseOwners().case_for(session, name)
     document = DocumentRow(name=name, format=parsed.format, text=parsed.text,
                            sha256=parsed.sha256, words=parsed.words, case=case,
                            meta={**parsed.metadata, "source": f"{path}: {source.name}",

@@ -21,13 +21,19 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, rela
 from . import migrations
 from .errors import StoreError
 
-SCHEMA_VERSION = 2  # the Alembic head revision's number: migrations/versions/0002_*.py
+SCHEMA_VERSION = 3  # the Alembic head revision's number: migrations/versions/0003_*.py
 
 # Stable constraint names, so later migrations (Alembic) can address them on any backend.
 NAMING = {"ix": "ix_%(column_0_label)s", "uq": "uq_%(table_name)s_%(column_0_name)s",
           "ck": "ck_%(table_name)s_%(constraint_name)s",
           "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
           "pk": "pk_%(table_name)s"}
+
+
+# SQLite hands the highest id out again once its row is deleted (a new coding would inherit
+# the removed one's memo, an undo act on the wrong row); AUTOINCREMENT never reuses an id, as
+# PostgreSQL's sequences never do (issue 13, revision 0003).
+NEVER_REUSE_IDS = {"sqlite_autoincrement": True}
 
 
 def utcnow():
@@ -46,6 +52,7 @@ class Meta(Base):
 
 class ProjectRow(Base):
     __tablename__ = "project"
+    __table_args__ = NEVER_REUSE_IDS
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(200))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
@@ -54,6 +61,7 @@ class ProjectRow(Base):
 
 class CaseRow(Base):
     __tablename__ = "cases"
+    __table_args__ = NEVER_REUSE_IDS
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(200), unique=True)
     files: Mapped[list] = mapped_column(JSON, default=list)  # file names or globs it owns
@@ -66,7 +74,7 @@ class AttributeRow(Base):
     """A typed case attribute; `value` is text, `type` says how to read it (text, number, ...)."""
 
     __tablename__ = "attributes"
-    __table_args__ = (UniqueConstraint("case_id", "name"),)
+    __table_args__ = (UniqueConstraint("case_id", "name"), NEVER_REUSE_IDS)
     id: Mapped[int] = mapped_column(primary_key=True)
     case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"))
     name: Mapped[str] = mapped_column(String(200))
@@ -77,11 +85,13 @@ class AttributeRow(Base):
 
 class DocumentRow(Base):
     __tablename__ = "documents"
+    __table_args__ = NEVER_REUSE_IDS
     id: Mapped[int] = mapped_column(primary_key=True)
-    name: Mapped[str] = mapped_column(String(500))
+    name: Mapped[str] = mapped_column(String(500), index=True)
     format: Mapped[str] = mapped_column(String(16))
     text: Mapped[str] = mapped_column(Text)
-    sha256: Mapped[str] = mapped_column(String(64), unique=True)
+    # not unique: two respondents may both answer "Not sure." (a document is name + content)
+    sha256: Mapped[str] = mapped_column(String(64), index=True)
     words: Mapped[int] = mapped_column(Integer, default=0)
     case_id: Mapped[int | None] = mapped_column(ForeignKey("cases.id", ondelete="SET NULL"))
     meta: Mapped[dict] = mapped_column(JSON, default=dict)
@@ -93,7 +103,7 @@ class DocumentRow(Base):
 
 class TurnRow(Base):
     __tablename__ = "turns"
-    __table_args__ = (UniqueConstraint("document_id", "seq"),)
+    __table_args__ = (UniqueConstraint("document_id", "seq"), NEVER_REUSE_IDS)
     id: Mapped[int] = mapped_column(primary_key=True)
     document_id: Mapped[int] = mapped_column(ForeignKey("documents.id", ondelete="CASCADE"))
     seq: Mapped[int] = mapped_column(Integer)
@@ -110,6 +120,7 @@ class CodebookVersionRow(Base):
     """A snapshot of a codebook as imported or edited: the codes' full content as JSON."""
 
     __tablename__ = "codebook_versions"
+    __table_args__ = NEVER_REUSE_IDS
     id: Mapped[int] = mapped_column(primary_key=True)
     codebook_id: Mapped[str] = mapped_column(String(200))
     name: Mapped[str] = mapped_column(String(500))
@@ -124,6 +135,7 @@ class CodebookVersionRow(Base):
 
 class CodeRow(Base):
     __tablename__ = "codes"
+    __table_args__ = NEVER_REUSE_IDS
     id: Mapped[int] = mapped_column(primary_key=True)
     key: Mapped[str] = mapped_column(String(200), unique=True)
     name: Mapped[str] = mapped_column(String(500))
@@ -144,7 +156,8 @@ class CodingRow(Base):
     __tablename__ = "codings"
     __table_args__ = (Index("ix_codings_document_code", "document_id", "code_id"),
                       Index("ix_codings_status", "status"),  # revision 0002
-                      Index("ix_codings_document_start", "document_id", "start"))
+                      Index("ix_codings_document_start", "document_id", "start"),
+                      NEVER_REUSE_IDS)
     id: Mapped[int] = mapped_column(primary_key=True)
     document_id: Mapped[int] = mapped_column(ForeignKey("documents.id", ondelete="CASCADE"))
     code_id: Mapped[int] = mapped_column(ForeignKey("codes.id", ondelete="CASCADE"))
@@ -166,6 +179,7 @@ class MemoRow(Base):
     """Free text on the project, a document, a case, a code or a coding (target_id None = project)."""
 
     __tablename__ = "memos"
+    __table_args__ = NEVER_REUSE_IDS
     id: Mapped[int] = mapped_column(primary_key=True)
     target_type: Mapped[str] = mapped_column(String(16))
     target_id: Mapped[int | None] = mapped_column(Integer)
@@ -180,6 +194,7 @@ class ModelRow(Base):
     """A trained suggestion model as plain data (vocabulary, idf, coefficients): never a pickle."""
 
     __tablename__ = "models"
+    __table_args__ = NEVER_REUSE_IDS
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(100))
     version: Mapped[str] = mapped_column(String(64))
@@ -194,6 +209,7 @@ class EventRow(Base):
     """Append-only audit trail: who changed what, when, with enough detail to undo it."""
 
     __tablename__ = "events"
+    __table_args__ = NEVER_REUSE_IDS
     id: Mapped[int] = mapped_column(primary_key=True)
     at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     coder: Mapped[str] = mapped_column(String(200))

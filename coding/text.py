@@ -4,6 +4,7 @@ import codecs
 import hashlib
 import re
 import unicodedata
+from typing import NamedTuple
 
 import charset_normalizer
 
@@ -24,15 +25,33 @@ _PDF_MAGIC = b"%PDF-"
 _CONTROL = re.compile("[\x00-\x08\x0b\x0d-\x1f\x7f-\x9f]")
 
 
-def decode_bytes(data, path):
-    """Decode a text file's bytes: BOM, then strict UTF-8, then a detected legacy encoding.
+class Decoded(NamedTuple):
+    """Decoded text, the encoding it was read as, and what the reader should be told about it
+    (an encoding that was detected or assumed, bytes that were repaired): never a silent guess."""
 
-    Returns (text, encoding). Raises TranscriptError for binary data or an unknown encoding.
+    text: str
+    encoding: str
+    warnings: tuple = ()
+
+
+# A file that is UTF-8 but for a few stray bytes (a Windows-1252 apostrophe pasted into UTF-8
+# text) is read as UTF-8, the stray bytes as Windows-1252 characters: decoding the whole file
+# as a legacy code page turns every other accented letter into mojibake (issue 13).
+MOSTLY_UTF8 = 0.99
+_SHOWN_REPAIRS = 10  # lines named one by one in the warning, the rest counted
+
+
+def decode_bytes(data, path):
+    """Decode a text file's bytes: BOM, then UTF-8 (stray non-UTF-8 bytes repaired as
+    Windows-1252 and reported), then a detected legacy encoding (reported).
+
+    Returns a Decoded (text, encoding, warnings). Raises TranscriptError for binary data or an
+    unknown encoding.
     """
     for bom, encoding in _BOMS:
         if data.startswith(bom):
             try:
-                return data.decode(encoding), encoding
+                return Decoded(data.decode(encoding), encoding)
             except UnicodeDecodeError as exc:
                 raise TranscriptError(f"starts with a {encoding} byte-order mark but is not valid "
                                       f"{encoding} (byte {exc.start})", path=path) from exc
@@ -43,18 +62,67 @@ def decode_bytes(data, path):
         raise TranscriptError("is a PDF saved with a text extension; rename it to .pdf", path=path)
     sniffed = _utf16_without_bom(data)
     if sniffed is not None:
-        return sniffed
+        text, encoding = sniffed
+        return Decoded(text, encoding, (f"{path}: no byte-order mark; read as "
+                                        f"{encoding.upper()} (every other byte is zero)",))
     try:
-        return data.decode("utf-8"), "utf-8"
+        return Decoded(data.decode("utf-8"), "utf-8")
     except UnicodeDecodeError:
         pass
+    repaired = _repair_mostly_utf8(data, path)
+    if repaired is not None:
+        return repaired
     matches = charset_normalizer.from_bytes(data)
     best = matches.best()
     if best is None or best.encoding is None:
         raise TranscriptError("cannot tell the text encoding (binary file?); "
                               "save it as UTF-8 text", path=path)
     encoding = _prefer_cp1252(data, matches, best)
-    return data.decode(encoding), encoding
+    return Decoded(data.decode(encoding), encoding,
+                   (f"{path}: not UTF-8; read as {_encoding_name(encoding)} (detected from its "
+                    "bytes); if characters look wrong, save the file as UTF-8 and ingest it "
+                    "again",))
+
+
+def _repair_mostly_utf8(data, path):
+    """A Decoded for UTF-8 text with a few stray bytes, each read as its Windows-1252 character
+    and named by line in a warning; None when the file is not mostly UTF-8.
+
+    Mostly UTF-8: at least MOSTLY_UTF8 of the bytes decode as UTF-8, or the file holds valid
+    multi-byte UTF-8 sequences at least as often as stray bytes (a short answer with one
+    pasted apostrophe). A legacy file with no multi-byte sequence and more stray bytes goes
+    to detection instead."""
+    text = data.decode("utf-8", errors="surrogateescape")
+    stray = [m.start() for m in _STRAY.finditer(text)]
+    multibyte = len(_MULTIBYTE.findall(text))  # characters decoded from 2-4 valid bytes
+    if len(stray) > (1 - MOSTLY_UTF8) * len(data) and multibyte < len(stray):
+        return None
+    pieces, last, lines, line, scanned = [], 0, [], 1, 0
+    for at in stray:
+        byte = ord(text[at]) - 0xDC00
+        char = bytes([byte]).decode("cp1252", errors="replace")
+        pieces += [text[last:at], char]
+        last = at + 1
+        line += text.count("\n", scanned, at)
+        scanned = at
+        lines.append((line, byte, char))
+    pieces.append(text[last:])
+    shown = ", ".join(f"line {n} (byte 0x{b:02X} as {c!r})" for n, b, c in lines[:_SHOWN_REPAIRS])
+    more = f" and {len(lines) - _SHOWN_REPAIRS} more" if len(lines) > _SHOWN_REPAIRS else ""
+    warning = (f"{path}: read as UTF-8, but {len(lines)} byte{'s' if len(lines) != 1 else ''} "
+               f"{'are' if len(lines) != 1 else 'is'} not UTF-8 and "
+               f"{'were' if len(lines) != 1 else 'was'} read as Windows-1252: {shown}{more}")
+    return Decoded("".join(pieces), "utf-8", (warning,))
+
+
+_STRAY = re.compile("[\udc80-\udcff]")  # bytes surrogateescape could not decode
+_MULTIBYTE = re.compile("[^\x00-\x7f\udc80-\udcff]")
+
+
+def _encoding_name(encoding):
+    names = {"cp1252": "Windows-1252", "cp1250": "Windows-1250", "cp1251": "Windows-1251",
+             "latin_1": "Latin-1", "mac_roman": "Mac-Roman"}
+    return names.get(encoding.lower().replace("-", "_"), encoding)
 
 
 def _utf16_without_bom(data):

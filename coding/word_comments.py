@@ -29,6 +29,7 @@ from pathlib import Path
 
 from sqlalchemy import select
 
+from .documents import match_document
 from .errors import CodingsFileError, StoreError, TranscriptError
 from .ingest import MAX_FILE_BYTES, _check_zip, _table_rows, ingest_file
 from .model import MANUAL, STATUSES
@@ -169,13 +170,18 @@ def import_word_comments(project, path, status=MANUAL):
                                "imported:\n" + "\n".join("  " + line for line in problems),
                                path=path)
     project._auto_backup("import_word_comments")
-    result = project.ingest([path])[0]
-    if result.status == "failed":  # the file changed since it was read above
-        raise CodingsFileError(result.error)
+    with project.store.reading() as session:  # a coded copy of a transcript already here
+        existing, _ = match_document(session, parsed.name, parsed.sha256, by_content=True)
+        name = existing.name if existing is not None else None
+    if name is None:
+        result = project.ingest([path])[0]
+        if result.status == "failed":  # the file changed since it was read above
+            raise CodingsFileError(result.error)
+        name = result.document
     added = skipped = 0
     with project.store.transaction() as session:
         document_id = session.scalars(select(DocumentRow.id).where(
-            DocumentRow.sha256 == parsed.sha256)).one()
+            DocumentRow.name == name, DocumentRow.sha256 == parsed.sha256)).one()
         code_ids = dict(session.execute(select(CodeRow.key, CodeRow.id).where(
             CodeRow.key.in_({code for code, _, _ in planned}))).all())
         existing = set(session.execute(select(
@@ -191,9 +197,8 @@ def import_word_comments(project, path, status=MANUAL):
                                   end=end, coder=coder, status=status, origin=ORIGIN))
             added += 1
         project.store.log(session, project.coder, "import_word_comments", "coding", None,
-                          file=str(path), document=result.document, added=added,
-                          skipped=skipped)
-    return added, skipped, result.document
+                          file=str(path), document=name, added=added, skipped=skipped)
+    return added, skipped, name
 
 
 def _open_docx(path, docx):

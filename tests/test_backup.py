@@ -13,6 +13,7 @@ import coding
 from coding import StoreError
 from coding.backup import KEEP
 from coding.cli import main
+from coding.store import SCHEMA_VERSION
 
 BOOK = """
 codes:
@@ -159,7 +160,8 @@ def test_restore_refuses_what_is_not_a_coding_project(study, tmp_path):
     cases = [(garbage, "is not a coding project backup (not a SQLite database)"),
              (other, "is not a coding project backup (no coding tables)"),
              (tmp_path / "missing.db", "does not exist"),
-             (newer, "was written by a newer version of coding (schema 99; this one reads 2)")]
+             (newer, "was written by a newer version of coding (schema 99; this one reads "
+                     f"{SCHEMA_VERSION})")]
     for source, message in cases:
         with pytest.raises(StoreError) as info:
             coding.restore_project(study.store.label, source)

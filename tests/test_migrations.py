@@ -23,6 +23,7 @@ TEXT = ("Interviewer: What helped?\n"
 WALKING = TEXT.index("The walking group helped.")
 FUNDING = TEXT.index("The funding was cut last year.")
 WHEN = datetime(2024, 5, 1, 9, 30, 15, 123456)
+HEAD = migrations.revision_name(SCHEMA_VERSION)
 
 
 def alembic(url, *steps):
@@ -102,6 +103,12 @@ def dump(path):
                 for name in names}
 
 
+def _highest_ids(tables):
+    """What revision 0003 seeds sqlite_sequence with: each table's highest id."""
+    return sorted((name, max(row[0] for row in rows)) for name, rows in tables.items()
+                  if rows and name not in ("meta", "sqlite_sequence"))
+
+
 @pytest.fixture(params=["0001", "before migrations"])
 def old_project(request, tmp_path):
     """A project file at revision 0001 with data; or, as the first release made it, the same
@@ -117,7 +124,7 @@ def old_project(request, tmp_path):
 
 
 def test_revisions_run_from_the_first_release_to_the_schema_version():
-    assert migrations.revisions() == ["0001", "0002"]
+    assert migrations.revisions() == ["0001", "0002", "0003"]
     assert migrations.revisions()[-1] == migrations.revision_name(SCHEMA_VERSION)
 
 
@@ -128,13 +135,14 @@ def test_upgrading_an_old_project_keeps_every_row_and_backs_it_up_first(old_proj
         after = dump(old_project)
         assert after["meta"] == [("schema_version", str(SCHEMA_VERSION))]
         assert {k: v for k, v in after.items() if k not in ("meta", "events")} == \
-            {k: v for k, v in before.items() if k not in ("meta", "events")}
+            {k: v for k, v in before.items() if k not in ("meta", "events")} | {
+                "sqlite_sequence": _highest_ids(after)}
         assert after["events"][:2] == before["events"]
         upgrade = project.events().iloc[-1]
         assert (upgrade["coder"], upgrade["action"], upgrade["detail"]) == (
-            "system", "upgrade", {"from": "0001", "to": "0002"})
+            "system", "upgrade", {"from": "0001", "to": HEAD})
         with project.store.engine.connect() as connection:
-            assert migrations.current_revision(connection) == "0002"
+            assert migrations.current_revision(connection) == HEAD
             indexes = {i["name"] for i in inspect(connection).get_indexes("codings")}
             plan = " ".join(row[3] for row in connection.execute(text(
                 "EXPLAIN QUERY PLAN SELECT count(*) FROM codings WHERE status = 'suggested'")))
@@ -171,7 +179,7 @@ def test_a_fresh_project_and_an_upgraded_one_have_the_same_schema(old_project, t
         with engine.connect() as connection:
             differences = compare_metadata(MigrationContext.configure(connection),
                                            Base.metadata)
-            assert migrations.current_revision(connection) == "0002"
+            assert migrations.current_revision(connection) == HEAD
         engine.dispose()
         assert differences == [], path
 
@@ -180,7 +188,8 @@ def test_alembic_alone_builds_a_project_this_coding_opens(tmp_path):
     path = tmp_path / "made_by_alembic.db"
     alembic(f"sqlite:///{path}", ("upgrade", "head"))
     with sqlite3.connect(path) as connection:
-        assert connection.execute("SELECT value FROM meta").fetchall() == [("2",)]
+        assert connection.execute("SELECT value FROM meta").fetchall() == [
+            (str(SCHEMA_VERSION),)]
         connection.execute("INSERT INTO project (name, created_at, settings) "
                            "VALUES ('study', '2024-01-01', '{}')")
     with coding.open_project(path) as project:
@@ -207,7 +216,8 @@ def test_a_newer_schema_is_refused_and_left_alone(tmp_path):
     before = path.read_bytes()
     with pytest.raises(StoreError) as info:
         coding.open_project(path)
-    assert str(info.value) == (f"{path}: was written by a newer version of coding (schema 2, "
+    assert str(info.value) == (f"{path}: was written by a newer version of coding (schema "
+                               f"{SCHEMA_VERSION}, "
                                f"revision 0099; this one reads {SCHEMA_VERSION}); upgrade coding")
     assert path.read_bytes() == before and not (tmp_path / "study.db.backups").exists()
 
@@ -222,7 +232,7 @@ def test_a_failed_upgrade_changes_nothing(tmp_path):
     with pytest.raises(StoreError) as info:
         coding.open_project(path)
     assert str(info.value).startswith(f"{path}: could not be upgraded from schema 0001 to "
-                                      "0002, so it is unchanged: index ix_codings_document_start"
+                                      f"{HEAD}, so it is unchanged: index ix_codings_document_start"
                                       " already exists")
     assert dump(path) == before
     with sqlite3.connect(path) as connection:
@@ -241,7 +251,7 @@ def test_postgres_project_is_stamped_and_upgraded(postgres_url):
         assert project.memos()["text"].tolist() == ["kept"]
         assert project.events()["action"].tolist() == ["add_memo", "upgrade"]
         with project.store.engine.connect() as connection:
-            assert migrations.current_revision(connection) == "0002"
+            assert migrations.current_revision(connection) == HEAD
             indexes = {i["name"] for i in inspect(connection).get_indexes("codings")}
         assert {"ix_codings_status", "ix_codings_document_start"} <= indexes
 

@@ -22,13 +22,44 @@ def snapshot(project):
 def test_reingesting_identical_content_is_a_reported_no_op(project, tmp_path):
     first = write(tmp_path / "p01.txt", INTERVIEW)
     copy = tmp_path / "copy"
-    copy.mkdir()
-    (copy / "p01_again.txt").write_bytes(INTERVIEW.replace("\n", "\r\n").encode("utf-8"))
+    copy.mkdir()  # the same file saved again with Windows line ends: the same text
+    (copy / "p01.txt").write_bytes(INTERVIEW.replace("\n", "\r\n").encode("utf-8"))
     assert [r.status for r in project.ingest([first])] == ["added"]
     results = project.ingest([first, copy])
     assert [(r.status, r.document) for r in results] == [("duplicate", "p01.txt"),
                                                         ("duplicate", "p01.txt")]
     assert project.summary()["documents"] == 1
+
+
+def test_the_same_text_under_another_name_is_its_own_document_and_said_so(project, tmp_path):
+    """Two survey respondents who both answered "Not sure." are two documents (issue 13)."""
+    write(tmp_path / "r01.txt", "Not sure.\n")
+    write(tmp_path / "r02.txt", "Not sure.\n")
+    first, second = project.ingest([tmp_path / "r01.txt", tmp_path / "r02.txt"])
+    assert (first.status, first.warnings) == ("added", ())
+    assert (second.status, second.document) == ("added", "r02.txt")
+    assert second.warnings == ("'r02.txt' has the same text as 'r01.txt'; stored as a "
+                               "document of its own",)
+    assert [(d.name, d.case) for d in project.documents()] == [("r01.txt", "r01"),
+                                                               ("r02.txt", "r02")]
+    again = project.ingest([tmp_path / "r01.txt", tmp_path / "r02.txt"])
+    assert [(r.status, r.document) for r in again] == [("duplicate", "r01.txt"),
+                                                      ("duplicate", "r02.txt")]
+    assert project.summary()["documents"] == 2
+
+
+def test_another_text_under_a_taken_name_is_stored_under_a_free_name_and_said_so(
+        project, tmp_path):
+    write(tmp_path / "p01.txt", INTERVIEW)
+    project.ingest([tmp_path / "p01.txt"])
+    other = tmp_path / "other"
+    other.mkdir()
+    write(other / "p01.txt", "Interviewer: Another day?\nAnn: Another answer.\n")
+    (result,) = project.ingest([other / "p01.txt"])
+    assert (result.status, result.document) == ("added", "p01 (2).txt")
+    assert result.warnings == (f"{other / 'p01.txt'}: another document is already named "
+                               "'p01.txt' with other text; this one is stored as "
+                               "'p01 (2).txt'",)
 
 
 def test_folder_with_one_bad_file_ingests_the_good_ones(project, tmp_path):

@@ -14,6 +14,7 @@ For a PostgreSQL administrator, `... -x url=postgresql://... upgrade 0001:head -
 the SQL instead of running it.
 """
 
+from contextlib import contextmanager
 from pathlib import Path
 
 from sqlalchemy import String, Text, inspect, select
@@ -108,7 +109,7 @@ def upgrade(store, found, before=None):
 
     head = revision_name(SCHEMA_VERSION)
     try:
-        with store.engine.connect() as connection:
+        with store.engine.connect() as connection, _foreign_keys_off(connection):
             connection = connection.execution_options(**WRITE)
             with connection.begin():
                 now = current_revision(connection)
@@ -125,8 +126,37 @@ def upgrade(store, found, before=None):
                 connection.execute(EventRow.__table__.insert().values(
                     coder="system", action="upgrade", entity="project", entity_id=None,
                     detail={"from": now or found, "to": head}))
+                _check_foreign_keys(connection, store.label)
     except SQLAlchemyError as exc:
         raise StoreError(f"could not be upgraded from schema {found} to {head}, so it is "
                          f"unchanged: {getattr(exc, 'orig', None) or exc}",
                          path=store.label) from exc
     return found
+
+
+@contextmanager
+def _foreign_keys_off(connection):
+    """SQLite: foreign keys off for the upgrade's transaction (the pragma is ignored inside a
+    transaction, so it is set before), on again after. Revisions that rebuild a table copy it
+    and drop the original, and with foreign keys on, dropping a parent table deletes every
+    row of its children (https://www.sqlite.org/lang_altertable.html#otheralter)."""
+    if connection.dialect.name != "sqlite":
+        yield
+        return
+    driver = connection.connection.driver_connection
+    driver.execute("PRAGMA foreign_keys=OFF")
+    try:
+        yield
+    finally:
+        driver.execute("PRAGMA foreign_keys=ON")
+
+
+def _check_foreign_keys(connection, label):
+    """Before an upgrade commits on SQLite: every reference still points at a row."""
+    if connection.dialect.name != "sqlite":
+        return
+    broken = connection.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
+    if broken:
+        raise StoreError(f"the upgrade would leave {len(broken)} rows pointing at rows that "
+                         f"do not exist (first: table {broken[0][0]}, row {broken[0][1]}), so "
+                         "it is unchanged", path=label)
