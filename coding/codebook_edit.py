@@ -15,6 +15,29 @@ EDITABLE = ("name", "definition", "inclusion", "exclusion", "examples", "keyword
             "patterns", "colour")
 
 
+def code_state(code):
+    """The editable fields of a code as plain data, for telling whether it changed since an
+    editor loaded it (Project.update_code's `based_on`). `code` is a Code, or such a dict
+    (possibly of some fields only: those are the ones compared).
+
+    >>> code_state(Code(id="trust", name="Trust"))["name"]
+    'Trust'
+    """
+    if isinstance(code, Code):
+        fields = {field: getattr(code, field) for field in EDITABLE}
+    elif isinstance(code, dict):
+        unknown = set(code) - set(EDITABLE)
+        if unknown:
+            raise CodebookError(f"based_on names {', '.join(sorted(unknown))}, which are not "
+                                f"editable fields of a code (those are {', '.join(EDITABLE)})")
+        fields = code
+    else:
+        raise CodebookError(f"based_on must be a Code or a dict of its fields, not "
+                            f"{type(code).__name__}")
+    return {field: list(value) if isinstance(value, (list, tuple)) else value
+            for field, value in fields.items()}
+
+
 def validated(codebook):
     """The codebook as the file loader would read it back; CodebookError when it is invalid."""
     return parse_codebook(dump_codebook(codebook), path=f"codebook '{codebook.name}'")

@@ -11,7 +11,7 @@ from coding.agreement import disagreements
 from coding.evaluate import overlaps
 from coding.ui.render import chip, code_colours
 
-from test_app import open_app, run, stored, texts
+from test_app import displayed, open_app, run, stored, texts
 
 AILEEN, RAB = "Aileen Murray", "Rab"
 SWITCH_TO = "empowering"  # the code Rab uses instead of Aileen's, one time in five
@@ -75,7 +75,7 @@ def test_agreement_page_shows_the_projects_figures_and_downloads(db):
     assert shown["kappa"].tolist() == pytest.approx(expected["kappa"].tolist())
     warned = expected[expected["warning"] != ""]  # few turns have people skills: unstable
     assert set(warned["code"]) == {"people_skills"}
-    message = at.warning[0].value  # every warning spelt out, not only in a table cell
+    message = displayed(at.warning[0].value)  # every warning spelt out, not only in a table cell
     assert f"{len(warned)} of {len(expected)} figures rest on too little data" in message
     for row in warned.itertuples():
         assert f"{name} ({row.variant}): {row.warning}" in message
@@ -88,7 +88,7 @@ def test_agreement_page_reports_a_coder_without_codings(db):
             project.remove_coding(int(coding_id))
     at = open_app("Agreement")
     at = run(at.multiselect(key="agree_coders").set_value([AILEEN, "rules"]))
-    assert any("no codings by rules" in e.value for e in at.error)
+    assert any("no codings by rules" in displayed(e.value) for e in at.error)
     assert not at.dataframe
 
 
@@ -127,7 +127,7 @@ def test_disagreements_list_and_keep_b_stores_a_consensus_coding(db):
     assert sorted(zip(consensus["start"], consensus["end"])) == spans
     assert set(consensus["code"]) == {SWITCH_TO} and set(consensus["status"]) == {"accepted"}
     assert set(consensus["document"]) == {document}
-    assert any(f"coded {name}, as {RAB} coded it" in s.value for s in at.success)
+    assert any(f"coded {name}, as {RAB} coded it" in displayed(s.value) for s in at.success)
     keys = {b.key for b in disagreement_buttons(at, "keep_b")}
     assert f"keep_b-{document}-{start}-{end}" not in keys
     left = [r for r in differ.itertuples() if not (r.document == document and any(
@@ -142,7 +142,7 @@ def test_disagreements_list_and_keep_b_stores_a_consensus_coding(db):
         [row.document, int(row.start), int(row.end), SWITCH_TO]]
     assert key not in {b.key for b in at.button}
     assert f"{len(left) - 1} disagreements left" in texts(at)
-    assert any(f"not {name}, keeping neither coding" in s.value for s in at.success)
+    assert any(f"not {name}, keeping neither coding" in displayed(s.value) for s in at.success)
 
 
 def test_blind_coding_hides_other_coders_on_transcript_themes_and_agreement(db, team_db):
@@ -175,5 +175,5 @@ def test_blind_coding_hides_other_coders_on_transcript_themes_and_agreement(db, 
     assert f"{len(frame)} quotes" in texts(at) and "blind" not in at.query_params
 
     at = open_app("Agreement", coder=RAB, blind="1")
-    assert any("Blind coding is on" in i.value for i in at.info)
+    assert any("Blind coding is on" in displayed(i.value) for i in at.info)
     assert not at.multiselect and not at.dataframe and not disagreement_buttons(at, "keep_b")

@@ -26,8 +26,8 @@ def main():
     try:
         proj = state.project()
     except CodingError as exc:
-        st.error(f"{exc}\n\nBuild the sample study with `coding demo`, or start the app on "
-                 "your project: `coding app PROJECT`.")
+        st.error(f"{state.message(exc)}\n\nBuild the sample study with `coding demo`, or start "
+                 "the app on your project: `coding app PROJECT`.")
         return
     _remember_from_url()
     if not _signed_in():
@@ -40,7 +40,7 @@ def main():
     try:
         PAGE_FUNCTIONS[page](proj)
     except CodingError as exc:
-        st.error(str(exc))
+        st.error(state.message(exc))
     with messages:
         state.show_flash()
 
@@ -54,18 +54,37 @@ def login_configured():
 
 
 def _signed_in():
-    """With login configured, every session signs in first and codes under the name the
-    identity provider gives (so nobody can code under another's name); without it, open."""
+    """With login configured, every session signs in first and codes under the identity the
+    provider gives (so nobody can code under another's name); without it, open."""
     if not login_configured():
         return True
     if not st.user.get("is_logged_in", False):
         st.title("Sign in to code")
         st.button("Sign in", on_click=st.login, key="sign_in")
         return False
-    name = st.user.get("name") or st.user.get("email") or "signed-in user"
-    st.session_state["coder"] = name
-    st.query_params["coder"] = name
+    coder, shown = signed_in_coder(st.user)
+    st.session_state["coder"], st.session_state["coder_label"] = coder, shown
+    st.query_params["coder"] = coder
     return True
+
+
+def signed_in_coder(user):
+    """(coder, shown) for a signed-in user (issue 13, item 17). The coder stamped on every
+    change is the provider's e-mail: stable and unique, where two people may share a display
+    name and a name can change. It is shown with the display name:
+
+    >>> signed_in_coder({"name": "Aileen Murray", "email": "aileen@uni.ac.uk"})
+    ('aileen@uni.ac.uk', 'Aileen Murray <aileen@uni.ac.uk>')
+
+    Without an e-mail (a provider not asked for the `email` scope), the name, else the
+    provider's subject id. Codings made before sign-in keep the names they were made under.
+    """
+    email = str(user.get("email") or "").strip()
+    name = str(user.get("name") or "").strip()
+    if email:
+        return email, f"{name} <{email}>" if name and name != email else email
+    coder = name or str(user.get("sub") or "").strip() or "signed-in user"
+    return coder, coder
 
 
 def _remember_from_url():
@@ -110,9 +129,9 @@ def _undo(proj):
 
 def _sidebar(proj):
     with st.sidebar:
-        st.markdown(f"**{proj.store.label}**")
-        st.caption(f"Coding as **{state.coder()}**")
-        if st.button("Change coder", key="change_coder"):
+        st.markdown(f"**{state.plain(state.redact(proj.store.label))}**")
+        st.caption(f"Coding as **{state.plain(state.coder_label())}**")
+        if not login_configured() and st.button("Change coder", key="change_coder"):
             st.session_state.pop("coder", None)
             st.query_params.pop("coder", None)
             st.rerun()

@@ -8,7 +8,6 @@ from .. import exports
 from ..agreement import MACHINE_CODERS, MIN_CODED, MIN_UNITS, UNITS
 from ..errors import CodingError
 from . import state
-from .render import escape
 
 PAGE_SIZE = 20
 RESOLVE_UNITS = ("sentence", "turn")  # one click per character would be no use
@@ -52,13 +51,14 @@ def _agreement_table(proj, coders, names, label, version):
         with st.spinner("Computing agreement..."):
             table = state.agreement(proj, label, version, tuple(chosen), unit, tuple(codes))
     except CodingError as exc:
-        st.error(str(exc))
+        st.error(state.message(exc))
         return
     table = table.assign(code_name=table["code"].map(
         lambda c: "All codes (pooled)" if c == "ALL" else names.get(c, c)))
     table = table[["code", "code_name", *[c for c in table.columns
                                           if c not in ("code", "code_name")]]]
-    st.caption(f"{' · '.join(chosen)} · unit: {unit} · participant turns. \"all units\" "
+    st.caption(f"{state.plain(' · '.join(chosen))} · unit: {unit} · participant turns. "
+               "\"all units\" "
                "counts every unit two coders saw; \"coded only\" leaves out units nobody coded.")
     st.dataframe(table, width="stretch", hide_index=True, column_config={
         "code_name": "name", "coded_units": "coded units",
@@ -80,7 +80,8 @@ def _warnings(table, n_coders):
         st.caption("Cohen's kappa is for two coders; with more, read Krippendorff's alpha.")
     if warned.empty:
         return
-    lines = [f"- {row.code_name} ({row.variant}): {row.warning}" for row in warned.itertuples()]
+    lines = [f"- {state.plain(row.code_name)} ({row.variant}): {state.plain(row.warning)}"
+             for row in warned.itertuples()]
     shown = lines[:12] + ([f"- and {len(lines) - 12} more"] if len(lines) > 12 else [])
     st.warning(f"{len(warned)} of {len(table)} figures rest on too little data (want at least "
                f"{MIN_UNITS} units and {MIN_CODED} coded by anyone): read them with care.\n\n"
@@ -101,10 +102,11 @@ def _disagreements(proj, coders, names, label, version):
         with st.spinner("Finding disagreements..."):
             table = state.disagreements(proj, label, version, (a, b), unit, code)
     except CodingError as exc:
-        st.error(str(exc))
+        st.error(state.message(exc))
         return
-    st.caption(f"{len(table):,} disagreements left on {names[code]} between A ({a}) and B "
-               f"({b}); each decision is stored as a consensus coding.")
+    st.caption(f"{len(table):,} disagreements left on {state.plain(names[code])} between A "
+               f"({state.plain(a)}) and B ({state.plain(b)}); each decision is stored as a "
+               "consensus coding.")
     if table.empty:
         st.success("No disagreements left on this code.")
         return
@@ -130,14 +132,14 @@ def _unit_card(proj, row, coders, code, names, label):
                                 end - int(turn["start"].iloc[0])] if not turn.empty else ""
     key = f"{document}-{start}-{end}"
     with st.container(border=True):
-        st.markdown(f"**{escape(document)}** · {escape(where)} · characters {start}–{end}",
-                    unsafe_allow_html=True)
+        st.markdown(f"**{state.plain(document)}** · {state.plain(where)} · characters "
+                    f"{start}–{end}")
         st.text(text)
         sides = st.columns(2)
         for side, letter, coder in zip(sides, "AB", coders):
             did = "coded" if values[coder] == 1 else "did not code"
-            side.markdown(f"**{letter}** · {escape(coder)} {did} "
-                          f"**{escape(names.get(code, code))}**", unsafe_allow_html=True)
+            side.markdown(f"**{letter}** · {state.plain(coder)} {did} "
+                          f"**{state.plain(names.get(code, code))}**")
         buttons = st.columns(4)
         for column, (decision, caption) in zip(buttons, DECISIONS.items()):
             column.button(caption, key=f"{decision}-{key}", on_click=_resolve,

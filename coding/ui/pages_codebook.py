@@ -4,10 +4,14 @@ Each change stores a new codebook version."""
 import streamlit as st
 
 from ..codebook import dump_codebook
+from ..codebook_edit import code_state
 from . import state
-from .render import code_colours
+from .render import code_colours, escape
 
 TOP = "(top level)"
+FORM = {"name": "Name", "definition": "Definition", "inclusion": "Include when",
+        "exclusion": "Exclude when", "examples": "Examples (one per line)",
+        "keywords": "Keywords (one per line)", "colour": "Colour"}
 
 
 def codebook_page(proj):
@@ -17,7 +21,8 @@ def codebook_page(proj):
     if codebook is None:
         st.info("No codebook yet: import one with `coding codebook import PROJECT FILE`.")
         return
-    st.caption(f"{codebook.name} {codebook.version} · {len(codebook.codes)} codes")
+    st.caption(f"{state.plain(codebook.name)} {state.plain(codebook.version)} · "
+               f"{len(codebook.codes)} codes")
     counts = state.codings(proj, label, version)["code"].value_counts().to_dict()
     tree, tools = st.columns([3, 2])
     with tree:
@@ -41,9 +46,11 @@ def _tree(codebook, counts):
     colours = code_colours(codebook)
     for code in codebook.walk():
         depth = codebook.path(code.id).count("/")
-        with st.expander(f"{'    ' * depth}{code.name} ({counts.get(code.id, 0)})"):
-            st.html(f'<span style="background:{colours[code.id]};padding:0 8px">&nbsp;</span>')
-            st.caption(f"id {code.id} · {codebook.path(code.id)}")
+        with st.expander(f"{'    ' * depth}{state.plain(code.name)} "
+                         f"({counts.get(code.id, 0)})"):
+            st.html(f'<span style="background:{escape(colours[code.id])};padding:0 8px">'
+                    '&nbsp;</span>')
+            st.caption(f"id {state.plain(code.id)} · {state.plain(codebook.path(code.id))}")
             for field in ("definition", "inclusion", "exclusion"):
                 if getattr(code, field):
                     st.markdown(f"**{field.capitalize()}**")
@@ -53,36 +60,90 @@ def _tree(codebook, counts):
                 for example in code.examples:
                     st.text(f"“{example}”")
             if code.keywords:
-                st.caption("Keywords: " + ", ".join(code.keywords))
+                st.caption("Keywords: " + state.plain(", ".join(code.keywords)))
 
 
 def _names(codebook):
     return {code.id: f"{code.name} ({code.id})" for code in codebook.walk()}
 
 
+def _form_values(code, codebook):
+    """What the edit form shows for a code."""
+    return {"name": code.name, "definition": code.definition, "inclusion": code.inclusion,
+            "exclusion": code.exclusion, "examples": "\n".join(code.examples),
+            "keywords": "\n".join(code.keywords),
+            "colour": code.colour or code_colours(codebook)[code.id]}
+
+
 def _edit(proj, codebook):
+    """The edit form keeps the state of the code it was opened on (`loaded`), and a save
+    sends it as `based_on`: when someone changed the code since, the save is refused and the
+    coder's unsaved text and the stored text stay side by side to merge (issue 13, item 3)."""
     names = _names(codebook)
     code_id = st.selectbox("Code", list(names), format_func=names.get, key="edit_code")
     code = codebook.get(code_id)
+    key = f"edit_{code_id}_"  # per code, so picking another code shows its own values
+    loaded = _open_editor(key, code, codebook)
     with st.form(f"edit-{code_id}"):
-        key = f"edit_{code_id}_"  # per code, so picking another code shows its own values
-        name = st.text_input("Name", code.name, key=key + "name")
-        definition = st.text_area("Definition", code.definition, key=key + "definition")
-        inclusion = st.text_area("Include when", code.inclusion, key=key + "inclusion")
-        exclusion = st.text_area("Exclude when", code.exclusion, key=key + "exclusion")
-        examples = st.text_area("Examples (one per line)", "\n".join(code.examples),
-                                key=key + "examples")
-        keywords = st.text_area("Keywords (one per line)", "\n".join(code.keywords),
-                                key=key + "keywords")
-        colour = st.color_picker("Colour", code.colour or code_colours(codebook)[code_id],
-                                 key=key + "colour")
-        if st.form_submit_button("Save code"):
-            done = state.safely(proj.update_code, code_id, name=name, definition=definition,
-                                inclusion=inclusion, exclusion=exclusion, examples=examples,
-                                keywords=keywords, colour=colour)
-            if done is not None:
-                state.flash(f"Saved {done.name}.")
-                st.rerun()
+        for field, label in FORM.items():
+            widget = st.text_input if field == "name" else \
+                st.color_picker if field == "colour" else st.text_area
+            widget(label, key=key + field)  # values set in session state by _open_editor
+        submitted = st.form_submit_button("Save code")
+    if submitted:
+        mine = {field: st.session_state[key + field] for field in FORM}
+        done = state.safely(proj.update_code, code_id, based_on=loaded["state"], **mine)
+        if done is not None:
+            for suffix in ("loaded", "conflict"):
+                st.session_state.pop(key + suffix, None)
+            state.flash(f"Saved {done.name}.")
+            st.rerun()
+        stored = (proj.codebook_or_none() or codebook).get(code_id)
+        if stored is not None and code_state(stored) != loaded["state"]:
+            # the coder has now seen the stored text: the next save may replace it
+            st.session_state[key + "conflict"] = {"mine": mine,
+                                                  "stored": _form_values(stored, codebook)}
+            st.session_state[key + "loaded"] = {"state": code_state(stored)}
+    conflict = st.session_state.get(key + "conflict")
+    if conflict:
+        _show_conflict(conflict)
+    elif code_state(code) != loaded["state"]:
+        st.info("Someone changed this code since you opened it (the tree shows it as stored "
+                "now). Saving will show both versions to merge.")
+        st.button("Load the stored version (drops your unsaved changes)",
+                  key=key + "reload", on_click=_load_stored, args=(key, code, codebook))
+
+
+def _open_editor(key, code, codebook):
+    """Fill the form with the stored code the first time it is opened (and when its widgets
+    were dropped, after another page); afterwards the form keeps what the coder typed."""
+    if key + "loaded" not in st.session_state or \
+            any(key + field not in st.session_state for field in FORM):
+        _load_stored(key, code, codebook)
+    return st.session_state[key + "loaded"]
+
+
+def _load_stored(key, code, codebook):
+    for field, value in _form_values(code, codebook).items():
+        st.session_state[key + field] = value
+    st.session_state[key + "loaded"] = {"state": code_state(code)}
+    st.session_state.pop(key + "conflict", None)
+
+
+def _show_conflict(conflict):
+    st.warning("Not saved: someone changed this code since you opened it. Your text is still "
+               "in the form; below, each field that differs, yours beside the stored one. "
+               "Merge them in the form and save again: that save replaces the stored text.")
+    for field, label in FORM.items():
+        mine, stored = conflict["mine"][field], conflict["stored"][field]
+        if mine == stored:
+            continue
+        st.markdown(f"**{label.split(' (')[0]}**")
+        left, right = st.columns(2)
+        left.caption("Yours (not saved)")
+        left.code(mine, language=None, wrap_lines=True)
+        right.caption("Stored now")
+        right.code(stored, language=None, wrap_lines=True)
 
 
 def _add(proj, codebook):

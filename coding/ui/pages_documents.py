@@ -62,7 +62,8 @@ def _filter(table, cases):
         return table
     column = attribute if attribute in table.columns else f"case_{attribute}"
     values = sorted(table[column].dropna().astype(str).unique())
-    chosen = right.multiselect("Values", values, default=values, key="doc_filter_values")
+    chosen = right.multiselect(f"Values of {state.plain(attribute)}", values, default=values,
+                               key="doc_filter_values")
     return table[table[column].astype(str).isin(chosen)]
 
 
@@ -78,28 +79,63 @@ def _upload(proj):
 
 
 def _ingest_uploads(proj, files, sheet):
+    """Each upload goes into a folder of its own, so two uploads of the same name are both
+    read (issue 13, item 5); an upload whose name is not a file name ('', '.', '..') is
+    refused with a message, and the others are still added (item 22)."""
     with tempfile.TemporaryDirectory() as folder:
-        paths = []
-        for upload in files:
+        paths, shown = [], {}
+        for number, upload in enumerate(files, 1):
             if upload.size > MAX_UPLOAD_MB * 1024 * 1024:
-                st.error(f"{upload.name}: larger than {MAX_UPLOAD_MB} MB, the limit for one "
-                         "transcript; split it into parts")
+                st.error(state.plain(f"{upload.name}: larger than {MAX_UPLOAD_MB} MB, the limit "
+                                     "for one transcript; split it into parts"))
                 continue
-            path = Path(folder) / Path(upload.name).name  # never a path from the browser
-            path.write_bytes(upload.getvalue())
-            paths.append(path)
+            path = _save_upload(folder, number, upload, f"Upload {number}")
+            if path is not None:
+                paths.append(path)
+                shown[str(path)] = _upload_label(upload, files)
         if sheet is not None:
-            sheet_path = Path(folder) / Path(sheet.name).name
-            sheet_path.write_bytes(sheet.getvalue())
-            if state.safely(proj.import_cases, sheet_path) is not None:
-                st.success(f"Participants sheet {sheet.name} imported.")
+            sheet_path = _save_upload(folder, 0, sheet, "The participants sheet")
+            if sheet_path is not None and \
+                    state.safely(proj.import_cases, sheet_path) is not None:
+                st.success(state.plain(f"Participants sheet {sheet.name} imported."))
         results = state.safely(proj.ingest, paths) if paths else []
     for result in results or []:
-        name = Path(result.path).name
+        name = shown.get(str(result.path), Path(result.path).name)
+        for warning in result.warnings or ():
+            st.warning(state.message(warning.replace(str(Path(result.path)), name)))
         if result.status == "failed":
-            st.error(result.error.replace(str(Path(result.path)), name))
+            st.error(state.message(result.error.replace(str(Path(result.path)), name)))
         elif result.status == "duplicate":
-            st.info(f"{name}: already in the project as {result.document}")
+            st.info(state.plain(f"{name}: already in the project as {result.document}"))
         else:
-            st.success(f"{name}: added as {result.document} (case {result.case}, "
-                       f"{result.turns} turns, {result.words:,} words)")
+            st.success(state.plain(f"{name}: added as {result.document} (case {result.case}, "
+                                   f"{result.turns} turns, {result.words:,} words)"))
+
+
+def _save_upload(folder, number, upload, which):
+    """Write an upload into its own folder under its base name (never a path from the
+    browser); None, with a message naming it, when the name is not a usable file name."""
+    name = Path(str(upload.name).replace("\\", "/")).name
+    if name in ("", ".", ".."):
+        st.error(state.plain(f"{which} ({upload.name!r}) has no usable file name; rename the "
+                             "file and upload it again. The other files are still added."))
+        return None
+    path = Path(folder) / str(number) / name
+    try:
+        path.parent.mkdir()
+        path.write_bytes(upload.getvalue())
+    except (OSError, ValueError) as exc:  # a name too long, or with a NUL byte
+        st.error(state.plain(f"{upload.name}: cannot be saved under this name "
+                             f"({getattr(exc, 'strerror', None) or exc}); rename the file and "
+                             "upload it again"))
+        return None
+    return path
+
+
+def _upload_label(upload, files):
+    """The upload's name, and which one it is when the batch holds others of that name."""
+    same = [other for other in files if other.name == upload.name]
+    if len(same) < 2:
+        return upload.name
+    place = next(n for n, other in enumerate(same, 1) if other is upload)
+    return f"{upload.name} (upload {place} of {len(same)} with this name)"

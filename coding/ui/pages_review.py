@@ -4,7 +4,7 @@ import streamlit as st
 
 from ..project_suggest import ORDERS
 from . import state
-from .render import code_colours, escape, highlight
+from .render import code_colours, highlight
 
 PAGE_SIZE = 10
 RETRAIN_EVERY = 25  # decisions between automatic retraining, when switched on
@@ -49,10 +49,9 @@ def _suggestion_card(proj, item, names, colours):
     coding_id = int(item.coding_id)
     with st.container(border=True, key=f"card-{coding_id}"):
         head, score = st.columns([5, 1])
-        head.markdown(f"**{escape(names.get(item.code, item.code))}** · "
-                      f"{escape(item.document)} · turn {item.turn} · "
-                      f"{escape(item.speaker or '')} ({escape(item.case or '')})",
-                      unsafe_allow_html=True)
+        head.markdown(f"**{state.plain(names.get(item.code, item.code))}** · "
+                      f"{state.plain(item.document)} · turn {item.turn} · "
+                      f"{state.plain(item.speaker or '')} ({state.plain(item.case or '')})")
         score.metric("score", f"{item.score:.2f}", label_visibility="collapsed")
         turns = state.turns(proj, proj.store.label, item.document)
         turn = turns[turns["seq"] == item.turn]
@@ -61,7 +60,7 @@ def _suggestion_card(proj, item, names, colours):
             marked = highlight(row["text"], int(row["start"]),
                                [(item.start, item.end, item.code, False)], colours)
             st.html(f'<div class="turn" style="line-height:1.5">{marked}</div>')
-        st.caption(f"{item.rationale} · origin {item.origin}")
+        st.caption(f"{state.plain(item.rationale)} · origin {state.plain(item.origin)}")
         accept, reject, widen, narrow, recode, apply = st.columns([1, 1, 1, 1, 2, 1])
         accept.button("Accept", key=f"accept-{coding_id}", type="primary",
                       on_click=_decide, args=(proj, "accept", coding_id))

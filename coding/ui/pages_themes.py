@@ -1,7 +1,11 @@
 """Themes: code frequencies, code x case heatmap, code x attribute and co-occurrence matrices,
 and the quotes behind any code, case, attribute value or cell."""
 
+from collections import Counter
+
 import altair as alt
+import numpy as np
+import pandas as pd
 import streamlit as st
 
 from .. import analysis
@@ -17,13 +21,14 @@ def themes_page(proj):
                         help="By default only accepted and manual codings count.")
     frame = state.visible(state.codings(proj, label, version, include))
     if state.blind():
-        st.caption(f"Blind coding: only {state.coder()}'s codings count.")
+        st.caption(f"Blind coding: only {state.plain(state.coder())}'s codings count.")
     codebook = state.codebook(proj, label, version)
     if frame.empty:
         st.info("No codings to count yet: review suggestions or code a transcript first.")
         return
-    names = {code.id: code.name for code in codebook.codes} if codebook else {}
+    names = code_labels(codebook, frame)
     frequencies = analysis.code_frequencies(frame, codebook)
+    frequencies["code_name"] = frequencies["code"].map(names)
     st.subheader("Code frequencies")
     st.altair_chart(alt.Chart(frequencies).mark_bar().encode(
         x=alt.X("codings:Q"), y=alt.Y("code_name:N", sort=None, title=None),
@@ -41,6 +46,20 @@ def themes_page(proj):
     _quotes(frame, names, selection)
 
 
+def code_labels(codebook, frame):
+    """{code id: the name tables and charts show}: the code's name, with its id added where
+    two codes (or a code no longer in the codebook) would show the same name, so rows and
+    chart marks never merge and a clicked cell names one code (issue 13, item 19)."""
+    names = dict(zip(frame["code"], frame["code_name"].fillna(frame["code"])))
+    names.update({code.id: code.name for code in codebook.codes} if codebook else {})
+    taken = Counter(names.values())
+    labels = {code: f"{name} ({code})" if taken[name] > 1 else name
+              for code, name in names.items()}
+    if len(set(labels.values())) < len(labels):  # a name that looks like "name (id)"
+        labels = {code: f"{name} ({code})" for code, name in names.items()}
+    return labels
+
+
 def _code_by_case(proj, frame, codebook, names, label, version):
     value = st.radio("Cells", analysis.MATRIX_VALUES, horizontal=True, key="case_value",
                      format_func={"count": "codings", "presence": "present (0/1)",
@@ -52,7 +71,11 @@ def _code_by_case(proj, frame, codebook, names, label, version):
     matrix = analysis.code_by_case(frame, value, cases=list(cases["case"]), case_words=words,
                                    codebook=codebook)
     shown = matrix.rename(index=names)
-    long = shown.reset_index().melt(id_vars="code", var_name="case", value_name="value")
+    # built directly rather than by melt, which fails on a case named "code" or "value"
+    long = pd.DataFrame({"code": np.repeat([names.get(c, c) for c in matrix.index],
+                                           len(matrix.columns)),
+                         "case": np.tile([str(c) for c in matrix.columns], len(matrix.index)),
+                         "value": matrix.to_numpy().ravel()})
     chart = alt.Chart(long).mark_rect().encode(
         x=alt.X("case:N", sort=None), y=alt.Y("code:N", sort=None, title=None),
         color=alt.Color("value:Q", scale=alt.Scale(scheme="blues")),
@@ -124,7 +147,7 @@ def _quotes(frame, names, selection):
     attribute, value = selection.get("attribute"), ALL
     if attribute:
         values = sorted(set(analysis.value_labels(frame[attribute])))
-        value = right.selectbox(f"{attribute}", [ALL, *values], key="quotes_value")
+        value = right.selectbox(state.plain(attribute), [ALL, *values], key="quotes_value")
     quotes = analysis.quotes_for(frame, None if code == ALL else code,
                                  None if case == ALL else case,
                                  attribute if value != ALL else None, value)
@@ -133,8 +156,9 @@ def _quotes(frame, names, selection):
         with st.container(border=True):
             st.text(row.quote)
             meta, button = st.columns([4, 1])
-            meta.caption(f"{names.get(row.code, row.code)} · {row.document} · case {row.case} · "
-                         f"{row.speaker or '?'} ({row.role}) · turn {row.turn}")
+            meta.caption(state.plain(f"{names.get(row.code, row.code)} · {row.document} · "
+                                     f"case {row.case} · {row.speaker or '?'} ({row.role}) · "
+                                     f"turn {row.turn}"))
             button.button("Open transcript", key=f"open-{row.coding_id}", on_click=state.go_to,
                           args=("Transcript",), kwargs={"doc": row.document,
                                                         "focus_turn": row.turn})

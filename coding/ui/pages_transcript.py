@@ -24,19 +24,20 @@ def transcript_page(proj):
     st.query_params["doc"] = document
     info = next(d for d in documents if d.name == document)
     codebook = state.codebook(proj, label, version)
-    turns = state.turns(proj, label, document)
+    turns = state.turns(proj, label, info)
     show_suggestions = st.toggle("Show pending suggestions (dashed)", key="show_suggested")
     statuses = (ACCEPTED, MANUAL, SUGGESTED) if show_suggestions else (ACCEPTED, MANUAL)
     codings = state.visible(proj.codings_frame(statuses=statuses, documents=[document]))
     counted = f"{(codings['status'] != SUGGESTED).sum()} of your codings" if state.blind() \
         else f"{info.codings} codings"
-    st.caption(f"Case {info.case} · {info.words:,} words · {info.turns} turns · {counted}")
+    st.caption(f"Case {state.plain(info.case)} · {info.words:,} words · {info.turns} turns · "
+               f"{counted}")
     left, right = st.columns([3, 1])
     with right:
         if codebook is None:
             st.info("Import a codebook to start coding.")
         else:
-            _apply_form(proj, document, turns, codebook)
+            _apply_form(proj, info, turns, codebook)
             _remove_form(proj, codings, codebook)
         _memo_form(proj, info, codings)
     with left:
@@ -52,7 +53,7 @@ def _turn_label(turns):
             for t in turns.itertuples()}
 
 
-def _apply_form(proj, document, turns, codebook):
+def _apply_form(proj, info, turns, codebook):
     st.subheader("Code")
     labels = _turn_label(turns)
     names = {code.id: code.name for code in codebook.walk()}
@@ -67,17 +68,36 @@ def _apply_form(proj, document, turns, codebook):
         scope = st.selectbox("Part", options, key="apply_part",
                              format_func=lambda o: o if o == WHOLE_TURNS else
                              f"sentence {o + 1}: {sentences[o][2][:60]}")
-    if st.button("Apply code", key="apply", type="primary"):
-        if scope == WHOLE_TURNS:
-            start = int(turns.loc[turns["seq"] == first, "start"].iloc[0])
-            end = int(turns.loc[turns["seq"] == last, "end"].iloc[0])
-        else:
-            start, end, _ = _sentences(turns, first)[scope]
-        if state.safely(proj.add_coding, document, code, start, end, status=MANUAL) is not None:
-            state.flash(f"Coded {names[code]} in turn {first}"
-                        + (f"-{last}" if last != first else "") + ".")
-            st.session_state["focus_turn"] = first
-            st.rerun()
+    # A callback, so the click codes what this run drew (the document's content and the
+    # turns the choices were made on), whatever the next run finds stored (issue 13, item 4).
+    st.button("Apply code", key="apply", type="primary", on_click=_apply,
+              args=(proj, info, turns, names))
+
+
+def _apply(proj, info, turns, names):
+    """Code the chosen turns or sentence of the document as it was shown: the project refuses
+    the coding when the stored text is no longer that (a restored backup, a re-ingested file),
+    and a sentence must lie inside its turn."""
+    code, first = st.session_state["apply_code"], st.session_state["apply_from"]
+    last = st.session_state.get("apply_to", first)
+    turn = turns[turns["seq"] == first].iloc[0]
+    scope = st.session_state.get("apply_part", WHOLE_TURNS) if last == first else WHOLE_TURNS
+    if scope == WHOLE_TURNS:
+        start = int(turn["start"])
+        end = int(turns.loc[turns["seq"] == last, "end"].iloc[0])
+        expected = turn["text"] if last == first else None
+    else:
+        start, end, expected = _sentences(turns, first)[scope]
+        if not int(turn["start"]) <= start < end <= int(turn["end"]):
+            state.flash(f"sentence {scope + 1} of turn {first} crosses the turn's end; "
+                        "code the whole turn instead", "error")
+            return
+    done = state.safely(proj.add_coding, info.name, code, start, end, status=MANUAL,
+                        expected_text=expected, expected_sha256=info.sha256)
+    if done is not None:
+        state.flash(f"Coded {names[code]} in turn {first}"
+                    + (f"-{last}" if last != first else "") + ".")
+        st.session_state["focus_turn"] = first
 
 
 def _sentences(turns, seq):
@@ -132,5 +152,5 @@ def _memo_form(proj, info, codings):
             memos["target_id"].isin(list(targets)[1:])
         for memo in memos[about_document | about_codings].itertuples():
             where = "document" if memo.target_type == "document" else f"coding #{memo.target_id}"
-            st.caption(f"{memo.coder} on {where}")
+            st.caption(f"{state.plain(memo.coder)} on {where}")
             st.text(memo.text)

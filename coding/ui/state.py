@@ -6,13 +6,15 @@ while an idle rerun costs one tiny query.
 """
 
 import os
+import re
+import string
 import sys
 from pathlib import Path
 
 import streamlit as st
 
 from .. import agreement as stats
-from ..errors import CodingError
+from ..errors import CodingError, StoreError
 from ..evaluate import overlaps
 from ..model import COUNTED_STATUSES, SUGGESTED, WITH_SUGGESTIONS
 from ..project import Project, open_project
@@ -44,6 +46,49 @@ def coder():
     """This session's coder: chosen in the app, or given by `coding --coder NAME app`."""
     return st.session_state.get("coder") or st.query_params.get("coder") or \
         os.environ.get("CODING_APP_CODER", "")
+
+
+def coder_label():
+    """How the coder is shown: with sign-in, "Name <e-mail>" (the e-mail is what is stamped);
+    else the name itself."""
+    return st.session_state.get("coder_label") or coder()
+
+
+# -- user data shown as text ------------------------------------------------------------------
+_MARKDOWN = re.compile("([" + re.escape(string.punctuation) + "])")
+_JOINER = "\u2060"  # WORD JOINER: invisible, and breaks GFM's link detection in plain text
+_WWW = re.compile(r"(www)(\.)", re.IGNORECASE)
+_PASSWORD = re.compile(r"(\b[a-z][a-z0-9+.\-]*://[^\s:/@]*:)[^\s/]*@", re.IGNORECASE)
+_PASSWORD_PARAMETER = re.compile(r"((?:password|passwd|pwd)=)[^&\s]*", re.IGNORECASE)
+
+
+def plain(text):
+    """`text` for an element that renders Markdown (st.markdown, st.caption, st.success and
+    the other messages, headings, widget labels, radio options, buttons, expander titles): it
+    shows as the characters it is, never as an image, a link, a heading or HTML (issue 13,
+    item 13). Every ASCII punctuation character is backslash-escaped (CommonMark); GFM links
+    plain URLs and e-mail addresses even after escaping, so a word joiner is put after `://`
+    and `@` and before the dot of `www.`. Selectbox and multiselect options, st.text,
+    st.code and st.dataframe show text as it is, and need no escaping.
+
+    `st.caption(f"Coding as **{plain(name)}**")`: the name shows as typed, in bold.
+    """
+    text = "" if text is None else str(text)
+    text = text.replace("://", ":" + _JOINER + "//").replace("@", "@" + _JOINER)
+    return _MARKDOWN.sub(r"\\\1", _WWW.sub(r"\1" + _JOINER + r"\2", text))
+
+
+def redact(text):
+    """`text` with the password of every database URL in it replaced by ***, as SQLAlchemy's
+    `render_as_string(hide_password=True)` shows it: for the sidebar and for messages that
+    name the project (issue 13, item 14). Applying it twice changes nothing more."""
+    text = "" if text is None else str(text)
+    return _PASSWORD_PARAMETER.sub(r"\1***", _PASSWORD.sub(r"\1***@", text))
+
+
+def message(text):
+    """A message for st.error/st.success/st.info: passwords hidden, Markdown escaped."""
+    return plain(redact(text))
 
 
 def blind():
@@ -104,9 +149,25 @@ def case_words(_proj, label, documents):
 
 
 @st.cache_data(show_spinner=False, max_entries=64)
-def turns(_proj, label, document):
-    """A document's turns never change once stored, so no version in the key."""
+def _turns(_proj, label, document, document_id, sha256):
     return _proj.turns(document)
+
+
+def turns(proj, label, document):
+    """A document's turns, cached by its content (id and SHA-256), not its name: a restored
+    backup or a re-ingested file may hold other text under the same name (issue 13, item 4).
+    `document` is a DocumentInfo, or a name looked up among the current documents."""
+    info = document if hasattr(document, "sha256") else \
+        document_info(proj, label, version(proj), document)
+    return _turns(proj, label, info.name, info.id, info.sha256)
+
+
+def document_info(proj, label, data_version, name):
+    """The DocumentInfo of the document called `name`; StoreError when there is none."""
+    for info in documents(proj, label, data_version):
+        if info.name == name:
+            return info
+    raise StoreError(f"no document named '{name}' in this project", path=label)
 
 
 @st.cache_data(show_spinner=False, max_entries=8)
@@ -171,5 +232,6 @@ def flash(message, kind="success"):
 
 
 def show_flash():
-    for kind, message in st.session_state.pop("_flash", []):
-        (st.error if kind == "error" else st.success)(message)
+    """Flash messages are text: the data in them (names, quotes, paths) is never Markdown."""
+    for kind, text in st.session_state.pop("_flash", []):
+        (st.error if kind == "error" else st.success)(message(text))
