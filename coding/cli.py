@@ -7,15 +7,20 @@ from pathlib import Path
 
 import click
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 import coding
 from coding import CodingError
+from coding.errors import redact_url
 from coding.suggest import DEFAULT_MIN_SCORE
 
-out = Console(highlight=False, soft_wrap=True)
-err = Console(stderr=True, highlight=False, soft_wrap=True)
+# Everything printed is plain text unless a line asks for markup (print(..., markup=True)) and
+# escapes the data in it: transcripts hold "[laughs]" and CHAT's "[/]", codes are named "[draft]"
+# (issue 13, item 20). No ":smile:" emoji codes either.
+out = Console(highlight=False, soft_wrap=True, markup=False, emoji=False)
+err = Console(stderr=True, highlight=False, soft_wrap=True, markup=False, emoji=False)
 
 PROJECT = click.argument("project", metavar="PROJECT")
 SAMPLES = Path(__file__).resolve().parent.parent / "data_samples"
@@ -50,6 +55,11 @@ def _open(ctx, project):
     return coding.open_project(project, coder=ctx.obj["coder"])
 
 
+def _shown(project):
+    """A project's file or URL as printed: a database password shows as ***."""
+    return redact_url(str(project))
+
+
 @main.command()
 @PROJECT
 @click.option("--name", help="A display name (default: the file name).")
@@ -57,7 +67,7 @@ def _open(ctx, project):
 def init(ctx, project, name):
     """Create a new, empty project."""
     with coding.init_project(project, name=name, coder=ctx.obj["coder"]) as created:
-        out.print(f"Created project {created.store.label}")
+        out.print(f"Created project {_shown(created.store.label)}")
 
 
 @main.command()
@@ -205,7 +215,8 @@ def summary(ctx, project):
 
 def _print_summary(project):
     info = project.summary()
-    out.print(f"[bold]Project[/bold] {info['project']}  ({info['location']})")
+    out.print(f"[bold]Project[/bold] {escape(info['project'])}  "
+              f"({escape(_shown(info['location']))})", markup=True)
     out.print(f"  documents  {info['documents']}  ({info['words']:,} words, {info['turns']} "
               f"turns: " + ", ".join(f"{n} {role}" for role, n in
                                      sorted(info['turns_by_role'].items())) + ")")
@@ -274,7 +285,8 @@ def suggest(ctx, project, rules, model, unit, min_score, documents, workers):
                                    documents=documents or None, workers=workers,
                                    on_document=advance, warn=_warn)
         pending = len(opened.pending())
-    out.print(f"{added} new suggestions; {pending} pending review (`coding review {project}`)")
+    out.print(f"{added} new suggestions; {pending} pending review "
+              f"(`coding review {_shown(project)}`)")
 
 
 @main.command()
@@ -327,9 +339,12 @@ def review(ctx, project, accept, reject, min_score, max_score, order, limit):
 def evaluate(ctx, project, gold_coder, folds, unit, min_score, output):
     """Cross-validated precision, recall, F1, kappa and alpha of rules, model and both (alpha
     and kappa as `coding agreement` computes them, the suggester taken as a second coder)."""
+    from coding import exports
+    from coding.files import write_atomic
+
     with _open(ctx, project) as opened:
         table = opened.evaluate(gold_coder, folds=folds, unit=unit, min_score=min_score)
-    coding.project.write_atomic(output, table.to_csv(index=False))
+    write_atomic(output, exports.to_csv(table))
     overall = Table("suggester", "units", "support", "predicted", "precision", "recall", "F1",
                     "kappa", "alpha", title=f"Against {gold_coder}, {folds}-fold by document, "
                                             f"per {unit}")
@@ -364,11 +379,32 @@ def evaluate(ctx, project, gold_coder, folds, unit, min_score, output):
 @click.option("--workers", type=click.IntRange(1), default=1, show_default=True,
               help="Local processes.")
 @click.option("--dask", "dask_address", metavar="ADDRESS",
-              help="Run on a dask.distributed scheduler, e.g. tcp://10.0.0.5:8786.")
+              help="Run on a dask.distributed scheduler: tls://10.0.0.5:8786 with the three "
+                   "TLS options (the link carries pickles), or tcp://127.0.0.1:8786 on this "
+                   "computer.")
+@click.option("--dask-tls-ca", "tls_ca", type=click.Path(exists=True, dir_okay=False),
+              metavar="PEM", help="The CA certificate that signed the scheduler's certificate.")
+@click.option("--dask-tls-cert", "tls_cert", type=click.Path(exists=True, dir_okay=False),
+              metavar="PEM", help="This client's certificate (it may hold the key too).")
+@click.option("--dask-tls-key", "tls_key", type=click.Path(exists=True, dir_okay=False),
+              metavar="PEM", help="This client's private key.")
 @click.pass_context
 def batch(ctx, project, paths, codebook_file, sheet, rules, model, unit, min_score, workers,
-          dask_address):
-    """Ingest transcripts and queue suggestions in one resumable run."""
+          dask_address, tls_ca, tls_cert, tls_key):
+    """Ingest transcripts and queue suggestions in one resumable run.
+
+    \b
+    coding batch study.db transcripts/ --workers 4
+    coding batch study.db transcripts/ --dask tls://10.0.0.5:8786 \\
+        --dask-tls-ca ca.pem --dask-tls-cert me.pem --dask-tls-key me.key
+    """
+    from coding.batch import DaskScheduler
+
+    if (tls_ca or tls_cert or tls_key) and not dask_address:
+        raise click.UsageError("--dask-tls-ca, --dask-tls-cert and --dask-tls-key go with "
+                               "--dask tls://HOST:PORT")
+    dask = DaskScheduler(dask_address, ca_file=tls_ca, cert=tls_cert, key=tls_key) \
+        if dask_address else None
     rules, model = _suggesters(rules, model)
     started = time.perf_counter()
     with coding.open_project(project, coder=ctx.obj["coder"], create=True) as opened:
@@ -378,7 +414,7 @@ def batch(ctx, project, paths, codebook_file, sheet, rules, model, unit, min_sco
         with _progress("Coding", total) as advance:
             report = opened.batch(paths, codebook=codebook_file, rules=rules, model=model,
                                   unit=unit, min_score=min_score, workers=workers,
-                                  dask=dask_address, on_document=advance, warn=_warn)
+                                  dask=dask, on_document=advance, warn=_warn)
     seconds = time.perf_counter() - started
     out.print(f"{len(report.added)} added, {len(report.unchanged)} already in the project, "
               f"{len(report.failed)} failed; {report.suggestions} new suggestions; "
@@ -389,7 +425,7 @@ def batch(ctx, project, paths, codebook_file, sheet, rules, model, unit, min_sco
 
 
 def _warn(message):
-    err.print(f"[yellow]Warning:[/yellow] {message}")
+    err.print(f"[yellow]Warning:[/yellow] {escape(str(message))}", markup=True)
 
 
 @contextlib.contextmanager
@@ -413,25 +449,29 @@ def demo(ctx, project):
         raise click.ClickException(f"the sample study is not here: {SAMPLES}")
     started = time.perf_counter()
     with coding.open_project(project, coder=ctx.obj["coder"], create=True) as opened:
-        out.print(f"[bold]1.[/bold] project {opened.store.label}")
+        out.print(f"[bold]1.[/bold] project {escape(_shown(opened.store.label))}", markup=True)
         book, changed = opened.import_codebook(SAMPLE_CODEBOOK)
-        out.print(f"[bold]2.[/bold] codebook '{book.name}': {len(book.codes)} codes"
-                  + ("" if changed else " (unchanged)"))
-        out.print("[bold]3.[/bold] ingest data_samples/transcripts with participants.csv")
+        out.print(f"[bold]2.[/bold] codebook '{escape(book.name)}': {len(book.codes)} codes"
+                  + ("" if changed else " (unchanged)"), markup=True)
+        out.print("[bold]3.[/bold] ingest data_samples/transcripts with participants.csv",
+                  markup=True)
         results = _ingest_with_progress(opened, [SAMPLES / "transcripts"],
                                         SAMPLES / "participants.csv")
         _report_ingest(results)
         added, skipped = opened.import_codings(SAMPLES / "gold_codings.csv")
-        out.print(f"[bold]4.[/bold] gold codings: {added} imported, {skipped} already present")
+        out.print(f"[bold]4.[/bold] gold codings: {added} imported, {skipped} already present",
+                  markup=True)
         info = opened.train()
         out.print(f"[bold]5.[/bold] model {info['version']} trained on {info['units']} "
-                  f"participant sentences ({info['positive_units']} coded)")
+                  f"participant sentences ({info['positive_units']} coded)", markup=True)
         with _progress("Batch-coding", len(opened.documents())) as advance:
             queued = opened.suggest(on_document=advance, warn=_warn, workers=2)
         out.print(f"[bold]6.[/bold] batch-coded with rules and the model on 2 workers: {queued} "
-                  f"new suggestions queued for review (`coding app {project}`)")
+                  f"new suggestions queued for review (`coding app {escape(_shown(project))}`)",
+                  markup=True)
         _print_summary(opened)
-    out.print(f"Done in {time.perf_counter() - started:.1f} s. Next: `coding app {project}`")
+    out.print(f"Done in {time.perf_counter() - started:.1f} s. "
+              f"Next: `coding app {_shown(project)}`")
 
 
 @main.command("agreement")
@@ -488,16 +528,14 @@ def agreement_command(ctx, project, coders, more_coders, unit, codes, documents,
 def log_command(ctx, project, who, limit):
     """The project's history, newest first: when, who, what (and what was undone)."""
     import pandas as pd
-    from rich.markup import escape
 
     with _open(ctx, project) as opened:
         frame = opened.history(coder=who, limit=limit)
     table = Table("#", "time (UTC)", "coder", "action", "what",
                   title=f"Newest {len(frame)} changes" + (f" by {who}" if who else ""))
-    for row in frame.itertuples():  # what holds names and spans like [12, 40): not markup
+    for row in frame.itertuples():  # what holds names and spans like [12, 40): plain text
         undone = "" if pd.isna(row.undone_by) else f"  (undone by #{row.undone_by})"
-        table.add_row(str(row.event_id), _utc(row.at), escape(row.coder), row.action,
-                      escape(row.what + undone))
+        table.add_row(str(row.event_id), _utc(row.at), row.coder, row.action, row.what + undone)
     out.print(table)
 
 
@@ -522,7 +560,7 @@ def undo_command(ctx, project, steps):
         done = opened.undo(steps)
         who = opened.coder
     for event_id, _, what in done:
-        out.print(f"undid #{event_id}: {what}", markup=False)
+        out.print(f"undid #{event_id}: {what}")
     if len(done) < steps:
         out.print(f"{who} had only {len(done)} change{'s' if len(done) != 1 else ''} to undo")
 
@@ -564,7 +602,7 @@ def restore_command(ctx, project, backup_file):
     """Make PROJECT what BACKUP holds (SQLite). The current state is backed up first, and a
     file that is not a coding project is refused."""
     saved = coding.restore_project(project, backup_file, coder=ctx.obj["coder"])
-    out.print(f"Restored {project} from {backup_file}"
+    out.print(f"Restored {_shown(project)} from {backup_file}"
               + (f"; the state it replaced is kept in {saved}" if saved else ""))
 
 
@@ -635,9 +673,12 @@ def import_word(ctx, project, files):
               show_default=True, help="cooccurrence: same turn, or overlapping spans.")
 @click.option("--exemplars", type=int, default=2, show_default=True,
               help="framework / report: exemplar quotes per cell or theme.")
+@click.option("--raw", is_flag=True,
+              help="csv: write text as it is, for R and pandas. By default text a spreadsheet "
+                   "would run as a formula (starting with = + - @) gets a leading '.")
 @click.pass_context
 def export(ctx, project, what, output, fmt, include_suggestions, value, attribute, mode,
-           exemplars):
+           exemplars, raw):
     """Write an analysis table, a Word report, or a REFI-QDA codebook (.qdc) / project (.qdpx).
 
     \b
@@ -673,7 +714,7 @@ def export(ctx, project, what, output, fmt, include_suggestions, value, attribut
         options = exports.Options(include_suggestions=include_suggestions, value=value,
                                   attribute=attribute, mode=mode, exemplars=exemplars)
         result = exports.tables(opened, what, options)
-        written = exports.write(result, output, fmt)
+        written = exports.write(result, output, fmt, raw=raw)
         main_table = next(iter(result.values()))
         out.print(f"{what} ({main_table.shape[0]} rows) written to {output} as {written}")
 
@@ -682,9 +723,13 @@ def export(ctx, project, what, output, fmt, include_suggestions, value, attribut
 @click.argument("project", metavar="PROJECT", default="sample_project.db")
 @click.option("--port", type=int, help="Port to serve on (default: Streamlit's, 8501).")
 @click.option("--headless", is_flag=True, help="Do not open a browser (for servers).")
+@click.option("--address", default="127.0.0.1", show_default=True, metavar="ADDRESS",
+              help="Interface to listen on. The default serves this computer only; 0.0.0.0 "
+                   "serves every network it is on (a team server: add sign-in and HTTPS).")
 @click.pass_context
-def app(ctx, project, port, headless):
-    """Open the coding app on PROJECT (default: the sample study `coding demo` builds)."""
+def app(ctx, project, port, headless, address):
+    """Open the coding app on PROJECT (default: the sample study `coding demo` builds).
+    It listens on this computer only (127.0.0.1) unless --address says otherwise."""
     import os
 
     coding.open_project(project).close()  # a missing or broken project fails here, clearly
@@ -693,7 +738,9 @@ def app(ctx, project, port, headless):
     command = [sys.executable, "-m", "streamlit", "run", str(script),
                "--browser.gatherUsageStats", "false",
                # refuse oversized uploads before they reach memory (ingest's limit is 50 MB)
-               "--server.maxUploadSize", "50"]
+               "--server.maxUploadSize", "50",
+               # loopback by default: anyone who reaches the port can read every transcript
+               "--server.address", address]
     if port:
         command += ["--server.port", str(port)]
     if headless:
@@ -701,7 +748,8 @@ def app(ctx, project, port, headless):
     environment = dict(os.environ, CODING_PROJECT=location)
     if ctx.obj["coder"]:
         environment["CODING_APP_CODER"] = ctx.obj["coder"]
-    out.print(f"Opening {location} in the app; press Ctrl+C to stop.")
+    out.print(f"Opening {_shown(location)} in the app, listening on {address}"
+              f"{f':{port}' if port else ''}; press Ctrl+C to stop.")
     sys.stdout.flush()
     # Become Streamlit (not its parent), so a SIGTERM from a supervisor stops the server.
     os.execve(sys.executable, command, environment)

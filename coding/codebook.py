@@ -22,7 +22,10 @@ HEADER_FIELDS = ("id", "name", "version", "description", "source")
 TOP_FIELDS = ("codebook", "codes")
 MAX_YAML_DEPTH = 100  # a code nested 48 deep; GCPH has 2 levels
 MAX_YAML_VALUES = 1_000_000  # after aliases are expanded; the GCPH codebook has ~400
-_ID = re.compile(r"^[A-Za-z][A-Za-z0-9_.-]*$")
+_ID = re.compile(r"[A-Za-z][A-Za-z0-9_.-]*")  # the whole id (fullmatch: no line break after)
+# Half of a UTF-16 surrogate pair, which YAML's "\ud800" escape can make: not a character, so
+# neither SQLite nor UTF-8 can store it (issue 13, item 21).
+_SURROGATE = re.compile("[\ud800-\udfff]")
 _COLOUR = re.compile(r"^#[0-9a-fA-F]{6}$")
 _LIST_FIELDS = ("examples", "keywords", "patterns")
 _TEXT_FIELDS = ("name", "definition", "inclusion", "exclusion")
@@ -144,6 +147,9 @@ def _build(data, path):
     if not isinstance(data, _Map):
         raise CodebookError("must be a mapping with 'codebook:' and 'codes:' (see README)",
                             path=path, line=1)
+    _check_characters(data, None, None, problem)
+    if problems:  # every other message could quote the broken text: report these alone
+        raise CodebookError("\n".join(str(p) for p in problems), problems=problems)
     for key in data:
         if key not in TOP_FIELDS:
             problem(f"unknown top-level field '{key}'{_hint(key, TOP_FIELDS)}",
@@ -187,7 +193,13 @@ def _collect(items, parent, codes, lines, problem):
             if key not in CODE_FIELDS:
                 problem(f"unknown field '{key}'{_hint(key, CODE_FIELDS)}", item.key_lines[key])
         code_id = item.get("id")
-        if code_id is None or not _ID.match(str(code_id)):
+        if isinstance(code_id, str) and code_id.rstrip("\r\n") != code_id \
+                and _ID.fullmatch(code_id.rstrip("\r\n")):
+            problem(f"code id {code_id!r} ends in a line break (a YAML block scalar such as "
+                    f"'id: |'?); write it on the same line: id: {code_id.rstrip()}",
+                    item.key_lines["id"])
+            continue
+        if code_id is None or not _ID.fullmatch(str(code_id)):
             problem(f"code id {code_id!r} is missing or invalid (letters, digits, '_', '-', "
                     "'.'; starting with a letter)", line)
             continue
@@ -239,6 +251,36 @@ def _collect(items, parent, codes, lines, problem):
                     item.key_lines["children"])
             children = []
         _collect(children, code_id, codes, lines, problem)
+
+
+def _check_characters(node, line, field, problem, code=None):
+    """Report every text in the YAML (keys too) holding a lone surrogate, with its line and
+    field, and the code it belongs to."""
+    if isinstance(node, _Map):
+        code = node.get("id") if isinstance(node.get("id"), str) \
+            and not _SURROGATE.search(node.get("id")) else None
+        for key, value in node.items():
+            key_line = node.key_lines.get(key, node.line)
+            if isinstance(key, str) and _SURROGATE.search(key):
+                problem(f"a field name holds {_escaped(key)}, {_SURROGATE_HINT}", key_line)
+                continue
+            _check_characters(value, key_line, key, problem, code)
+    elif isinstance(node, list):
+        for value in node:
+            _check_characters(value, line, field, problem, code)
+    elif isinstance(node, str) and _SURROGATE.search(node):
+        owner = f" of code '{code}'" if code else ""
+        problem(f"'{field}'{owner} holds {_escaped(node)}, {_SURROGATE_HINT}", line)
+
+
+_SURROGATE_HINT = ("a lone UTF-16 surrogate, half of a character, which cannot be stored; "
+                   "write the character itself (or \\U0001F600, not \\ud83d\\ude00)")
+
+
+def _escaped(text):
+    """Text for a message, surrogates shown as escapes (they cannot be printed)."""
+    shown = text if len(text) <= 40 else text[:37] + "..."
+    return '"' + _SURROGATE.sub(lambda m: f"\\u{ord(m.group()):04x}", shown) + '"'
 
 
 def _check_tree(codes, lines, problem):

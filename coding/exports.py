@@ -1,18 +1,27 @@
 """Publication exports: the analysis tables of a project written as xlsx, csv, LaTeX, Markdown
-or a heatmap image. Files are written atomically (a temporary file, then a rename).
+or a heatmap image. Files are written atomically (a temporary file, then a rename) by
+files.write_atomic, which never replaces a device, FIFO or socket and follows symbolic links.
+
+Text is made safe for where it goes: csv cells a spreadsheet would run as formulas get a leading
+apostrophe (as in our xlsx files; `raw=True` for R and pandas), Markdown and LaTeX special
+characters are escaped, so data shows as the text it is (issue 13).
 
 `tables(project, what, ...)` builds the tables (pandas); `write(tables, path, fmt)` writes them.
 The docx report lives in report.py and REFI-QDA in refi.py.
 """
 
 import io
+import re
 from dataclasses import dataclass
 
+import numpy as np
 import pandas as pd
 
 from . import analysis, xlsx
 from .errors import CodingError
+from .files import write_atomic
 from .model import COUNTED_STATUSES, WITH_SUGGESTIONS
+from .sheets import FORMULA_LIKE, neutralise
 
 TABLES = ("codings", "code-by-case", "code-by-attribute", "cooccurrence", "framework")
 FORMATS = {"xlsx": "xlsx", "csv": "csv", "tex": "tex", "latex": "tex", "md": "md",
@@ -104,29 +113,72 @@ def codebook_table(codebook):
                          for c in codebook.walk()])
 
 
-def write(result, path, fmt=None):
-    """Write tables from `tables()` to path in fmt (default: from the file's extension)."""
-    from .project import write_atomic
-
+def write(result, path, fmt=None, raw=False):
+    """Write tables from `tables()` to path in fmt (default: from the file's extension).
+    raw=True writes csv text as it is, formula-like cells included (see `to_csv`)."""
     fmt = FORMATS.get((fmt or str(path).rsplit(".", 1)[-1]).lower())
     if fmt is None:
         raise ExportError(f"unknown format for {path}: use one of "
                           f"{', '.join(sorted(set(FORMATS.values())))} (or docx for a report)")
-    write_atomic(path, to_bytes(result, fmt))
+    write_atomic(path, to_bytes(result, fmt, raw=raw))
     return fmt
 
 
-def to_bytes(result, fmt):
-    """The file content of tables from `tables()` in fmt (xlsx, csv, tex, md, png, svg)."""
+def to_bytes(result, fmt, raw=False):
+    """The file content of tables from `tables()` in fmt (xlsx, csv, tex, md, png, svg);
+    raw=True: csv text untouched (see `to_csv`)."""
     title, main = next(iter(result.items()))
     if fmt == "xlsx" and "Codings" in result:
         result = {**result, "Codings": result["Codings"][SPREADSHEET_CODING_COLUMNS]}
-    writers = {"xlsx": lambda: xlsx.workbook(result), "csv": lambda: main.to_csv(
-        index=xlsx.keeps_index(main)).encode("utf-8"),
-        "tex": lambda: to_latex(main).encode("utf-8"),
+    writers = {"xlsx": lambda: xlsx.workbook(result),
+               "csv": lambda: to_csv(main, raw=raw).encode("utf-8"),
+               "tex": lambda: to_latex(main).encode("utf-8"),
         "md": lambda: to_markdown(main).encode("utf-8"),
         "png": lambda: heatmap(main, "png", title), "svg": lambda: heatmap(main, "svg", title)}
     return writers[fmt]()
+
+
+def to_csv(table, raw=False):
+    """CSV text of a table. Text a spreadsheet would run as a formula (starting with = + - @,
+    a tab or a CR, also after apostrophes) gets a leading apostrophe, as in our xlsx files, so
+    `=HYPERLINK(...)` in a code name or a memo stays text when the file is opened in Excel or
+    LibreOffice; `coding import-codings` removes that one apostrophe again. Numbers stay
+    numbers (-3 in a number column is written -3). raw=True writes every text untouched, for R
+    and pandas."""
+    frame = table if raw else neutralise_frame(table)
+    return frame.to_csv(index=xlsx.keeps_index(table))
+
+
+def neutralise_frame(table):
+    """A copy of `table` whose text cells, column headers and row labels that a spreadsheet
+    would run as a formula start with an apostrophe; numbers, dates and booleans unchanged."""
+    frame = table.copy()
+    for i in range(frame.shape[1]):  # by position: two codes can share a name
+        frame.isetitem(i, _neutralised(frame.iloc[:, i]))
+    frame.columns = _neutralised_labels(frame.columns)
+    frame.index = _neutralised_labels(frame.index)
+    return frame
+
+
+def _neutralised(column):
+    if pd.api.types.is_numeric_dtype(column) or pd.api.types.is_datetime64_any_dtype(column):
+        return column
+    try:
+        formula = column.str.match(FORMULA_LIKE, na=False).to_numpy(dtype=bool)
+    except AttributeError:  # no text in this column at all
+        return column
+    if not formula.any():
+        return column
+    values = column.to_numpy(dtype=object, copy=True)
+    values[formula] = ["'" + value for value in values[formula]]
+    return pd.Series(values, index=column.index, name=column.name)
+
+
+def _neutralised_labels(labels):
+    if isinstance(labels, pd.MultiIndex):
+        return labels.set_levels([_neutralised_labels(level) for level in labels.levels])
+    return pd.Index([neutralise(label) for label in labels], name=labels.name,
+                    dtype=labels.dtype if pd.api.types.is_numeric_dtype(labels) else None)
 
 
 def to_latex(table):
@@ -142,14 +194,27 @@ def to_latex(table):
     return styler.to_latex(hrules=True, column_format=first + "".join(numeric))
 
 
+# Characters that make Markdown (CommonMark, GitHub, pandoc) out of text in a table cell:
+# links and images ([x](url), ![x](url)), raw HTML (<img ...>), emphasis, code, strikethrough,
+# math, entities and the cell's own pipes. Each gets a backslash, so a cell shows its text.
+_MARKDOWN_SPECIAL = re.compile(r"([\\`*_\[\]()<>|!~&$])")
+
+
 def to_markdown(table):
-    """A GitHub-style pipe table; pipes and line breaks in cells are escaped."""
+    """A GitHub-style pipe table. Text from the data (code names, quotes, case names, headers)
+    is shown literally: Markdown's special characters are escaped, so a code named
+    `![x](http://host/p.png)` or `<img src=x>` is not an image; line breaks become <br>."""
     frame = table.reset_index() if xlsx.keeps_index(table) else table
 
     def cell(value):
-        text = "" if pd.isna(value) else (f"{value:.2f}".rstrip("0").rstrip(".")
-                                         if isinstance(value, float) else str(value))
-        return text.replace("|", "\\|").replace("\r", "").replace("\n", "<br>")
+        if pd.isna(value):
+            return ""
+        if isinstance(value, float):
+            return f"{value:.2f}".rstrip("0").rstrip(".")
+        if isinstance(value, (int, np.integer)):
+            return str(value)
+        text = _MARKDOWN_SPECIAL.sub(r"\\\1", str(value))
+        return text.replace("\r", "").replace("\n", "<br>")
 
     lines = ["| " + " | ".join(cell(c) for c in frame.columns) + " |",
              "| " + " | ".join("---:" if pd.api.types.is_numeric_dtype(frame[c]) else "---"

@@ -6,6 +6,7 @@ from datetime import date
 
 from . import analysis
 from .exports import ExportError, check_attribute, first_attribute
+from .files import write_atomic
 from .model import COUNTED_STATUSES, WITH_SUGGESTIONS
 
 
@@ -14,8 +15,6 @@ def write_report(project, path, group=None, exemplars=3, include_suggestions=Fal
     role when the cases have one, else the first attribute). Returns the number of themes."""
     import docx
     from docx.shared import Pt
-
-    from .project import write_atomic
 
     frame = project.codings_frame(statuses=WITH_SUGGESTIONS if include_suggestions
                                   else COUNTED_STATUSES)

@@ -1,0 +1,374 @@
+"""Issue 13: what the package writes and prints is safe. Output files never replace a device,
+a FIFO or a symbolic link; csv cells never run as formulas and Markdown never renders data as
+HTML or links; database passwords, Rich markup in data and lone surrogates in codebooks are
+handled; the app listens on loopback; ingest never reads a device or a FIFO; Dask runs over
+TLS. Real files in tmp_path, the CLI in-process, exact output."""
+
+import csv
+import io
+import os
+import shutil
+import socket
+import stat
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+import coding
+from coding import exports
+from coding.cli import main
+from coding.errors import CodingError, redact_url
+from coding.files import write_atomic
+
+ROOT = Path(__file__).resolve().parent.parent
+IS_ROOT = hasattr(os, "geteuid") and os.geteuid() == 0
+
+
+@pytest.fixture
+def run(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    runner = CliRunner()
+
+    def invoke(*args):
+        return runner.invoke(main, ["--coder", "cli-tester", *map(str, args)])
+
+    return invoke
+
+
+class FifoWatch:
+    """Opens a FIFO for writing whenever someone opens it for reading (so a reader never
+    hangs, it reads nothing) and records that it happened."""
+
+    def __init__(self, path):
+        self.path, self.read, self._stop = path, False, threading.Event()
+        self._thread = threading.Thread(target=self._watch, daemon=True)
+        self._thread.start()
+
+    def _watch(self):
+        while not self._stop.is_set():
+            try:
+                descriptor = os.open(self.path, os.O_WRONLY | os.O_NONBLOCK)
+            except OSError:  # ENXIO: nobody is reading; ENOENT: replaced or removed
+                time.sleep(0.01)
+                continue
+            self.read = True
+            os.close(descriptor)
+
+    def stop(self):
+        self._stop.set()
+        self._thread.join()
+
+
+@pytest.fixture
+def fifo(tmp_path):
+    path = tmp_path / "pipe.csv"
+    os.mkfifo(path)
+    watch = FifoWatch(path)
+    yield path, watch
+    watch.stop()
+
+
+@pytest.fixture
+def exported(run, tmp_path):
+    """A small coded project (a code is named like a formula) to export from the CLI."""
+    (tmp_path / "book.yaml").write_text('codes:\n  - id: a\n    name: "=1+1"\n'
+                                        '    keywords: [trust]\n')
+    (tmp_path / "ann.txt").write_text("Interviewer: Hi.\nAnn: I trust them.\n")
+    (tmp_path / "bo.txt").write_text("Interviewer: Hi.\nBo: We trust the group.\n")
+    (tmp_path / "people.csv").write_text("case,group\nann,staff\nbo,staff\n")
+    with coding.init_project(tmp_path / "s.db", coder="tester") as project:
+        project.import_codebook(tmp_path / "book.yaml")
+        project.ingest([tmp_path / "ann.txt", tmp_path / "bo.txt"], cases=tmp_path / "people.csv")
+        for document, quote in (("ann.txt", "I trust them."), ("bo.txt", "We trust the group.")):
+            start = project.document_text(document).index(quote)
+            project.add_coding(document, "a", start, start + len(quote))
+        project.add_coding("bo.txt", "a", start, start + 2, coder="rab")  # a second coder
+    return "s.db"
+
+
+# == 9: -o never replaces a device, a FIFO or a symbolic link ===================================
+
+def test_output_through_a_symlink_updates_its_target_and_keeps_the_link(run, tmp_path,
+                                                                         exported):
+    (tmp_path / "papers").mkdir()
+    target = tmp_path / "papers" / "codes.csv"
+    target.write_text("old\n")
+    target.chmod(0o640)
+    (tmp_path / "latest.csv").symlink_to("papers/codes.csv")
+    result = run("export", exported, "code-by-case", "-o", "latest.csv")
+    assert result.exit_code == 0, result.output
+    assert result.output == "code-by-case (1 rows) written to latest.csv as csv\n"
+    assert (tmp_path / "latest.csv").is_symlink()
+    assert os.readlink(tmp_path / "latest.csv") == "papers/codes.csv"
+    assert target.read_text() == "code,ann,bo\n'=1+1,1,2\n"
+    assert stat.S_IMODE(target.stat().st_mode) == 0o640  # the file keeps its permissions
+    assert sorted(p.name for p in (tmp_path / "papers").iterdir()) == ["codes.csv"]
+
+
+def test_output_to_a_fifo_is_refused_without_opening_it(run, tmp_path, exported, fifo):
+    path, watch = fifo
+    result = run("export", exported, "codings", "-o", path.name)
+    assert result.exit_code == 1
+    assert result.output == ("Error: pipe.csv: is a named pipe (FIFO), not a regular file; "
+                             "nothing was written (choose another file name)\n")
+    assert stat.S_ISFIFO(os.lstat(path).st_mode) and not watch.read
+
+
+def test_output_to_a_device_or_a_link_to_one_is_refused(run, tmp_path, exported):
+    (tmp_path / "null.csv").symlink_to("/dev/null")
+    result = run("export", exported, "codings", "-o", "null.csv")
+    assert result.exit_code == 1
+    assert result.output == ("Error: null.csv: is a link to /dev/null, which is a character "
+                             "device, not a regular file; nothing was written (choose another "
+                             "file name)\n")
+    assert os.readlink(tmp_path / "null.csv") == "/dev/null"
+    assert stat.S_ISCHR(os.stat("/dev/null").st_mode)
+    if not IS_ROOT:
+        pytest.skip("making a device node (the rest of this test) needs root")
+    os.mknod(tmp_path / "dev.csv", stat.S_IFCHR | 0o666, os.makedev(1, 3))  # another /dev/null
+    result = run("export", exported, "codings", "--format", "csv", "-o", "dev.csv")
+    assert result.output == ("Error: dev.csv: is a character device, not a regular file; "
+                             "nothing was written (choose another file name)\n")
+    assert stat.S_ISCHR(os.lstat(tmp_path / "dev.csv").st_mode)
+
+
+def test_every_writer_refuses_a_fifo(run, tmp_path, exported, fifo):
+    path, watch = fifo
+    for args in (("export", exported, "report", "-o", path.name, "--format", "docx"),
+                 ("export", exported, "qdpx", "-o", path.name),
+                 ("codebook", "export", exported, "-o", path.name),
+                 ("agreement", exported, "--coders", "tester", "rab", "-o", path.name)):
+        result = run(*args)
+        assert result.exit_code == 1, args
+        assert result.output.endswith("Error: pipe.csv: is a named pipe (FIFO), not a regular "
+                                      "file; nothing was written (choose another file name)\n")
+    with pytest.raises(CodingError, match="is a named pipe"):
+        write_atomic(path, "text")
+    assert stat.S_ISFIFO(os.lstat(path).st_mode) and not watch.read
+
+
+@pytest.fixture
+def read_only_folder(tmp_path):
+    """A folder nobody may write in, and the reason the system gives. As root, permissions do
+    not stop writing, so a read-only tmpfs is mounted there (the mount is undone afterwards);
+    otherwise the folder is made 0o555."""
+    folder = tmp_path / "ro"
+    folder.mkdir()
+    if not IS_ROOT:
+        folder.chmod(0o555)
+        yield folder, "permission denied"
+        folder.chmod(0o755)
+        return
+    if not shutil.which("mount") or subprocess.run(
+            ["mount", "-t", "tmpfs", "-o", "ro,size=1m", "tmpfs", str(folder)],
+            capture_output=True).returncode:
+        pytest.skip("cannot mount a read-only file system here")
+    try:
+        yield folder, "read-only file system"
+    finally:
+        subprocess.run(["umount", str(folder)], check=True)
+
+
+def test_output_in_a_read_only_folder_is_one_message(run, exported, read_only_folder):
+    folder, reason = read_only_folder
+    result = run("export", exported, "codings", "-o", "ro/codings.csv")
+    assert result.exit_code == 1
+    assert result.output == f"Error: ro/codings.csv: cannot write in ro: {reason}\n"
+    assert "Traceback" not in result.output and not isinstance(result.exception, OSError)
+    assert list(folder.iterdir()) == []
+    result = run("evaluate", exported, "--coder", "tester", "--folds", "2", "-o",
+                 "ro/evaluation.csv")
+    assert result.output.endswith(f"Error: ro/evaluation.csv: cannot write in ro: {reason}\n")
+
+
+def test_write_atomic_replaces_a_file_and_leaves_no_temporary(tmp_path):
+    write_atomic(tmp_path / "a.txt", "one\u00e9")
+    write_atomic(tmp_path / "a.txt", b"two")
+    assert (tmp_path / "a.txt").read_bytes() == b"two"
+    assert [p.name for p in tmp_path.iterdir()] == ["a.txt"]
+    with pytest.raises(CodingError) as info:
+        write_atomic(tmp_path / "missing" / "a.txt", "x")
+    assert str(info.value) == (f"{tmp_path}/missing/a.txt: cannot write this file: the folder "
+                               f"{tmp_path}/missing does not exist")
+
+
+# == 12: csv cells never run as formulas; --raw and raw=True keep text as it is ===============
+
+FORMULA_BOOK = '''codes:
+  - id: link
+    name: '=HYPERLINK("http://x","y")'
+  - id: plain
+    name: Plain
+'''
+VTT = ("WEBVTT\n\n00:00.000 --> 00:02.000\n<v Interviewer>Hi.\n\n"
+       "00:02.000 --> 00:04.000\n<v @Ann>=1+1 is all.\n\n"
+       "00:04.000 --> 00:06.000\n<v Interviewer>And?\n\n"
+       "00:06.000 --> 00:08.000\n<v @Ann>-2 then +3, '@ once and '= twice.\n")
+
+
+@pytest.fixture
+def formulas(tmp_path):
+    """Code names, speakers, coders, memos, quotes and attributes that start like formulas."""
+    (tmp_path / "book.yaml").write_text(FORMULA_BOOK)
+    (tmp_path / "ann.vtt").write_text(VTT)
+    (tmp_path / "people.csv").write_text("case,place,change\nann,@home,-3\n")
+    with coding.init_project(tmp_path / "s.db", coder="tester") as project:
+        project.import_codebook(tmp_path / "book.yaml")
+        project.ingest([tmp_path / "ann.vtt"], cases=tmp_path / "people.csv")
+        text = project.document_text("ann.vtt")
+        for code, quote, coder, memo in (
+                ("link", "=1+1 is all.", "-me", "+check this"),
+                ("plain", "-2 then +3", "@team", "=SUM(A1:A9)"),
+                ("plain", "'@ once", "tester", "'=kept as typed"),
+                ("plain", "'= twice.", "tester", "plain memo")):
+            start = text.index(quote)
+            coding_id = project.add_coding("ann.vtt", code, start, start + len(quote),
+                                           coder=coder)
+            project.add_memo(memo, "coding", coding_id)
+        yield project
+
+
+def csv_records(content):
+    return list(csv.DictReader(io.StringIO(content, newline="")))
+
+
+def test_csv_export_puts_an_apostrophe_before_formula_like_text(formulas, tmp_path, run):
+    result = run("export", "s.db", "codings", "-o", "codings.csv")
+    assert result.exit_code == 0, result.output
+    rows = csv_records((tmp_path / "codings.csv").read_text())
+    assert [(r["code_name"], r["speaker"], r["quote"], r["coder"], r["memo"], r["place"],
+             r["change"]) for r in rows] == [
+        ("'=HYPERLINK(\"http://x\",\"y\")", "'@Ann", "'=1+1 is all.", "'-me", "'+check this",
+         "'@home", "-3"),
+        ("Plain", "'@Ann", "'-2 then +3", "'@team", "'=SUM(A1:A9)", "'@home", "-3"),
+        ("Plain", "'@Ann", "''@ once", "tester", "''=kept as typed", "'@home", "-3"),
+        ("Plain", "'@Ann", "''= twice.", "tester", "plain memo", "'@home", "-3")]
+    assert rows[0]["start"].isdigit()  # numbers stay numbers, -3 too
+    matrix = run("export", "s.db", "code-by-case", "-o", "matrix.csv")
+    assert matrix.exit_code == 0
+    assert (tmp_path / "matrix.csv").read_text() == (
+        "code,ann\n\"'=HYPERLINK(\"\"http://x\"\",\"\"y\"\")\",1\nPlain,3\n")
+
+
+def test_csv_export_raw_writes_text_untouched(formulas, tmp_path, run):
+    result = run("export", "s.db", "codings", "--raw", "-o", "raw.csv")
+    assert result.exit_code == 0, result.output
+    rows = csv_records((tmp_path / "raw.csv").read_text())
+    assert [(r["code_name"], r["quote"], r["coder"], r["memo"], r["place"]) for r in rows] == [
+        ('=HYPERLINK("http://x","y")', "=1+1 is all.", "-me", "+check this", "@home"),
+        ("Plain", "-2 then +3", "@team", "=SUM(A1:A9)", "@home"),
+        ("Plain", "'@ once", "tester", "'=kept as typed", "@home"),
+        ("Plain", "'= twice.", "tester", "plain memo", "@home")]
+    tables = exports.tables(formulas, "codings")
+    assert exports.to_bytes(tables, "csv", raw=True) == (tmp_path / "raw.csv").read_bytes()
+    assert exports.to_bytes(tables, "csv") == exports.to_csv(tables["Codings"]).encode("utf-8")
+    assert csv_records(exports.to_csv(tables["Codings"]))[0]["quote"] == "'=1+1 is all."
+    assert csv_records(exports.to_csv(tables["Codings"], raw=True))[0]["quote"] == "=1+1 is all."
+
+
+def test_csv_codings_export_imports_back_exactly(formulas, tmp_path, run):
+    assert run("export", "s.db", "codings", "-o", "codings.csv").exit_code == 0
+    assert run("init", "copy.db").exit_code == 0
+    assert run("codebook", "import", "copy.db", "book.yaml").exit_code == 0
+    assert run("ingest", "copy.db", "ann.vtt").exit_code == 0
+    result = run("import-codings", "copy.db", "codings.csv")
+    assert result.output == "4 codings imported, 0 already present\n"
+
+    def codings(project):
+        frame = project.codings_frame()
+        memos = exports.coding_memos(project)
+        return sorted((row.code, row.start, row.end, row.coder, row.quote,
+                       memos.get(row.coding_id)) for row in frame.itertuples())
+
+    with coding.open_project(tmp_path / "copy.db") as copy:
+        assert codings(copy) == codings(formulas)
+        assert sorted(memo for *_, memo in codings(copy)) == [
+            "'=kept as typed", "+check this", "=SUM(A1:A9)", "plain memo"]
+
+
+# == 13: Markdown exports show data as text ==================================================
+
+def test_markdown_export_escapes_html_links_and_pipes(tmp_path, run):
+    (tmp_path / "book.yaml").write_text(
+        "codes:\n  - id: img\n    name: <img src=x onerror=alert(1)>\n"
+        "  - id: link\n    name: '![a](http://x/p.png) and [a](http://x)'\n"
+        "  - id: plain\n    name: 'a | b, *c*, _d_, `e`, ~f~, $g$, &amp; \\h'\n")
+    (tmp_path / "ann.txt").write_text("Interviewer: Hi.\nAnn: One. Two. Three.\n")
+    (tmp_path / "people.csv").write_text("case,file\nann|<b>x</b>,ann.txt\n")
+    with coding.init_project(tmp_path / "s.db", coder="tester") as project:
+        project.import_codebook(tmp_path / "book.yaml")
+        project.ingest([tmp_path / "ann.txt"], cases=tmp_path / "people.csv")
+        text = project.document_text("ann.txt")
+        for code, quote in (("img", "One."), ("link", "Two."), ("plain", "Three.")):
+            start = text.index(quote)
+            project.add_coding("ann.txt", code, start, start + len(quote))
+    result = run("export", "s.db", "code-by-case", "-o", "m.md")
+    assert result.exit_code == 0, result.output
+    assert (tmp_path / "m.md").read_text() == (
+        "| code | ann\\|\\<b\\>x\\</b\\> |\n"
+        "| --- | ---: |\n"
+        "| \\<img src=x onerror=alert\\(1\\)\\> | 1 |\n"
+        "| \\!\\[a\\]\\(http://x/p.png\\) and \\[a\\]\\(http://x\\) | 1 |\n"
+        "| a \\| b, \\*c\\*, \\_d\\_, \\`e\\`, \\~f\\~, \\$g\\$, \\&amp; \\\\h | 1 |\n")
+    # Rendered as CommonMark with raw HTML allowed and GitHub's tables, every cell is its text
+    from markdown_it import MarkdownIt
+
+    html = MarkdownIt("commonmark", {"html": True}).enable(["table", "strikethrough"]).render(
+        (tmp_path / "m.md").read_text())
+    assert "<img" not in html and "<a " not in html and "<b>" not in html and "<em>" not in html
+    assert "<td>![a](http://x/p.png) and [a](http://x)</td>" in html
+    assert "<td>a | b, *c*, _d_, `e`, ~f~, $g$, &amp;amp; \\h</td>" in html
+
+
+# == 14: database passwords are never shown ==================================================
+
+UNREACHABLE = "postgresql+psycopg://user:s3cret@127.0.0.1:1/x"
+
+
+def test_init_and_summary_never_show_a_database_password(run):
+    for command in ("init", "summary", "documents", "app"):
+        result = run(command, UNREACHABLE)
+        assert result.exit_code == 1, command
+        assert "s3cret" not in result.output
+        assert result.output.startswith("Error: postgresql+psycopg://user:***@127.0.0.1:1/x: ")
+    result = run("summary", "postgresql+psycopg://127.0.0.1:1/x?user=u&password=s3cret")
+    assert result.output.startswith(
+        "Error: postgresql+psycopg://127.0.0.1:1/x?user=u&password=***: ")
+    result = run("init", "postgresql+nodriver://u:s3cret@db.example.org/x")
+    assert result.output == ("Error: postgresql+nodriver://u:***@db.example.org/x: cannot use "
+                             "this database URL: Can't load plugin: "
+                             "sqlalchemy.dialects:postgresql.nodriver\n")
+
+
+def test_redact_url_hides_passwords_as_sqlalchemy_does():
+    from sqlalchemy.engine import make_url
+
+    for url in ("postgresql+psycopg://ann:s3cret@db.example.org:5432/study",
+                "postgresql://ann:p%40ss@db/study?sslmode=require", "mysql://root:x@localhost/db"):
+        assert redact_url(url) == make_url(url).render_as_string(hide_password=True)
+    for unchanged in ("study.db", "sqlite:////tmp/study.db", "postgresql://ann@db/study",
+                      "postgresql://db:5432/study", "a: b"):
+        assert redact_url(unchanged) == unchanged
+    # a password with an unescaped "@", which make_url would cut, is hidden whole
+    assert redact_url("x postgresql://ann:p@ss@db/s y") == "x postgresql://ann:***@db/s y"
+    error = CodingError("refused by postgresql://ann:s3cret@db/s", path=UNREACHABLE, line=3)
+    assert str(error) == ("postgresql+psycopg://user:***@127.0.0.1:1/x:3: refused by "
+                          "postgresql://ann:***@db/s")
+
+
+def test_init_and_summary_on_postgresql_show_the_url_without_its_password(run, postgres_url):
+    from sqlalchemy.engine import make_url
+
+    url = make_url(postgres_url)
+    if not url.password:
+        pytest.skip("the test server's URL has no password to hide")
+    shown = url.render_as_string(hide_password=True)
+    assert run("init", postgres_url).output == f"Created project {shown}\n"
+    summary = run("summary", postgres_url).output
+    assert summary.startswith(f"Project {url.database}  ({shown})\n")
+    assert f":{url.password}@" not in summary
