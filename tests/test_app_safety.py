@@ -20,6 +20,7 @@ from test_app import db  # noqa: F401  (the fixture: a copy of the sample study)
 
 IMAGE = "![x](http://127.0.0.1:9/p.png)"
 BOLD_CASE = "**bold** <img src=x>"
+ATTRIBUTE = "![a](http://127.0.0.1:9/a.png)"  # an attribute (a column) named like an image
 HOSTILE_BOOK = f"""
 codebook:
   id: hostile
@@ -50,9 +51,12 @@ def hostile(tmp_path, monkeypatch):
     (tmp_path / "book.yaml").write_text(HOSTILE_BOOK, encoding="utf-8")
     for name, text in DOCUMENTS.items():
         (tmp_path / name).write_text(text, encoding="utf-8")
+    (tmp_path / "people.csv").write_text(
+        f"case,{ATTRIBUTE}\ncode,a\nvalue,b\n{BOLD_CASE},c\n", encoding="utf-8")
     with coding.init_project(path, coder=IMAGE) as project:
         project.import_codebook(tmp_path / "book.yaml")
-        results = project.ingest([tmp_path / name for name in DOCUMENTS])
+        results = project.ingest([tmp_path / name for name in DOCUMENTS],
+                                 cases=tmp_path / "people.csv")
         assert [r.status for r in results] == ["added"] * 3
         for document in DOCUMENTS:
             turns = project.turns(document)
@@ -92,8 +96,10 @@ def assert_escaped(at, *raw):
                                   "Agreement", "Export"])
 def test_markdown_in_names_is_shown_as_text_on_every_page(hostile, page):
     at = open_app(page, coder=IMAGE, doc=f"{BOLD_CASE}.txt")
-    bodies = assert_escaped(at, IMAGE, "](http", "**bold**", "<img src=x>")
+    bodies = assert_escaped(at, IMAGE, ATTRIBUTE, "](http", "**bold**", "<img src=x>")
     assert f"Coding as **{plain(IMAGE)}**" in bodies  # the coder, in the sidebar
+    if page == "Documents":  # a dataframe shows column names as text: no escaping there
+        assert ATTRIBUTE in at.dataframe[0].value.columns
     assert f"Coding as **{IMAGE}**" in texts(at)  # ... which shows as typed
 
 
@@ -205,6 +211,10 @@ def test_themes_page_with_two_codes_of_one_name_and_cases_named_code_and_value(h
     at = run(at.selectbox(key="quotes_code").set_value("trust_b"))
     at = run(at.selectbox(key="quotes_case").set_value("value"))
     assert "1 quotes" in texts(at)
+    at = run(at.selectbox(key="attribute").set_value(ATTRIBUTE))
+    assert list(at.dataframe[1].value.columns) == ["a", "b", "c"]
+    assert at.selectbox(key="quotes_value").label == plain(ATTRIBUTE)
+    assert_escaped(at, ATTRIBUTE, IMAGE)
 
 
 # -- item 3: no lost update on the codebook ------------------------------------------------------

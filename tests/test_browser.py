@@ -1,9 +1,11 @@
 """The Streamlit app in a real browser: Playwright (sync API) driving Debian's chromium.
 
-One app server on a freshly built sample project serves both tests. The review test clicks
+One app server on a freshly built sample project serves the tests. The review test clicks
 Accept / Reject on suggestion cards and checks the decisions survive a reload and are stored
 under the coder's name; the transcript test checks HTML in a transcript is shown as text, never
-rendered or run. Screenshots go to test-artifacts/ (gitignored).
+rendered or run; the Markdown test visits every page as a coder, with a code, a case, a
+document and an attribute, named like Markdown images and HTML, and checks no image loads.
+Screenshots go to test-artifacts/ (gitignored).
 
 Skipped when /usr/bin/chromium is missing, except in CI (CI=true), where that fails.
 Install the browser with `apt-get install -y chromium` (never `playwright install`).
@@ -34,6 +36,10 @@ CODER = "Browser Tester"
 HTML_DOCUMENT = "html_injection.txt"
 SCRIPT_TEXT = "<script>alert(1)</script>"
 BOLD_TEXT = "<b>bold</b>"
+IMAGE = "![x](http://127.0.0.1:9/p.png)"  # port 9 (discard): nothing answers, nothing leaks
+ATTRIBUTE = "![a](http://127.0.0.1:9/a.png)"
+BOLD_CASE = "**bold** <img src=x>"
+PAGES = ("Documents", "Transcript", "Review", "Codebook", "Themes", "Agreement", "Export")
 TIMEOUT_MS = 20_000  # for any one wait in the browser
 expect.set_options(timeout=TIMEOUT_MS)
 
@@ -60,6 +66,16 @@ def sample_db(tmp_path_factory):
                           f"P99: I typed {SCRIPT_TEXT} and {BOLD_TEXT} into the form.\n",
                           encoding="utf-8")
     run_cli("ingest", str(db), str(transcript))
+    hostile = folder / f"{BOLD_CASE}.txt"
+    hostile.write_text(f"Interviewer: Name?\nCy: I wrote {IMAGE} and {BOLD_CASE}.\n",
+                       encoding="utf-8")
+    sheet = folder / "hostile_people.csv"
+    sheet.write_text(f"case,{ATTRIBUTE}\n{BOLD_CASE},{IMAGE}\n", encoding="utf-8")
+    with coding.open_project(db, coder=IMAGE) as project:
+        project.ingest([hostile], cases=sheet)
+        project.add_code("image", IMAGE, definition=f"Defined as {IMAGE}")
+        turn = project.turns(hostile.name).iloc[1]
+        project.add_coding(hostile.name, "image", int(turn["start"]), int(turn["end"]))
     return db
 
 
@@ -164,6 +180,30 @@ def test_transcript_shows_html_as_text(page, dialogs, app_url):
                                   .some(s => s.textContent.includes('alert(1)'))""") is False
     screenshot(page, "browser-transcript.png")
     assert dialogs == []
+
+
+def test_markdown_in_names_loads_no_image_on_any_page(page, dialogs, app_url):
+    """Every page, as a coder named like a Markdown image: the names show as text, and the
+    browser never asks 127.0.0.1:9 for anything."""
+    asked = []
+    page.on("request", lambda request: asked.append(request.url)
+            if "127.0.0.1:9/" in request.url else None)
+    for app_page in PAGES:
+        query = urlencode({"page": app_page, "doc": f"{BOLD_CASE}.txt", "coder": IMAGE})
+        page.goto(f"{app_url}/?{query}")
+        wait_until_idle(page, ready='[data-testid="stSidebar"]')
+        sidebar = page.locator('[data-testid="stSidebar"]').inner_text().replace("\u2060", "")
+        assert f"Coding as {IMAGE}" in sidebar, app_page
+        assert page.locator('img[src*="127.0.0.1"], img[src="x"]').count() == 0, app_page
+        links = page.locator('[data-testid="stMarkdownContainer"] a:not([href^="#"])')\
+            .evaluate_all("nodes => nodes.map(n => n.outerHTML)")  # only headings' anchors
+        assert links == [], app_page
+        if app_page == "Codebook":
+            expect(page.locator('[data-testid="stExpander"] summary',
+                                has_text="![x](http:")).to_have_count(1)
+        if app_page == "Themes":
+            screenshot(page, "browser-markdown-themes.png")
+    assert asked == [] and dialogs == []
 
 
 # -- helpers: the command line and the server -------------------------------------------------
