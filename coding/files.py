@@ -57,7 +57,7 @@ def check_regular_file(path, error=CodingError):
         raise error(f"cannot be read: {_reason(exc)}", path=path) from exc
     kind = special_kind(mode)
     if kind is not None:
-        raise error(f"is not a regular file ({kind}); nothing was read", path=path)
+        raise error(f"is not a regular file but {kind}; nothing was read", path=path)
 
 
 def open_regular_file(path, error=CodingError):
@@ -74,7 +74,7 @@ def open_regular_file(path, error=CodingError):
     kind = special_kind(os.fstat(descriptor).st_mode)
     if kind is not None:
         handle.close()
-        raise error(f"is not a regular file ({kind}); nothing was read", path=path)
+        raise error(f"is not a regular file but {kind}; nothing was read", path=path)
     if hasattr(os, "set_blocking"):
         os.set_blocking(descriptor, True)
     return handle

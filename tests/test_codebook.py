@@ -151,3 +151,33 @@ def test_new_version_retires_missing_codes_and_keeps_versions(coded_project, tmp
     assert coded_project.summary()["codebook_versions"] == 2
     coded_project.import_codebook(CODEBOOK)
     assert len(coded_project.codebook().codes) == len(load_codebook(CODEBOOK).codes)
+
+
+def test_lone_surrogates_are_refused_with_line_and_field(tmp_path, coded_project):
+    # YAML's "\ud800" escape makes half a UTF-16 pair: it passed validation, then the import
+    # failed to encode it (issue 13, item 21). Every one is reported, with its line and field.
+    path = write(tmp_path, 'codebook:\n  name: "Book \\udc00"\ncodes:\n'
+                           '  - id: a\n    name: "A \\ud800"\n'
+                           '    keywords: [fine, "smile \\ud83d\\ude00"]\n'
+                           '  - id: b\n    name: B\n    definition: "fine \\U0001F600"\n')
+    hint = ("a lone UTF-16 surrogate, half of a character, which cannot be stored; write the "
+            "character itself (or \\U0001F600, not \\ud83d\\ude00)")
+    assert problems(path) == [f"{path}:2: 'name' holds \"Book \\udc00\", {hint}",
+                              f"{path}:5: 'name' of code 'a' holds \"A \\ud800\", {hint}",
+                              f"{path}:6: 'keywords' of code 'a' holds "
+                              f"\"smile \\ud83d\\ude00\", {hint}"]
+    with pytest.raises(CodebookError):
+        coded_project.import_codebook(path)
+    assert len(coded_project.codebook().codes) == 22  # nothing changed
+    fixed = write(tmp_path, 'codes:\n  - id: b\n    name: "B \\U0001F600"\n', "fixed.yaml")
+    assert load_codebook(fixed).codes[0].name == "B \U0001F600"
+
+
+def test_code_id_ending_in_a_line_break_is_refused(tmp_path):
+    path = write(tmp_path, "codes:\n  - id: |\n      trust\n    name: Trust\n"
+                           "  - id: >\n      care\n    name: Care\n")
+    assert problems(path) == [
+        f"{path}:2: code id 'trust\\n' ends in a line break (a YAML block scalar such as "
+        "'id: |'?); write it on the same line: id: trust",
+        f"{path}:5: code id 'care\\n' ends in a line break (a YAML block scalar such as "
+        "'id: |'?); write it on the same line: id: care"]

@@ -372,3 +372,198 @@ def test_init_and_summary_on_postgresql_show_the_url_without_its_password(run, p
     summary = run("summary", postgres_url).output
     assert summary.startswith(f"Project {url.database}  ({shown})\n")
     assert f":{url.password}@" not in summary
+
+
+# == 20: data is printed as text, never as Rich markup ========================================
+
+def test_cli_prints_brackets_in_data_as_they_are(run, tmp_path):
+    (tmp_path / "book.yaml").write_text(
+        "codebook:\n  name: '[draft] book :smile:'\ncodes:\n"
+        "  - id: draft\n    name: '[draft]'\n    keywords: [laughs]\n")
+    (tmp_path / "[x].txt").write_text("Interviewer: Hi [bold]x[/bold].\n"
+                                      "Ann: I [/] I laughs [laughs].\n")
+    assert run("init", "s.db").exit_code == 0
+    assert run("codebook", "import", "s.db", "book.yaml").output == (
+        "Imported codebook '[draft] book :smile:': 1 codes\n")
+    assert run("ingest", "s.db", "[x].txt").output == (
+        "added      [x].txt  (case [x], 2 turns, 6 words)\n"
+        "1 added, 0 already in the project, 0 failed\n")
+    assert run("suggest", "s.db", "--rules").exit_code == 0
+    review = run("review", "s.db")
+    assert review.exit_code == 0, review.output
+    assert review.output == (
+        "1 pending suggestions (showing 1, by uncertainty)\n"
+        "┏━━━━┳━━━━━━━━━━┳━━━━━━━┳━━━━━━━┳━━━━━━━━━━━━━━━━━━━━━━━━━┳━━━━━━━━━━━━━━━━━━━━┓\n"
+        "┃ id ┃ document ┃ code  ┃ score ┃ quote                   ┃ why                ┃\n"
+        "┡━━━━╇━━━━━━━━━━╇━━━━━━━╇━━━━━━━╇━━━━━━━━━━━━━━━━━━━━━━━━━╇━━━━━━━━━━━━━━━━━━━━┩\n"
+        "│ 1  │ [x].txt  │ draft │ 0.45  │ I [/] I laughs          │ keywords: \"laughs\" │\n"
+        "│    │          │       │       │ [laughs].               │                    │\n"
+        "└────┴──────────┴───────┴───────┴─────────────────────────┴────────────────────┘\n")
+    assert run("review", "s.db", "--accept", "all").output == "accepted 1 suggestions\n"
+    assert run("documents", "s.db").output.splitlines()[3] == (
+        "│ [x].txt  │ txt    │ [x]  │ 6     │ 2     │ 1       │")
+    summary = run("summary", "s.db").output
+    assert summary.startswith("Project s  (s.db)\n")
+    assert "│ draft │ 1       │ 1         │" in summary
+    with coding.open_project(tmp_path / "s.db", coder="[bold]x[/bold]") as project:
+        start = project.document_text("[x].txt").index("[/]")
+        project.add_coding("[x].txt", "draft", start, start + 3)
+    log = run("log", "s.db", "--limit", "1").output.splitlines()
+    assert log[4].startswith("│ 5 │ ") and log[4].endswith(
+        " │ [bold]x[/bold] │ add_coding │ coded [x].txt [39,   │")
+    agreement = run("agreement", "s.db", "--coders", "rules", "[bold]x[/bold]")
+    assert agreement.exit_code == 0, agreement.output
+    assert "│ draft │ all units  │     1 │           1 │     1.000 │ 1.000 │ 1.000 │" \
+        in agreement.output
+    assert "Warning: draft (all units): unstable: 1 units" in agreement.output  # markup kept
+
+
+# == 16: ingest never reads a device or a FIFO; Dask over TLS ================================
+
+def test_ingest_and_batch_refuse_devices_and_fifos_without_reading_them(run, tmp_path, fifo):
+    path, watch = fifo
+    os.rename(path, tmp_path / "pipe.txt")  # a transcript's name: the reader would open it
+    path = watch.path = tmp_path / "pipe.txt"
+    (tmp_path / "zero.txt").symlink_to("/dev/zero")
+    (tmp_path / "ann.txt").write_text("Interviewer: Hi.\nAnn: Fine.\n")
+    assert run("init", "s.db").exit_code == 0
+    for args, shown in ((("ingest", "s.db", "/dev/zero"), "/dev/zero"),
+                        (("ingest", "s.db", "ann.txt", "pipe.txt"), "pipe.txt"),
+                        (("ingest", "s.db", "zero.txt"), "zero.txt"),
+                        (("batch", "s.db", "pipe.txt", "ann.txt", "--rules"), "pipe.txt")):
+        result = run(*args)
+        assert result.exit_code == 1, args
+        kind = "a named pipe (FIFO)" if shown == "pipe.txt" else "a character device"
+        assert result.output == (f"Error: {shown}: is not a regular file but {kind}; "
+                                 "nothing was read\n")
+    assert not watch.read and stat.S_ISFIFO(os.lstat(path).st_mode)
+    assert "documents  0" in run("summary", "s.db").output  # nothing half-done
+    # inside a folder, only regular files are taken
+    result = run("ingest", "s.db", ".")
+    assert result.output == ("added      ann.txt  (case ann, 2 turns, 2 words)\n"
+                             "1 added, 0 already in the project, 0 failed\n")
+    assert not watch.read
+
+
+def test_dask_scheduler_link_checks():
+    from coding.batch import DaskScheduler
+
+    assert DaskScheduler("tcp://127.0.0.1:8786").warning() is None
+    assert DaskScheduler("tcp://[::1]:8786").warning() is None
+    assert DaskScheduler("tcp://localhost:8786").security() is None
+    assert DaskScheduler("tcp://10.0.0.5:8786").warning() == (
+        "the Dask scheduler tcp://10.0.0.5:8786 is reached over plain TCP: the batch's pickled "
+        "data crosses the network unencrypted and unauthenticated; use a tls:// address with "
+        "--dask-tls-ca, --dask-tls-cert and --dask-tls-key")
+    assert DaskScheduler("cluster.example.org:8786").warning().startswith(
+        "the Dask scheduler cluster.example.org:8786 is reached over plain TCP")
+    assert DaskScheduler("tls://10.0.0.5:8786", "ca.pem", "me.pem").warning() is None
+    with pytest.raises(CodingError) as info:
+        DaskScheduler("tcp://10.0.0.5:8786", ca_file="ca.pem").security()
+    assert str(info.value) == ("TLS certificates were given but the Dask address "
+                               "tcp://10.0.0.5:8786 is not tls://; use tls://HOST:PORT")
+
+
+@pytest.fixture
+def certificate(tmp_path):
+    """A self-signed certificate (its own CA) and its key, as PEM files."""
+    if not shutil.which("openssl"):
+        pytest.skip("openssl is not installed")
+    cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt",
+                    "ec_paramgen_curve:prime256v1", "-nodes", "-keyout", str(key), "-out",
+                    str(cert), "-days", "1", "-subj", "/CN=coding-test", "-addext",
+                    "subjectAltName=DNS:localhost,IP:127.0.0.1"], check=True,
+                   capture_output=True)
+    return cert, key
+
+
+def test_batch_runs_on_a_dask_scheduler_over_tls(tmp_path, run, certificate):
+    distributed = pytest.importorskip("distributed")
+    from distributed.security import Security
+
+    cert, key = certificate
+    transcript = ROOT / "data_samples" / "transcripts" / "p02_service_manager.txt"
+    codebook = ROOT / "codebooks" / "gcph_asset_based.yaml"
+    server = Security(require_encryption=True, tls_ca_file=str(cert),
+                      tls_scheduler_cert=str(cert), tls_scheduler_key=str(key),
+                      tls_worker_cert=str(cert), tls_worker_key=str(key),
+                      tls_client_cert=str(cert), tls_client_key=str(key))
+    with distributed.LocalCluster(n_workers=1, threads_per_worker=1, processes=False,
+                                  protocol="tls://", host="127.0.0.1", security=server,
+                                  dashboard_address=None) as cluster:
+        address = cluster.scheduler_address
+        assert address.startswith("tls://127.0.0.1:")
+        refused = run("batch", "s.db", transcript, "--codebook", codebook, "--rules", "--dask",
+                      address)
+        assert refused.exit_code == 1
+        assert refused.output == (f"Error: the Dask address {address} is tls:// but has no "
+                                  "--dask-tls-ca and no --dask-tls-cert (PEM files; or set "
+                                  "dask's distributed.comm.tls configuration)\n")
+        result = run("batch", "s.db", transcript, "--codebook", codebook, "--rules",
+                     "--dask", address, "--dask-tls-ca", cert, "--dask-tls-cert", cert,
+                     "--dask-tls-key", key)
+        ran = cluster.scheduler.transition_counter  # tasks the scheduler handed out
+    assert result.exit_code == 0, result.output
+    assert "Warning" not in result.output  # reached, over TLS, not the local fallback
+    assert result.output.startswith("1 added, 0 already in the project, 0 failed; ")
+    assert ran >= 1  # the work ran on the cluster
+    with coding.open_project(tmp_path / "s.db") as project:
+        assert len(project.pending()) > 0
+
+
+# == 15: the app listens on this computer only ===============================================
+
+def free_port():
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def listening_addresses(command, cwd, port, environment):
+    """Start a Streamlit server, wait until it listens on `port`, and return the addresses
+    it listens on (then stop it)."""
+    psutil = pytest.importorskip("psutil")
+    log = cwd / f"server{port}.log"
+    with open(log, "wb") as output:
+        server = subprocess.Popen(command, cwd=cwd, stdout=output, stderr=subprocess.STDOUT,
+                                  env={**os.environ, "STREAMLIT_SERVER_FILE_WATCHER_TYPE": "none",
+                                       **environment})
+    try:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            assert server.poll() is None, log.read_text()
+            found = {(c.laddr.ip, c.laddr.port) for c in
+                     psutil.Process(server.pid).net_connections(kind="inet")
+                     if c.status == psutil.CONN_LISTEN}
+            if any(p == port for _, p in found):
+                return found
+            time.sleep(0.2)
+        pytest.fail(f"the app did not listen on port {port} within 60 s:\n{log.read_text()}")
+    finally:
+        server.terminate()
+        try:
+            server.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            server.kill()
+            server.wait()
+
+
+def test_coding_app_listens_on_loopback_only(tmp_path):
+    with coding.init_project(tmp_path / "s.db", coder="tester"):
+        pass
+    port = free_port()
+    found = listening_addresses([sys.executable, "-m", "coding.cli", "app", "s.db",
+                                 "--headless", "--port", str(port)], tmp_path, port, {})
+    assert found == {("127.0.0.1", port)}
+
+
+def test_streamlit_run_app_py_listens_on_loopback_only(tmp_path):
+    # .streamlit/config.toml beside app.py is read when Streamlit starts in that folder
+    with coding.init_project(tmp_path / "s.db", coder="tester"):
+        pass
+    port = free_port()
+    found = listening_addresses([sys.executable, "-m", "streamlit", "run", "app.py",
+                                 "--server.headless", "true", "--server.port", str(port)],
+                                ROOT, port, {"CODING_PROJECT": str(tmp_path / "s.db")})
+    assert found == {("127.0.0.1", port)}
