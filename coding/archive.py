@@ -108,12 +108,24 @@ class SafeArchive:
         return b"".join(chunks)
 
 
+OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # an OLE compound file
+
+
 def check_zip(path, error, kind, max_total=MAX_READ_BYTES):
     """Refuse a zip-based file (an .xlsx) that is damaged, has unsafe names, is a zip bomb or
     has an XML part with a DTD, before a library that trusts it opens it (issue 8). Raises
     `error` (a CodingError class) naming the file; one that cannot be read at all is left to
     the caller's reader to report."""
     try:
+        with open(path, "rb") as handle:
+            head = handle.read(8)
+            encrypted = head == OLE_MAGIC and "EncryptedPackage".encode("utf-16-le") in \
+                handle.read(MAX_READ_BYTES)
+        if head == OLE_MAGIC:  # Office keeps a password-protected file in a compound file
+            raise error(f"is a password-protected {kind} (encrypted by Office): remove the "
+                        "password, save it and try again" if encrypted else
+                        f"is an old Office 97-2003 file, not a {kind}: save it as {kind}",
+                        path=path)
         archive = zipfile.ZipFile(path)
         infos = archive.infolist()
     except OSError:

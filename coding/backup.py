@@ -104,6 +104,33 @@ def auto_backup(store, reason):
     return target
 
 
+_PART = re.compile(r"^\..+\.part(?P<pid>\d+)(-journal)?$")
+
+
+def clean_stray_parts(where):
+    """Remove the temporary files (`.NAME.partPID` and its `-journal`) that a backup killed
+    mid-copy left in folder `where`, unless their process still runs. Returns what went."""
+    removed = []
+    for file in (Path(where).iterdir() if Path(where).is_dir() else ()):
+        match = _PART.match(file.name)
+        if match and not _running(int(match["pid"])):
+            file.unlink(missing_ok=True)
+            removed.append(file)
+    return removed
+
+
+def _running(pid):
+    if pid == os.getpid():
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # another user's process
+        return True
+    return True
+
+
 def copy_database(source, target):
     """Copy a SQLite database page by page with the online backup API, into a temporary file
     renamed over `target` only when complete; the copy uses a rollback journal, so it is one
@@ -115,6 +142,7 @@ def copy_database(source, target):
         raise StoreError(f"cannot make the backup folder: {exc.strerror or exc}",
                          path=target.parent) from exc
     temporary = target.with_name(f".{target.name}.part{os.getpid()}")
+    clean_stray_parts(target.parent)
     try:
         with _connect(source) as src, _connect(temporary) as dst:
             src.backup(dst)
@@ -163,17 +191,26 @@ def check_backup(path):
 
 def restore(project, source, coder):
     """Replace a SQLite project's content with a backup's, through the online backup API (so
-    an app that has the project open sees the restored state, not a torn file). The current
-    state is backed up first (reason before-restore); a project file that does not exist yet
-    is created. Logs a "restore" event whose id is above every id either state used, so caches
-    keyed on the data version never mistake the restored state for an earlier one.
+    an app that has the project open sees the restored state, not a torn file). The backup is
+    checked first: a readable coding project whose every document text still matches its
+    SHA-256 (a text altered after the fact is refused). The current state is backed up first
+    (reason before-restore); a project file that does not exist yet is created.
+
+    The backup is first copied into a scratch file, brought up to this coding's schema, and
+    given the "restore" event, whose id is above every id either state used (so caches keyed
+    on the data version never mistake the restored state for an earlier one); that file is
+    then copied into the project in one step, so the restored data and its event arrive
+    together or not at all (a kill -9 can never leave a restore without its record).
     Returns the backup of the replaced state (None when there was none)."""
+    import tempfile
+
     from .store import EventRow, Store, is_sqlite_path
 
     if not is_sqlite_path(project) and not str(project).startswith("sqlite:///"):
         raise StoreError("is not a SQLite project; restore PostgreSQL dumps with pg_restore",
                          path=project)
     check_backup(source)
+    check_texts(source)
     target = Path(str(project).removeprefix("sqlite:///")).expanduser()
     if target.exists() and target.resolve() == Path(source).resolve():
         raise StoreError("is the project itself; restore another file", path=source)
@@ -181,26 +218,50 @@ def restore(project, source, coder):
     if target.exists() and target.stat().st_size:
         current = Store.open(target)  # refuses a file that is not a project
         try:
+            if current.read_only:
+                raise StoreError(f"{current.read_only}; cannot restore into it", path=target)
             saved = backup(current, reason=BEFORE_RESTORE)
             before = _data_version(current)
         finally:
             current.close()
-    try:
-        with _connect(source, read_only=True) as src, _connect(target) as dst:
-            src.backup(dst)
-    except sqlite3.Error as exc:
-        raise StoreError(f"restore failed, the project is unchanged: {exc}",
-                         path=target) from exc
-    store = Store.open(target)  # upgrades a backup of an older schema
-    try:
-        with store.transaction() as session:
-            newest = max(before, _data_version(store, session))
-            session.add(EventRow(id=newest + 1, coder=coder, action="restore", entity="project",
-                                 entity_id=None, detail={"file": str(source),
-                                                         "saved": str(saved) if saved else None}))
-    finally:
-        store.close()
+    with tempfile.TemporaryDirectory(prefix="coding-restore-") as scratch:
+        staged = copy_database(source, Path(scratch) / "restored.db")
+        store = Store.open(staged)  # upgrades a backup of an older schema, in the scratch copy
+        try:
+            with store.transaction() as session:
+                newest = max(before, _data_version(store, session))
+                session.add(EventRow(id=newest + 1, coder=coder, action="restore",
+                                     entity="project", entity_id=None,
+                                     detail={"file": str(source),
+                                             "saved": str(saved) if saved else None}))
+        finally:
+            store.close()
+        try:
+            with _connect(staged, read_only=True) as src, _connect(target) as dst:
+                src.backup(dst)
+                dst.execute("PRAGMA journal_mode=WAL")
+        except sqlite3.Error as exc:
+            raise StoreError(f"restore failed, the project is unchanged: {exc}",
+                             path=target) from exc
     return saved
+
+
+def check_texts(path):
+    """Refuse a backup in which a document's text no longer matches the SHA-256 stored with it
+    when it was ingested (the text was altered outside coding)."""
+    from .text import sha256_text
+
+    with _connect(path, read_only=True) as connection:
+        altered = [name for name, text, sha256 in connection.execute(
+            "SELECT name, text, sha256 FROM documents ORDER BY id")
+            if sha256_text(text) != sha256]
+    if altered:
+        shown = ", ".join(altered[:5]) + (f" and {len(altered) - 5} more" if len(altered) > 5
+                                          else "")
+        raise StoreError(f"the text of {len(altered)} document{'s' if len(altered) != 1 else ''}"
+                         f" ({shown}) no longer matches the checksum taken when it was "
+                         "ingested: the backup was changed outside coding; nothing restored",
+                         path=path)
 
 
 def _data_version(store, session=None):

@@ -7,11 +7,12 @@ and its turns, so offsets are counted the same way for every format.
 import html
 import io
 import re
+import stat
 import zipfile
 import zlib
 from pathlib import Path
 
-from .archive import MAX_RATIO, RATIO_FLOOR, declares_dtd
+from .archive import MAX_RATIO, OLE_MAGIC, RATIO_FLOOR, declares_dtd
 from .errors import TranscriptError
 from .model import ParsedDocument
 from .speakers import Line, SpeakerRules, parse_time, segment
@@ -37,7 +38,11 @@ def ingest_file(path, rules=None):
         raise TranscriptError(f"unsupported file type '{path.suffix or '(none)'}' "
                               f"(expected one of {known})", path=path)
     try:
-        size = path.stat().st_size
+        status = path.stat()
+        if not stat.S_ISREG(status.st_mode):  # /dev/zero never ends, a FIFO blocks the read
+            raise TranscriptError("is not a regular file (a device, a pipe or a socket); "
+                                  "nothing was read", path=path)
+        size = status.st_size
         if size > MAX_FILE_BYTES:
             raise TranscriptError(f"is {size / 1e6:.0f} MB, over the {MAX_FILE_BYTES // 2**20} MB "
                                   "limit for one transcript; split it", path=path)
@@ -78,6 +83,7 @@ def _decoded(encoding, warnings):
 def _read_docx(data, path, rules):
     import docx  # python-docx; imported here so plain-text ingest stays light
 
+    _check_not_ole(data, path, ".docx")
     _check_zip(data, path, required="word/document.xml", kind=".docx")
     try:
         document = docx.Document(io.BytesIO(data))
@@ -239,6 +245,19 @@ def _read_pdf(data, path, rules):
     if not text.strip():
         raise TranscriptError("PDF has no text layer (a scan?); run OCR first", path=path)
     return [Line(line) for line in text.split("\n")], {"encoding": "pdf", "pages": len(pages)}
+
+
+def _check_not_ole(data, path, kind):
+    """Office keeps a password-protected .docx/.xlsx as an encrypted package inside an OLE
+    compound file, not a zip; a Word 97-2003 .doc is one too. Say which, not "damaged zip"."""
+    if not data.startswith(OLE_MAGIC):
+        return
+    if "EncryptedPackage".encode("utf-16-le") in data:
+        raise TranscriptError(f"is a password-protected {kind} (encrypted by Office): open it, "
+                              "remove the password (File > Info > Protect Document > Encrypt "
+                              "with Password), save it and try again", path=path)
+    raise TranscriptError(f"is an old Office 97-2003 file (.doc), not a {kind}: open it in "
+                          f"Word and save it as {kind}", path=path)
 
 
 def _check_zip(data, path, required, kind):

@@ -14,6 +14,7 @@ import pandas as pd
 from sqlalchemy import func, insert, select
 
 from . import cases as case_sheets
+from .check import check_project
 from .codebook import dump_codebook, load_codebook
 from .documents import CaseOwners, find_document, free_name, match_document
 from .errors import CodingError, CodingsFileError, StoreError, TranscriptError
@@ -698,6 +699,11 @@ class Project(SuggestionUseCases, CodebookUseCases, TeamUseCases):
         from .backup import auto_backup
 
         return auto_backup(self.store, reason)
+
+    def check(self):
+        """Look for damage earlier versions could do without a word (see coding/check.py):
+        a list of check.Finding, empty when nothing was found. Changes nothing."""
+        return check_project(self)
 
     # -- history and summary ----------------------------------------------------------------
     def events(self):

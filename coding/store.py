@@ -6,6 +6,7 @@ SQLite's write lock when it begins, so concurrent writers take turns (issue 8).
 """
 
 import json
+import os
 import sqlite3
 import threading
 import time
@@ -280,6 +281,77 @@ def _sqlite_begin(connection):
         driver.execute(f"PRAGMA busy_timeout={int(BUSY_TIMEOUT_MS)}")
 
 
+def _sqlite_read_only_pragmas(dbapi_connection, _record):
+    dbapi_connection.isolation_level = None
+    dbapi_connection.execute(f"PRAGMA busy_timeout={int(BUSY_TIMEOUT_MS)}")
+
+
+SQLITE_HEADER = b"SQLite format 3\x00"
+
+
+def _check_sqlite_project(path):
+    """Refuse, without changing it, a file that is not a coding project: missing, empty, not
+    SQLite, or another program's database (read through a read-only connection). Returns why
+    the project must be opened read-only (its file or folder cannot be written), else None."""
+    if not path.exists():
+        raise StoreError("does not exist; create it with `coding init`", path=path)
+    if not path.is_file():
+        raise StoreError("is not a file: a project is one SQLite file", path=path)
+    try:
+        with open(path, "rb") as handle:
+            header = handle.read(len(SQLITE_HEADER))
+    except OSError as exc:
+        raise StoreError(f"cannot be read: {exc.strerror or exc}", path=path) from exc
+    if not header:
+        raise StoreError("is empty (0 bytes), not a coding project; left as it is. Remove it, "
+                         "or create a project with `coding init`", path=path)
+    if header != SQLITE_HEADER:
+        raise StoreError("is not a coding project (not a SQLite database); left as it is",
+                         path=path)
+    read_only = _why_read_only(path)
+    try:
+        uri = _read_only_uri(path) if read_only else f"{path.resolve().as_uri()}?mode=ro"
+        connection = sqlite3.connect(uri, uri=True, timeout=30)
+        try:
+            has_meta = connection.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' "
+                                          "AND name = 'meta'").fetchone()
+        finally:
+            connection.close()
+    except sqlite3.Error as exc:
+        raise StoreError(f"is not a readable project database: {exc}", path=path) from exc
+    if not has_meta:
+        raise StoreError("is a SQLite database of another program, not a coding project (no "
+                         "schema version found); left as it is", path=path)
+    return read_only
+
+
+def _why_read_only(path):
+    """Why a project file cannot be changed (its file or folder is not writable, or its file
+    system is mounted read-only), else None."""
+    folder = path.resolve().parent
+    if not os.access(path, os.W_OK) or _read_only_file_system(folder):
+        return "opened read-only: its file cannot be written"
+    if not os.access(folder, os.W_OK):
+        return "opened read-only: its folder cannot be written"
+    return None
+
+
+def _read_only_uri(path):
+    """A SQLite URI that reads `path` without writing anything beside it. A WAL database
+    needs its -shm file, which a read-only folder cannot get; with none, nobody has the
+    project open for writing, so it is read as an unchanging (immutable) file."""
+    shared = path.with_name(path.name + "-shm").exists()
+    return f"{path.resolve().as_uri()}?mode=ro" + ("" if shared else "&immutable=1")
+
+
+def _read_only_file_system(folder):
+    """True on a file system mounted read-only (where even root cannot write)."""
+    try:
+        return bool(os.statvfs(folder).f_flag & os.ST_RDONLY)
+    except OSError:
+        return False
+
+
 def _locked(exc):
     return "database is locked" in str(exc.orig)  # SQLITE_BUSY, after waiting busy_timeout
 
@@ -290,17 +362,21 @@ class Store:
     def __init__(self, engine, label):
         self.engine = engine
         self.label = label
+        self.read_only = None  # why changes are refused (a read-only file or folder), or None
         self._writing = threading.local()  # this thread's transaction() is open
 
     @classmethod
-    def _engine(cls, project):
+    def _engine(cls, project, read_only=False):
         url = database_url(project)
+        if read_only:
+            url = f"sqlite:///{_read_only_uri(Path(url.removeprefix('sqlite:///')))}&uri=true"
         try:
             engine = create_engine(url)
         except (ArgumentError, ImportError, SQLAlchemyError) as exc:
             raise StoreError(f"cannot use this database URL: {exc}", path=project) from exc
         if engine.dialect.name == "sqlite":
-            event.listen(engine, "connect", _sqlite_pragmas)
+            event.listen(engine, "connect", _sqlite_read_only_pragmas if read_only
+                         else _sqlite_pragmas)
             event.listen(engine, "begin", _sqlite_begin)
         return engine
 
@@ -329,10 +405,16 @@ class Store:
     @classmethod
     def open(cls, project):
         """Open an existing project, checking it is one and that its schema is known; an older
-        schema is upgraded (a SQLite file is backed up first), a newer one refused."""
-        if is_sqlite_path(project) and not Path(project).exists():
-            raise StoreError("does not exist; create it with `coding init`", path=project)
-        engine = cls._engine(project)
+        schema is upgraded (a SQLite file is backed up first), a newer one refused.
+
+        A SQLite file is looked at read-only first, so an empty file or another program's
+        database is refused unchanged (opening it for writing would turn it into a database
+        or switch it to WAL). A project whose file or folder cannot be written opens
+        read-only: `read_only` says why, and a change is refused with that message."""
+        read_only = None
+        if is_sqlite_path(project):
+            read_only = _check_sqlite_project(Path(project))
+        engine = cls._engine(project, read_only=read_only is not None)
         try:
             with engine.connect() as connection:
                 if not inspect(connection).has_table("meta"):
@@ -346,7 +428,11 @@ class Store:
             raise StoreError(f"is not a readable project database: {exc.orig}",
                              path=project) from exc
         store = cls(engine, str(project))
+        store.read_only = read_only
         try:  # an older schema is upgraded (after a backup); a newer or unknown one refused
+            if read_only is not None and not migrations.is_current(row, revision):
+                raise StoreError(f"{read_only}, and its schema needs an upgrade first; copy it "
+                                 "to a folder you can write to", path=project)
             migrations.bring_up_to_date(store, row, revision)
         except StoreError:
             engine.dispose()
@@ -361,6 +447,9 @@ class Store:
         commits, and writers in other processes wait their turn instead of failing."""
         if getattr(self._writing, "open", False):  # a bug: it would wait for its own lock
             raise RuntimeError("transaction() inside another transaction() of the same store")
+        if self.read_only:
+            raise StoreError(f"{self.read_only}: nothing can be changed; copy the project to a "
+                             "folder you can write to", path=self.label)
         session, begun = self._begin_writing()
         self._writing.open = True
         try:

@@ -149,29 +149,42 @@ def _utf16_without_bom(data):
     return (text, encoding) if "\x00" not in text else None
 
 
+# The detector's "chaos" scores cousin code pages close together and sometimes the wrong way
+# (French in Windows-1252 as the Baltic Windows-1257, "Où" -> "Oł"; Russian in Windows-1251 as
+# Mac Cyrillic); among the readings within this margin of the best, the one that reads least
+# oddly wins (see _oddities), then a Windows code page, Windows-1252 first.
+CHAOS_MARGIN = 0.2
+
+
 def _prefer_cp1252(data, matches, best):
-    """Windows-1252 is what Word and Windows tools write in the English-speaking world. When
-    the detector scores it as high as a cousin code page (cp1250 turns '£' into 'Ł'), take it;
-    when it is as free of mess but scored lower on language (short English text reads as
-    Polish), take it if its text reads less oddly (see _oddities)."""
+    """The encoding to read `data` with, from the detector's candidates. Windows-1252 is what
+    Word and Windows tools write in the English-speaking world, Windows code pages what
+    Windows writes elsewhere; a cousin reading that turns '£5' into 'Ł5' or 'mały' into
+    'ma³y' reads more oddly and loses."""
+    if _width(data, best.encoding) != 1:
+        return best.encoding  # a multi-byte encoding (Shift JIS, GB18030, ...): as detected
+    candidates = {best.encoding}
     for match in matches:
-        tied = (match.chaos, match.coherence) == (best.chaos, best.coherence)
-        if tied and "cp1252" in match.could_be_from_charset:
-            return "cp1252"
-    if any("cp1252" in match.could_be_from_charset and match.chaos <= best.chaos
-           for match in matches):
-        try:
-            ours, theirs = data.decode("cp1252"), data.decode(best.encoding)
-        except (UnicodeDecodeError, LookupError):
-            return best.encoding
-        if len(ours) == len(theirs) == len(data):  # both one byte per character
-            differ = bytes(b for b in range(128, 256)
-                           if _char(b, "cp1252") != _char(b, best.encoding))
-            at = [m.start() for m in re.finditer(b"[" + re.escape(differ) + b"]", data)] \
-                if differ else []
-            if _oddities(ours, at) < _oddities(theirs, at):
-                return "cp1252"
-    return best.encoding
+        if match.chaos <= best.chaos + CHAOS_MARGIN:
+            candidates.update(name for name in (match.encoding, *match.could_be_from_charset)
+                              if name in ("cp1252", match.encoding) or name.startswith("cp125"))
+    high = [m.start() for m in re.finditer(b"[\x80-\xff]", data)]
+    scored = []
+    for encoding in candidates:
+        if _width(data, encoding) != 1:
+            continue
+        text = data.decode(encoding)
+        windows = 0 if encoding == "cp1252" else 1 if encoding.startswith("cp125") else 2
+        scored.append((_oddities(text, high), windows, encoding != best.encoding, encoding))
+    return min(scored)[-1] if scored else best.encoding
+
+
+def _width(data, encoding):
+    """1 when `encoding` reads `data` one byte per character, else 0 (or it cannot read it)."""
+    try:
+        return 1 if len(data.decode(encoding)) == len(data) else 0
+    except (UnicodeDecodeError, LookupError):
+        return 0
 
 
 def _char(byte, encoding):
@@ -179,16 +192,21 @@ def _char(byte, encoding):
 
 
 def _oddities(text, positions):
-    """How oddly `text` reads at `positions`, where two single-byte decodings differ: a letter
-    with no letter beside it ('Ł5' for '£5'), a symbol between letters ('ma³y' for 'mały')."""
+    """How oddly `text` reads at `positions` (its non-ASCII bytes): a lone letter against a
+    digit or symbol ('Ł5' for '£5'), a symbol or number sign between letters ('ma³y' for
+    'mały'), box drawing; punctuation between letters is normal ("It’s", "l·l")."""
     count = 0
     for i in positions:
-        before = i > 0 and text[i - 1].isalpha()
-        after = i + 1 < len(text) and text[i + 1].isalpha()
-        if text[i].isalpha():
-            count += not (before or after)
-        elif not text[i].isspace():
-            count += before and after
+        char = text[i]
+        before = text[i - 1] if i > 0 else " "
+        after = text[i + 1] if i + 1 < len(text) else " "
+        if char.isalpha():  # a lone letter against a digit or symbol: 'Ł5' (a lone 'à' is fine)
+            count += not (before.isalpha() or after.isalpha()) and any(
+                unicodedata.category(c)[0] in "NS" for c in (before, after))
+        elif "\u2500" <= char <= "\u259f":  # box drawing (DOS code pages): never in speech
+            count += 1
+        elif unicodedata.category(char)[0] in "SN":
+            count += before.isalpha() and after.isalpha()
     return count
 
 

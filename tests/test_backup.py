@@ -168,8 +168,11 @@ def test_restore_refuses_what_is_not_a_coding_project(study, tmp_path):
         assert str(info.value).startswith(f"{source}: {message}")
     assert_same(contents(study), before)
     assert study.backups() == []  # refused before anything was taken or changed
-    with pytest.raises(StoreError, match="is not a readable project database"):
+    garbage_before = garbage.read_bytes()
+    with pytest.raises(StoreError, match=r"is not a coding project \(not a SQLite database\); "
+                                         "left as it is"):
         coding.restore_project(garbage, study.backup(tmp_path / "good.db"))  # onto no project
+    assert garbage.read_bytes() == garbage_before
 
 
 def test_restore_into_a_new_file_makes_a_copy_of_the_project(study, tmp_path):

@@ -322,6 +322,34 @@ def _(folder):
     return write(folder, "cp1252.txt", QUIRKY.replace("\n", "\r\n").encode("cp1252"))
 
 
+@hostile("utf8_with_a_stray_cp1252_byte", TRANSCRIPT, text=QUIRKY.replace("\u201d,",
+                                                                           "\u201d, it\u2019s"))
+def _(folder):  # issue 13: once stored as "About ¬£5 ‚Äì" (the whole file read as Mac-Roman)
+    data = QUIRKY.replace("\u201d,", "\u201d, it\u2019s").encode("utf-8")
+    return write(folder, "mostly_utf8.txt", data.replace("\u2019".encode("utf-8"), b"\x92"))
+
+
+@hostile("vtt_impossible_cue_time", TRANSCRIPT, "impossible time '00:75:01.000'")
+def _(folder):  # issue 13: webvtt-py dropped the cue, and its speech with it
+    return write(folder, "impossible.vtt", "WEBVTT\n\n00:00:01.000 --> 00:00:04.000\n"
+                                           "<v Int>Hi\n\n00:75:01.000 --> 00:76:00.000\n"
+                                           "<v Ann>Speech that was lost\n")
+
+
+@hostile("srt_arrow_in_speech", TRANSCRIPT, text="Interviewer: And then --> what?\n"
+                                               "P01: Costs --> care.")
+def _(folder):  # issue 13: refused as a "bad cue timing" before
+    return write(folder, "arrow.srt", "1\n00:00:01,000 --> 00:00:02,000\nInterviewer: And then "
+                                      "--> what?\n\n2\n00:00:02,500 --> 00:00:04,000\n"
+                                      "P01: Costs --> care.\n")
+
+
+@hostile("docx_password_protected", TRANSCRIPT, "is a password-protected .docx")
+def _(folder):  # made by msoffcrypto-tool (tests/files/README.md); once "damaged zip"
+    return write(folder, "locked.docx", (ROOT / "tests" / "files" / "encrypted.docx")
+                 .read_bytes())
+
+
 LONG_LINE = "P01: " + ("we walk and talk " * (LONG_LINE_BYTES // 17))
 
 
@@ -552,7 +580,7 @@ def xlsx(rows, change=None, member="xl/worksheets/sheet1.xml"):
 GOOD_ROWS = [["document", "code", "coder", "quote"], ["ann.txt", "a", "eve", "one two three."]]
 
 
-@hostile("codings_binary_garbage_csv", CODINGS, "NUL")
+@hostile("codings_binary_garbage_csv", CODINGS, "cannot tell the text encoding (binary file?)")
 def _(folder):
     return write(folder, "garbage.csv", garbage(4096, 8))
 
@@ -623,9 +651,32 @@ def _(folder):
     return write(folder, "people_docx.xlsx", real_docx())
 
 
-@hostile("cases_binary_garbage_csv", CASES, "NUL")
+@hostile("cases_binary_garbage_csv", CASES, "cannot tell the text encoding (binary file?)")
 def _(folder):
     return write(folder, "people_garbage.csv", garbage(4096, 9))
+
+
+@hostile("cases_password_protected_xlsx", CASES, "is a password-protected .xlsx")
+def _(folder):
+    return write(folder, "people_locked.xlsx", (ROOT / "tests" / "files" / "encrypted.xlsx")
+                 .read_bytes())
+
+
+@hostile("cases_header_twice", CASES, "column 'group' appears twice in the header")
+def _(folder):
+    return write(folder, "people_twice.csv", "case,group,group\nann,staff,manager\n")
+
+
+@hostile("codings_header_twice", CODINGS, "column 'quote' appears twice in the header")
+def _(folder):
+    return write(folder, "codings_twice.csv", "document,code,coder,quote,quote\n"
+                                              "ann.txt,a,eve,one two,four five.\n")
+
+
+@hostile("codings_ambiguous_document", CODINGS, "'ann' could be any of 'ann.txt', 'ann.md'")
+def _(folder):  # issue 13: once applied to whichever came first
+    return write(folder, "codings_ambiguous.csv", "document,code,coder,quote\n"
+                                                  "ann,a,eve,one two\n")
 
 
 @hostile("cases_empty_csv", CASES, "is empty")
@@ -673,9 +724,10 @@ def base_db(tmp_path_factory):
     (folder / "book.yaml").write_text(BOOK)
     (folder / "ann.txt").write_text(ANN)
     (folder / "bo.txt").write_text(BO)
+    (folder / "ann.md").write_text(ANN.replace("six seven", "eight nine"))  # ann's 2nd session
     with coding.init_project(folder / "study.db", coder="tester") as project:
         project.import_codebook(folder / "book.yaml")
-        project.ingest([folder / "ann.txt", folder / "bo.txt"])
+        project.ingest([folder / "ann.txt", folder / "bo.txt", folder / "ann.md"])
         text = project.document_text("ann.txt")
         for code, quote, status in (("a", "one two three.", "manual"),
                                     ("b", "four five.", "accepted"),
@@ -861,7 +913,7 @@ def quirky_stored_right(item, before, after, db):
             after["codings"] != before["codings"] or after["codebook"] != before["codebook"]:
         return False
     with coding.open_project(db) as project:
-        new = {d.name for d in project.documents()} - {"ann.txt", "bo.txt"}
+        new = {d.name for d in project.documents()} - {"ann.txt", "bo.txt", "ann.md"}
         return len(new) == 1 and project.document_text(new.pop()) == item.text
 
 

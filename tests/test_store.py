@@ -56,16 +56,30 @@ def test_unknown_schema_version_is_a_clear_error(tmp_path):
         in str(info.value)
 
 
-def test_a_file_that_is_not_a_project_is_refused(tmp_path):
+def test_a_file_that_is_not_a_project_is_refused_and_left_unchanged(tmp_path):
+    """Opening must not modify it (issue 13): no 4 KB database made of an empty file, no switch
+    of another program's database to WAL, no -wal or -shm file left beside it."""
     other = tmp_path / "other.db"
     with sqlite3.connect(other) as connection:
         connection.execute("CREATE TABLE t (x)")
-    with pytest.raises(StoreError, match="is not a coding project"):
-        coding.open_project(other)
     text_file = tmp_path / "notes.db"
     text_file.write_text("hello, this is not a database at all" * 100)
-    with pytest.raises(StoreError, match="is not a readable project database"):
-        coding.open_project(text_file)
+    empty = tmp_path / "empty.db"
+    empty.write_bytes(b"")
+    cases = [(other, "is a SQLite database of another program, not a coding project (no "
+                     "schema version found); left as it is"),
+             (text_file, "is not a coding project (not a SQLite database); left as it is"),
+             (empty, "is empty (0 bytes), not a coding project; left as it is. Remove it, or "
+                     "create a project with `coding init`")]
+    for path, message in cases:
+        before = path.read_bytes()
+        with pytest.raises(StoreError) as info:
+            coding.open_project(path)
+        assert str(info.value) == f"{path}: {message}"
+        assert path.read_bytes() == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["empty.db", "notes.db", "other.db"]
+    with sqlite3.connect(other) as connection:
+        assert connection.execute("PRAGMA journal_mode").fetchone() == ("delete",)
 
 
 def test_every_change_is_in_the_event_log(project, tmp_path):

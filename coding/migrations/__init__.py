@@ -73,6 +73,13 @@ def stamp_head(connection):
     command.stamp(config(connection), "head")
 
 
+def is_current(schema_version, found):
+    """True when a project's schema version and Alembic revision are this coding's head."""
+    from ..store import SCHEMA_VERSION
+
+    return str(schema_version) == str(SCHEMA_VERSION) and found == revision_name(SCHEMA_VERSION)
+
+
 def bring_up_to_date(store, schema_version, found):
     """Upgrade an older project (meta.schema_version `schema_version`, Alembic revision
     `found`) to the head after an automatic backup; refuse a newer or unknown schema."""
