@@ -451,6 +451,16 @@ def _(folder):
     return write(folder, "cycle.csv", "name,parent,description\nA,B,x\nB,A,y\n")
 
 
+@hostile("codebook_lone_surrogate", CODEBOOK, "a lone UTF-16 surrogate")  # issue 13, item 21
+def _(folder):
+    return write(folder, "surrogate.yaml", 'codes:\n  - id: a\n    name: "A \\ud800"\n')
+
+
+@hostile("codebook_id_block_scalar", CODEBOOK, "ends in a line break")  # issue 13
+def _(folder):
+    return write(folder, "block_id.yaml", "codes:\n  - id: |\n      a\n    name: A\n")
+
+
 # -- REFI-QDA ---------------------------------------------------------------------------------
 
 def qde(body="", prolog=""):
