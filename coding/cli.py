@@ -14,6 +14,7 @@ from rich.table import Table
 import coding
 from coding import CodingError
 from coding.errors import redact_url
+from coding.files import check_regular_file
 from coding.suggest import DEFAULT_MIN_SCORE
 
 # Everything printed is plain text unless a line asks for markup (print(..., markup=True)) and
@@ -25,6 +26,25 @@ err = Console(stderr=True, highlight=False, soft_wrap=True, markup=False, emoji=
 PROJECT = click.argument("project", metavar="PROJECT")
 SAMPLES = Path(__file__).resolve().parent.parent / "data_samples"
 SAMPLE_CODEBOOK = Path(__file__).resolve().parent.parent / "codebooks" / "gcph_asset_based.yaml"
+
+
+class InputFile(click.Path):
+    """An existing file to read. A device, FIFO or socket (/dev/zero, a named pipe) is refused
+    before anything opens it: reading one would fill memory or wait forever (issue 13)."""
+
+    def __init__(self):
+        super().__init__(exists=True, dir_okay=False)
+
+    def convert(self, value, param, ctx):
+        value = super().convert(value, param, ctx)
+        try:
+            check_regular_file(value)
+        except CodingError as exc:
+            self.fail(str(exc), param, ctx)
+        return value
+
+
+INPUT_FILE = InputFile()
 
 
 class ErrorBoundary(click.Group):
@@ -73,7 +93,7 @@ def init(ctx, project, name):
 @main.command()
 @PROJECT
 @click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True))
-@click.option("--cases", "sheet", type=click.Path(exists=True, dir_okay=False),
+@click.option("--cases", "sheet", type=INPUT_FILE,
               help="Participants sheet (.csv/.xlsx): case id, file, attribute columns.")
 @click.pass_context
 def ingest(ctx, project, paths, sheet):
@@ -106,7 +126,7 @@ def _report_ingest(results):
 
 @main.command()
 @PROJECT
-@click.argument("sheet", type=click.Path(exists=True, dir_okay=False))
+@click.argument("sheet", type=INPUT_FILE)
 @click.pass_context
 def cases(ctx, project, sheet):
     """Import a participants sheet and link documents to its cases."""
@@ -121,7 +141,7 @@ def codebook():
 
 
 @codebook.command("validate")
-@click.argument("file", type=click.Path(exists=True, dir_okay=False))
+@click.argument("file", type=INPUT_FILE)
 def codebook_validate(file):
     """Check a codebook file and report every problem with its line."""
     book = coding.load_codebook(file)
@@ -131,7 +151,7 @@ def codebook_validate(file):
 
 @codebook.command("import")
 @PROJECT
-@click.argument("file", type=click.Path(exists=True, dir_okay=False))
+@click.argument("file", type=INPUT_FILE)
 @click.pass_context
 def codebook_import(ctx, project, file):
     """Store a codebook file (.yaml or .csv) as the project's new codebook version."""
@@ -157,7 +177,7 @@ def codebook_export(ctx, project, output):
 
 @main.command("import-codings")
 @PROJECT
-@click.argument("file", type=click.Path(exists=True, dir_okay=False))
+@click.argument("file", type=INPUT_FILE)
 @click.pass_context
 def import_codings(ctx, project, file):
     """Load codings (document, code, coder, quote or start/end) from .csv or .xlsx."""
@@ -368,9 +388,9 @@ def evaluate(ctx, project, gold_coder, folds, unit, min_score, output):
 @main.command()
 @PROJECT
 @click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True))
-@click.option("--codebook", "codebook_file", type=click.Path(exists=True, dir_okay=False),
+@click.option("--codebook", "codebook_file", type=INPUT_FILE,
               help="Codebook to import first (skipped when unchanged).")
-@click.option("--cases", "sheet", type=click.Path(exists=True, dir_okay=False),
+@click.option("--cases", "sheet", type=INPUT_FILE,
               help="Participants sheet to import first.")
 @click.option("--rules", is_flag=True, help="Keyword and pattern rules (default: both).")
 @click.option("--model", is_flag=True, help="The trained model (default: both).")
@@ -382,11 +402,11 @@ def evaluate(ctx, project, gold_coder, folds, unit, min_score, output):
               help="Run on a dask.distributed scheduler: tls://10.0.0.5:8786 with the three "
                    "TLS options (the link carries pickles), or tcp://127.0.0.1:8786 on this "
                    "computer.")
-@click.option("--dask-tls-ca", "tls_ca", type=click.Path(exists=True, dir_okay=False),
+@click.option("--dask-tls-ca", "tls_ca", type=INPUT_FILE,
               metavar="PEM", help="The CA certificate that signed the scheduler's certificate.")
-@click.option("--dask-tls-cert", "tls_cert", type=click.Path(exists=True, dir_okay=False),
+@click.option("--dask-tls-cert", "tls_cert", type=INPUT_FILE,
               metavar="PEM", help="This client's certificate (it may hold the key too).")
-@click.option("--dask-tls-key", "tls_key", type=click.Path(exists=True, dir_okay=False),
+@click.option("--dask-tls-key", "tls_key", type=INPUT_FILE,
               metavar="PEM", help="This client's private key.")
 @click.pass_context
 def batch(ctx, project, paths, codebook_file, sheet, rules, model, unit, min_score, workers,
@@ -596,7 +616,7 @@ def backup_command(ctx, project, target, listing):
 
 @main.command("restore")
 @PROJECT
-@click.argument("backup_file", metavar="BACKUP", type=click.Path(exists=True, dir_okay=False))
+@click.argument("backup_file", metavar="BACKUP", type=INPUT_FILE)
 @click.pass_context
 def restore_command(ctx, project, backup_file):
     """Make PROJECT what BACKUP holds (SQLite). The current state is backed up first, and a
@@ -612,7 +632,7 @@ EXPORTS = ("codings", "code-by-case", "code-by-attribute", "cooccurrence", "fram
 
 @main.command("import")
 @PROJECT
-@click.argument("file", type=click.Path(exists=True, dir_okay=False))
+@click.argument("file", type=INPUT_FILE)
 @click.pass_context
 def import_file(ctx, project, file):
     """Import FILE, the reader picked by its extension: .qdpx/.qde (a REFI-QDA project from
@@ -644,7 +664,7 @@ def import_file(ctx, project, file):
 
 @main.command("import-word")
 @PROJECT
-@click.argument("files", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False))
+@click.argument("files", nargs=-1, required=True, type=INPUT_FILE)
 @click.pass_context
 def import_word(ctx, project, files):
     """Import transcripts coded in Word: each comment's text names codes (split on ';' or new

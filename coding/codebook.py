@@ -14,6 +14,7 @@ from pathlib import Path
 import yaml
 
 from .errors import CodebookError, CodingError
+from .files import open_regular_file
 from .model import Code, Codebook
 
 CODE_FIELDS = ("id", "name", "parent", "children", "definition", "inclusion", "exclusion",
@@ -67,8 +68,9 @@ def load_codebook(path):
     Raises CodebookError listing every problem as "path:line: message".
     """
     path = Path(path)
-    try:
-        raw = path.read_bytes()
+    try:  # a device or a FIFO is refused unread (issue 13)
+        with open_regular_file(path, CodebookError) as handle:
+            raw = handle.read()
     except OSError as exc:
         raise CodebookError(f"cannot be read: {exc.strerror or exc}", path=path) from exc
     try:

@@ -567,3 +567,28 @@ def test_streamlit_run_app_py_listens_on_loopback_only(tmp_path):
                                  "--server.headless", "true", "--server.port", str(port)],
                                 ROOT, port, {"CODING_PROJECT": str(tmp_path / "s.db")})
     assert found == {("127.0.0.1", port)}
+
+
+def test_every_input_file_option_refuses_devices_and_fifos_unread(run, tmp_path, fifo):
+    path, watch = fifo
+    assert run("init", "s.db").exit_code == 0
+    for args, name in ((("import-codings", "s.db", "pipe.csv"), "FILE"),
+                       (("import", "s.db", "pipe.csv"), "FILE"),
+                       (("cases", "s.db", "pipe.csv"), "SHEET"),
+                       (("codebook", "validate", "pipe.csv"), "FILE"),
+                       (("codebook", "import", "s.db", "pipe.csv"), "FILE"),
+                       (("ingest", "s.db", ".", "--cases", "pipe.csv"), "--cases")):
+        result = run(*args)
+        assert result.exit_code == 2, args
+        assert result.output.splitlines()[-1] == (
+            f"Error: Invalid value for '{name}': pipe.csv: is not a regular file but a named "
+            "pipe (FIFO); nothing was read")
+    result = run("codebook", "validate", "/dev/zero")
+    assert result.output.splitlines()[-1] == (
+        "Error: Invalid value for 'FILE': /dev/zero: is not a regular file but a character "
+        "device; nothing was read")
+    with pytest.raises(coding.CodebookError) as info:
+        coding.load_codebook(path)
+    assert str(info.value) == f"{path}: is not a regular file but a named pipe (FIFO); " \
+                              "nothing was read"
+    assert not watch.read
