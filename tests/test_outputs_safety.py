@@ -520,11 +520,10 @@ def free_port():
         return probe.getsockname()[1]
 
 
-def listening_addresses(command, cwd, port, environment):
-    """Start a Streamlit server, wait until it listens on `port`, and return the addresses
-    it listens on (then stop it)."""
+def listening_addresses(command, cwd, port, environment, log):
+    """Start a Streamlit server in `cwd`, wait until it listens on `port`, and return the
+    addresses it listens on (then stop it); its output goes to `log`."""
     psutil = pytest.importorskip("psutil")
-    log = cwd / f"server{port}.log"
     with open(log, "wb") as output:
         server = subprocess.Popen(command, cwd=cwd, stdout=output, stderr=subprocess.STDOUT,
                                   env={**os.environ, "STREAMLIT_SERVER_FILE_WATCHER_TYPE": "none",
@@ -554,7 +553,8 @@ def test_coding_app_listens_on_loopback_only(tmp_path):
         pass
     port = free_port()
     found = listening_addresses([sys.executable, "-m", "coding.cli", "app", "s.db",
-                                 "--headless", "--port", str(port)], tmp_path, port, {})
+                                 "--headless", "--port", str(port)], tmp_path, port, {},
+                                tmp_path / "app.log")
     assert found == {("127.0.0.1", port)}
 
 
@@ -565,7 +565,8 @@ def test_streamlit_run_app_py_listens_on_loopback_only(tmp_path):
     port = free_port()
     found = listening_addresses([sys.executable, "-m", "streamlit", "run", "app.py",
                                  "--server.headless", "true", "--server.port", str(port)],
-                                ROOT, port, {"CODING_PROJECT": str(tmp_path / "s.db")})
+                                ROOT, port, {"CODING_PROJECT": str(tmp_path / "s.db")},
+                                tmp_path / "streamlit.log")
     assert found == {("127.0.0.1", port)}
 
 
