@@ -371,6 +371,33 @@ def test_transcript_apply_after_the_document_was_replaced_stores_nothing(db, tmp
     assert frame["quote"].tolist() == ["Fine, go ahead."]
 
 
+def test_transcript_remove_and_memo_refuse_a_coding_number_that_now_means_another(db, tmp_path):
+    document = "p99_markup.txt"
+    with coding.open_project(db, coder="Tess") as project:
+        other = project.backup(tmp_path / "other.db")  # the same ids handed out so far
+        turn = project.turns(document).iloc[1]
+        shown = project.add_coding(document, "empowering", int(turn["start"]), int(turn["end"]))
+    with coding.open_project(other, coder="Rab") as project:  # the next id there: the same
+        assert project.add_coding(document, "people_skills", int(turn["start"]),
+                                  int(turn["start"]) + 5) == shown
+        copy = project.backup(tmp_path / "other-backup.db")
+    removing = open_app("Transcript", doc=document)  # two sessions showing coding `shown`
+    removing = run(removing.selectbox(key="remove_id").set_value(shown))
+    writing = open_app("Transcript", doc=document)
+    writing = run(writing.selectbox(key="memo_target").set_value(shown))
+    writing.text_area(key="memo_text").input("About the empowering coding.")
+    coding.restore_project(db, copy, coder="Rab")
+    message = (f"coding #{shown} is no longer the coding shown (the project changed "
+               "meanwhile); nothing was changed: check the transcript and try again")
+    for at, button in ((removing, "remove"), (writing, "memo_save")):
+        at = run(at.button(key=button).click())
+        assert [displayed(e.value) for e in at.error] == [message]
+    with coding.open_project(db) as project:
+        kept = project.codings_frame(ids=[shown])
+        assert kept[["code", "coder"]].values.tolist() == [["people_skills", "Rab"]]
+        assert "About the empowering coding." not in set(project.memos()["text"])
+
+
 def coding_codebook(db, tmp_path):
     with coding.open_project(db) as project:
         project.export_codebook(tmp_path / "book.yaml")

@@ -66,7 +66,8 @@ def _code_by_case(proj, frame, codebook, names, label, version):
                                   "words": "words coded",
                                   "percent": "% of participant words"}.get)
     cases = state.cases(proj, label, version)
-    words = state.case_words(proj, label, len(state.documents(proj, label, version))) \
+    words = state.case_words(proj, label, tuple((d.id, d.sha256, d.case) for d in
+                                                state.documents(proj, label, version))) \
         if value == "percent" else None
     matrix = analysis.code_by_case(frame, value, cases=list(cases["case"]), case_words=words,
                                    codebook=codebook)

@@ -121,11 +121,50 @@ def _remove_form(proj, codings, codebook):
     names = {code.id: code.name for code in codebook.codes}
     labels = {int(r.coding_id): _coding_label(r, names) for r in counted.itertuples()}
     with st.expander("Remove a coding"):
-        chosen = st.selectbox("Coding", list(labels), format_func=labels.get, key="remove_id")
-        if st.button("Remove coding", key="remove"):
-            if state.safely(proj.remove_coding, chosen) is not None:
-                state.flash(f"Removed coding #{chosen}.")
-                st.rerun()
+        st.selectbox("Coding", list(labels), format_func=labels.get, key="remove_id")
+        st.button("Remove coding", key="remove", on_click=_remove,
+                  args=(proj, _shown_codings(counted)))
+
+
+def _shown_codings(counted):
+    """{coding id: (document, code, start, end)} of the codings this run draws."""
+    return {int(r.coding_id): (r.document, r.code, int(r.start), int(r.end))
+            for r in counted.itertuples()}
+
+
+def _still_shown(proj, coding_id, shown):
+    """True when coding `coding_id` is still the coding the page showed under that number (a
+    restored backup can hold another coding under it); else an error message, and False."""
+    now = proj.codings_frame(statuses=None, ids=[coding_id])
+    if not now.empty:
+        row = now.iloc[0]
+        if (row["document"], row["code"], int(row["start"]), int(row["end"])) == \
+                shown.get(coding_id):
+            return True
+    state.flash(f"coding #{coding_id} is no longer the coding shown (the project changed "
+                "meanwhile); nothing was changed: check the transcript and try again", "error")
+    return False
+
+
+def _remove(proj, shown):
+    chosen = st.session_state["remove_id"]
+    if _still_shown(proj, chosen, shown) and \
+            state.safely(proj.remove_coding, chosen) is not None:
+        state.flash(f"Removed coding #{chosen}.")
+
+
+def _save_memo(proj, document, shown):
+    text, target = st.session_state.get("memo_text", ""), st.session_state["memo_target"]
+    if not text.strip():
+        return
+    if target == "document":
+        done = state.safely(proj.add_memo, text, "document", document)
+    elif _still_shown(proj, target, shown):
+        done = state.safely(proj.add_memo, text, "coding", target)
+    else:
+        return
+    if done is not None:
+        state.flash("Memo saved.")
 
 
 def _memo_form(proj, info, codings):
@@ -135,17 +174,10 @@ def _memo_form(proj, info, codings):
         counted = codings[codings["status"] != "suggested"]
         targets.update({int(r.coding_id): f"coding #{r.coding_id} ({r.code})"
                         for r in counted.itertuples()})
-        target = st.selectbox("About", list(targets), format_func=targets.get,
-                              key="memo_target")
-        text = st.text_area("Memo", key="memo_text")
-        if st.button("Save memo", key="memo_save") and text.strip():
-            if target == "document":
-                done = state.safely(proj.add_memo, text, "document", document)
-            else:
-                done = state.safely(proj.add_memo, text, "coding", target)
-            if done is not None:
-                state.flash("Memo saved.")
-                st.rerun()
+        st.selectbox("About", list(targets), format_func=targets.get, key="memo_target")
+        st.text_area("Memo", key="memo_text")
+        st.button("Save memo", key="memo_save", on_click=_save_memo,
+                  args=(proj, document, _shown_codings(counted)))
         memos = state.visible(proj.memos())
         about_document = (memos["target_type"] == "document") & (memos["target_id"] == info.id)
         about_codings = (memos["target_type"] == "coding") & \

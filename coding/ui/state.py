@@ -143,8 +143,8 @@ def codebook(_proj, label, data_version):
 
 @st.cache_data(show_spinner=False, max_entries=4)
 def case_words(_proj, label, documents):
-    """Participant words per case; they change only when documents come or go, so the number
-    of documents (not the data version) is the key."""
+    """Participant words per case; they change only when documents come, go, change content
+    or case, so `documents` (a tuple of (id, sha256, case), not the data version) is the key."""
     return _proj.case_words()
 
 
