@@ -5,15 +5,17 @@ documents already stored (issue 13)."""
 
 from pathlib import Path
 
-from sqlalchemy import func, select
+from sqlalchemy import func, insert, select
 
 from . import cases as case_sheets
-from .store import AttributeRow, CaseRow, DocumentRow
+from .store import AttributeRow, CaseRow, DocumentRow, utcnow
 
 
 def free_name(session, name):
     """`name`, or `stem (n).ext` with the lowest n not taken; asks only for names that could
     clash (through the name index), not for every document's name."""
+    if session.scalar(select(DocumentRow.id).where(DocumentRow.name == name).limit(1)) is None:
+        return name  # the usual case: one look in the name index
     stem, suffix = Path(name).stem, Path(name).suffix
     taken = set(session.scalars(select(DocumentRow.name).where(
         (DocumentRow.name == name) | DocumentRow.name.like(f"{_like(stem)} (%){_like(suffix)}",
@@ -86,6 +88,8 @@ class CaseOwners:
         self._listed = self._prefixed = None
 
     def case_for(self, session, document_name):
+        """(case id, case name) of the case a new document named `document_name` belongs to;
+        a case named by its stem is made when no case owns it."""
         if self._listed is None:
             with_attributes = set(session.scalars(select(AttributeRow.case_id).distinct()))
             rows = session.execute(select(CaseRow.id, CaseRow.name, CaseRow.files)
@@ -98,10 +102,11 @@ class CaseOwners:
         for owners in (self._listed, self._prefixed):  # listed names and globs win
             for case_id, entry in owners:
                 if entry.owns(document_name):
-                    return session.get(CaseRow, case_id)
+                    return case_id, entry.name
         stem = Path(document_name).stem
-        case = session.scalars(select(CaseRow).where(CaseRow.name == stem)).first()
-        if case is None:
-            case = CaseRow(name=stem, files=[])
-            session.add(case)
-        return case
+        found = session.scalar(select(CaseRow.id).where(CaseRow.name == stem))
+        if found is None:  # a Core insert: an ORM object per file costs a flush
+            table = CaseRow.__table__
+            found = session.scalar(insert(table).values(name=stem, files=[], created_at=utcnow())
+                                   .returning(table.c.id))
+        return found, stem

@@ -28,9 +28,10 @@ from .project_suggest import SuggestionUseCases
 from .project_team import TeamUseCases
 from .speakers import SpeakerRules
 from .store import (AttributeRow, CaseRow, CodebookVersionRow, CodeRow, CodingRow, DocumentRow,
-                    EventRow, MemoRow, ProjectRow, Store, TurnRow)
+                    EventRow, MemoRow, ProjectRow, Store, TurnRow, utcnow)
 
 MEMO_TARGETS = ("project", "document", "case", "code", "coding")
+GROUP_FILES, GROUP_CHARACTERS = 200, 5_000_000  # files stored per transaction by ingest
 CODING_COLUMNS = ["coding_id", "document", "case", "turn", "speaker", "role", "code", "code_name",
                   "code_path", "start", "end", "quote", "coder", "status", "origin", "score",
                   "rationale", "created_at"]
@@ -111,57 +112,86 @@ class Project(SuggestionUseCases, CodebookUseCases, TeamUseCases):
         A bad file is reported in its result and stored nothing; the good ones are stored.
         With `cases`, the participants sheet is imported first (`warn` gets what its reading
         chose or repaired). `on_file(result)` is called after each file (for progress bars).
+        Files are stored a group at a time (up to GROUP_FILES files or GROUP_CHARACTERS of
+        text per transaction): ten thousand one-answer files would otherwise spend most of
+        their time beginning and committing transactions.
         """
         if cases is not None:
             self.import_cases(cases, warn=warn)
         rules = self.speaker_rules()
         owners = CaseOwners()
-        results = []
+        results, group, size = [], [], 0
+
+        def store_group():
+            for index, (result, _) in zip([i for i, _, _ in group], self._store_documents(
+                    [(parsed, path, ()) for _, parsed, path in group], owners)):
+                results[index] = result
+                if on_file:
+                    on_file(result)
+            group.clear()
+
         for path in expand_paths(paths):
+            results.append(None)
             try:
                 parsed = ingest_file(path, rules)
-                result, _ = self._store_document(parsed, path, owners=owners)
             except CodingError as exc:
-                result = IngestResult(path=str(path), status="failed", error=str(exc))
-            results.append(result)
-            if on_file:
-                on_file(result)
+                results[-1] = IngestResult(path=str(path), status="failed", error=str(exc))
+                if on_file:
+                    on_file(results[-1])
+                continue
+            group.append((len(results) - 1, parsed, path))
+            size += len(parsed.text)
+            if len(group) >= GROUP_FILES or size >= GROUP_CHARACTERS:
+                store_group()
+                size = 0
+        if group:
+            store_group()
         return results
 
     def _store_document(self, parsed, path, suggestions=(), owners=None):
-        """Store a parsed document (unless a document of the same name and content is already
-        here) and, in the same transaction, its suggestions. Returns (IngestResult, new
-        suggestions). The cost of one file does not grow with the documents already stored:
-        documents are found through the name and sha256 indexes, cases through `owners`."""
-        owners = owners or CaseOwners()
+        """Store one parsed document with its suggestions (see _store_documents). Returns
+        (IngestResult, new suggestions)."""
+        return self._store_documents([(parsed, path, suggestions)], owners or CaseOwners())[0]
+
+    def _store_documents(self, items, owners):
+        """Store parsed documents [(parsed, path, suggestions)] in one transaction: each unless
+        a document of the same name and content is already here, with its suggestions.
+        Returns [(IngestResult, new suggestions)]. The cost of a file does not grow with the
+        documents already stored: documents are found through the name and sha256 indexes,
+        cases through `owners`."""
         with self.store.transaction() as session:
-            existing, notes = match_document(session, parsed.name, parsed.sha256)
-            if existing is not None:
-                added = self._store_suggestions(session, existing.id, suggestions)
-                return IngestResult(path=str(path), status="duplicate", document=existing.name,
-                                    case=existing.case.name if existing.case else None,
-                                    warnings=parsed.warnings), added
-            name = free_name(session, parsed.name)
-            if name != parsed.name:
-                notes.append(f"{path}: another document is already named '{parsed.name}' "
-                             f"with other text; this one is stored as '{name}'")
-            case = owners.case_for(session, name)
-            document = DocumentRow(name=name, format=parsed.format, text=parsed.text,
-                                   sha256=parsed.sha256, words=parsed.words, case=case,
-                                   meta={**parsed.metadata, "source": str(path)})
-            session.add(document)
-            session.flush()
-            if parsed.turns:  # one executemany: per-object ORM inserts cost seconds per corpus
-                session.execute(insert(TurnRow), [
-                    dict(document_id=document.id, seq=i, speaker=t.speaker, role=t.role,
-                         start=t.start, end=t.end, time_start=t.time_start, time_end=t.time_end)
-                    for i, t in enumerate(parsed.turns)])
-            self.store.log(session, self.coder, "ingest", "document", document.id, name=name,
-                           sha256=parsed.sha256, case=case.name, turns=len(parsed.turns))
-            added = self._store_suggestions(session, document.id, suggestions)
-            return IngestResult(path=str(path), status="added", document=name, case=case.name,
-                                turns=len(parsed.turns), words=parsed.words,
-                                warnings=(*parsed.warnings, *notes)), added
+            return [self._store_one(session, parsed, path, suggestions, owners)
+                    for parsed, path, suggestions in items]
+
+    def _store_one(self, session, parsed, path, suggestions, owners):
+        existing, notes = match_document(session, parsed.name, parsed.sha256)
+        if existing is not None:
+            added = self._store_suggestions(session, existing.id, suggestions)
+            return IngestResult(path=str(path), status="duplicate", document=existing.name,
+                                case=existing.case.name if existing.case else None,
+                                warnings=parsed.warnings), added
+        name = free_name(session, parsed.name)
+        if name != parsed.name:
+            notes.append(f"{path}: another document is already named '{parsed.name}' "
+                         f"with other text; this one is stored as '{name}'")
+        case_id, case_name = owners.case_for(session, name)
+        # Core inserts: an ORM object per document (and per turn) costs a flush each
+        documents = DocumentRow.__table__
+        document_id = session.scalar(insert(documents).values(
+            name=name, format=parsed.format, text=parsed.text, sha256=parsed.sha256,
+            words=parsed.words, case_id=case_id, created_at=utcnow(),
+            meta={**parsed.metadata, "source": str(path)}).returning(documents.c.id))
+        if parsed.turns:
+            session.execute(insert(TurnRow.__table__), [
+                dict(document_id=document_id, seq=i, speaker=t.speaker, role=t.role,
+                     start=t.start, end=t.end, time_start=t.time_start, time_end=t.time_end)
+                for i, t in enumerate(parsed.turns)])
+        self.store.log(session, self.coder, "ingest", "document", document_id, name=name,
+                       sha256=parsed.sha256, case=case_name, turns=len(parsed.turns))
+        added = self._store_suggestions(session, document_id, suggestions)
+        return IngestResult(path=str(path), status="added", document=name, case=case_name,
+                            turns=len(parsed.turns), words=parsed.words,
+                            warnings=(*parsed.warnings, *notes)), added
 
     # -- cases ------------------------------------------------------------------------------
     def import_cases(self, sheet, warn=None):

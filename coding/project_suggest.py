@@ -150,7 +150,9 @@ class SuggestionUseCases:
     def _store_suggestions(self, session, document_id, suggestions):
         """Merge rule and model suggestions for the same span and code; skip any span and code
         that already has a coding of any status. Returns how many were added."""
-        codes = {row.key: row.id for row in session.scalars(select(CodeRow))}
+        if not suggestions:
+            return 0
+        codes = dict(session.execute(select(CodeRow.key, CodeRow.id)).all())
         taken = set(session.execute(select(CodingRow.code_id, CodingRow.start, CodingRow.end)
                                     .where(CodingRow.document_id == document_id)).all())
         merged = {}

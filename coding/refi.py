@@ -1415,9 +1415,9 @@ def _store_document(session, project, source, path, report):
         report.documents_present += 1
         return existing
     name = free_name(session, parsed.name)
-    case = CaseOwners().case_for(session, name)
+    case_id, case_name = CaseOwners().case_for(session, name)
     document = DocumentRow(name=name, format=parsed.format, text=parsed.text,
-                           sha256=parsed.sha256, words=parsed.words, case=case,
+                           sha256=parsed.sha256, words=parsed.words, case_id=case_id,
                            meta={**parsed.metadata, "source": f"{path}: {source.name}",
                                  "refi_guid": source.guid})
     session.add(document)
@@ -1428,7 +1428,7 @@ def _store_document(session, project, source, path, report):
                  start=t.start, end=t.end, time_start=t.time_start, time_end=t.time_end)
             for i, t in enumerate(parsed.turns)])
     project.store.log(session, project.coder, "ingest", "document", document.id, name=name,
-                      sha256=parsed.sha256, case=case.name, turns=len(parsed.turns),
+                      sha256=parsed.sha256, case=case_name, turns=len(parsed.turns),
                       refi=str(path))
     report.documents += 1
     return document
