@@ -118,13 +118,13 @@ def _disagreements(proj, coders, names, label, version):
         page = st.number_input(f"Page (of {pages})", 1, pages, key="disagree_page")
         first = (int(page) - 1) * PAGE_SIZE
     for row in table.iloc[first:first + PAGE_SIZE].itertuples(index=False):
-        _unit_card(proj, row, (a, b), code, names, label)
+        _unit_card(proj, row, (a, b), code, names, label, version)
 
 
-def _unit_card(proj, row, coders, code, names, label):
+def _unit_card(proj, row, coders, code, names, label, version):
     document, start, end = row.document, int(row.start), int(row.end)
     values = dict(zip(coders, row[3:5]))  # document, start, end, then one column per coder
-    turns = state.turns(proj, label, document)
+    turns = state.turns(proj, label, document, version)
     turn = turns[(turns["start"] <= start) & (turns["end"] >= end)]
     where = f"turn {turn['seq'].iloc[0]} · {turn['speaker'].iloc[0] or '?'}" \
         if not turn.empty else ""

@@ -42,10 +42,10 @@ def review_page(proj):
     st.caption(f"Showing {len(queue)} of {length:,}")
     colours = code_colours(codebook)
     for item in queue.itertuples(index=False):
-        _suggestion_card(proj, item, names, colours)
+        _suggestion_card(proj, item, names, colours, version)
 
 
-def _suggestion_card(proj, item, names, colours):
+def _suggestion_card(proj, item, names, colours, version):
     coding_id = int(item.coding_id)
     with st.container(border=True, key=f"card-{coding_id}"):
         head, score = st.columns([5, 1])
@@ -53,7 +53,7 @@ def _suggestion_card(proj, item, names, colours):
                       f"{state.plain(item.document)} · turn {item.turn} · "
                       f"{state.plain(item.speaker or '')} ({state.plain(item.case or '')})")
         score.metric("score", f"{item.score:.2f}", label_visibility="collapsed")
-        turns = state.turns(proj, proj.store.label, item.document)
+        turns = state.turns(proj, proj.store.label, item.document, version)
         turn = turns[turns["seq"] == item.turn]
         if not turn.empty:
             row = turn.iloc[0]

@@ -153,12 +153,13 @@ def _turns(_proj, label, document, document_id, sha256):
     return _proj.turns(document)
 
 
-def turns(proj, label, document):
+def turns(proj, label, document, data_version=None):
     """A document's turns, cached by its content (id and SHA-256), not its name: a restored
     backup or a re-ingested file may hold other text under the same name (issue 13, item 4).
-    `document` is a DocumentInfo, or a name looked up among the current documents."""
-    info = document if hasattr(document, "sha256") else \
-        document_info(proj, label, version(proj), document)
+    `document` is a DocumentInfo, or a name looked up among the documents of `data_version`
+    (default: the current one)."""
+    info = document if hasattr(document, "sha256") else document_info(
+        proj, label, version(proj) if data_version is None else data_version, document)
     return _turns(proj, label, info.name, info.id, info.sha256)
 
 
