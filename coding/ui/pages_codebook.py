@@ -111,12 +111,18 @@ def _edit(proj, codebook):
         st.info("Someone changed this code since you opened it (the tree shows it as stored "
                 "now). Saving will show both versions to merge.")
         st.button("Load the stored version (drops your unsaved changes)",
-                  key=key + "reload", on_click=_load_stored, args=(key, code, codebook))
+                  key=key + "reload", on_click=_reload, args=(key, code, codebook))
+
+
+def _reload(key, code, codebook):
+    _load_stored(key, code, codebook)
+    st.session_state.pop(key + "conflict", None)
 
 
 def _open_editor(key, code, codebook):
     """Fill the form with the stored code the first time it is opened (and when its widgets
-    were dropped, after another page); afterwards the form keeps what the coder typed."""
+    were dropped, after another page: an unsaved text refused as stale stays in the conflict
+    panel); afterwards the form keeps what the coder typed."""
     if key + "loaded" not in st.session_state or \
             any(key + field not in st.session_state for field in FORM):
         _load_stored(key, code, codebook)
@@ -127,7 +133,6 @@ def _load_stored(key, code, codebook):
     for field, value in _form_values(code, codebook).items():
         st.session_state[key + field] = value
     st.session_state[key + "loaded"] = {"state": code_state(code)}
-    st.session_state.pop(key + "conflict", None)
 
 
 def _show_conflict(conflict):
