@@ -72,7 +72,10 @@ def main(ctx, coder):
 
 
 def _open(ctx, project):
-    return coding.open_project(project, coder=ctx.obj["coder"])
+    opened = coding.open_project(project, coder=ctx.obj["coder"])
+    if opened.store.read_only:  # reading works; say so before a change is refused
+        _warn(f"{_shown(project)}: {opened.store.read_only}")
+    return opened
 
 
 def _shown(project):
@@ -105,7 +108,7 @@ def ingest(ctx, project, paths, sheet):
 
 def _ingest_with_progress(project, paths, sheet):
     with _progress("Ingesting", len(coding.project.expand_paths(paths))) as advance:
-        return project.ingest(paths, cases=sheet, on_file=advance)
+        return project.ingest(paths, cases=sheet, on_file=advance, warn=_warn)
 
 
 def _report_ingest(results):
@@ -117,6 +120,9 @@ def _report_ingest(results):
                   f"{result.words} words)")
     for result in duplicates:
         out.print(f"unchanged  {Path(result.path).name}  (same content as {result.document})")
+    for result in results:  # an encoding chosen, bytes repaired, a same-text document
+        for warning in result.warnings:
+            _warn(warning)
     out.print(f"{len(added)} added, {len(duplicates)} already in the project, "
               f"{len(failed)} failed")
     if failed:
@@ -131,7 +137,7 @@ def _report_ingest(results):
 def cases(ctx, project, sheet):
     """Import a participants sheet and link documents to its cases."""
     with _open(ctx, project) as opened:
-        count = opened.import_cases(sheet)
+        count = opened.import_cases(sheet, warn=_warn)
         out.print(f"{count} cases imported from {sheet}")
 
 
@@ -182,7 +188,7 @@ def codebook_export(ctx, project, output):
 def import_codings(ctx, project, file):
     """Load codings (document, code, coder, quote or start/end) from .csv or .xlsx."""
     with _open(ctx, project) as opened:
-        added, skipped = opened.import_codings(file)
+        added, skipped = opened.import_codings(file, warn=_warn)
     out.print(f"{added} codings imported, {skipped} already present")
 
 
@@ -429,7 +435,7 @@ def batch(ctx, project, paths, codebook_file, sheet, rules, model, unit, min_sco
     started = time.perf_counter()
     with coding.open_project(project, coder=ctx.obj["coder"], create=True) as opened:
         if sheet:
-            opened.import_cases(sheet)
+            opened.import_cases(sheet, warn=_warn)
         total = len(coding.project.expand_paths(paths))
         with _progress("Coding", total) as advance:
             report = opened.batch(paths, codebook=codebook_file, rules=rules, model=model,
@@ -478,7 +484,7 @@ def demo(ctx, project):
         results = _ingest_with_progress(opened, [SAMPLES / "transcripts"],
                                         SAMPLES / "participants.csv")
         _report_ingest(results)
-        added, skipped = opened.import_codings(SAMPLES / "gold_codings.csv")
+        added, skipped = opened.import_codings(SAMPLES / "gold_codings.csv", warn=_warn)
         out.print(f"[bold]4.[/bold] gold codings: {added} imported, {skipped} already present",
                   markup=True)
         info = opened.train()
@@ -626,6 +632,27 @@ def restore_command(ctx, project, backup_file):
               + (f"; the state it replaced is kept in {saved}" if saved else ""))
 
 
+@main.command("check")
+@PROJECT
+@click.pass_context
+def check_command(ctx, project):
+    """Look for damage earlier versions could do without a word, and change nothing: SQLite's
+    integrity check, transcripts stored as mojibake or changed since ingest, memos on reused
+    ids, codings across turns, codings files applied to a document by another name. Exit
+    status 1 when something was found."""
+    with _open(ctx, project) as opened:
+        findings = opened.check()
+    if not findings:
+        out.print(f"{_shown(project)}: nothing found")
+        return
+    for finding in findings:
+        out.print(f"{finding.check}: {finding.message}")
+    total = sum(f.count for f in findings)
+    raise click.ClickException(f"{_shown(project)}: {total} problem{'s' if total != 1 else ''} "
+                               f"found in {len(findings)} check{'s' if len(findings) != 1 else ''}"
+                               "; nothing was changed")
+
+
 EXPORTS = ("codings", "code-by-case", "code-by-attribute", "cooccurrence", "framework",
            "report", "qdc", "qdpx")
 
@@ -652,7 +679,7 @@ def import_file(ctx, project, file):
             out.print(f"codebook '{book.name}': {len(book.codes)} codes"
                       + ("" if changed else " (unchanged)"))
         elif suffix in (".csv", ".xlsx"):
-            added, skipped = opened.import_codings(file)
+            added, skipped = opened.import_codings(file, warn=_warn)
             out.print(f"{added} codings imported, {skipped} already present")
         elif suffix == ".docx":
             added, skipped, document = opened.import_word_comments(file)

@@ -139,6 +139,8 @@ class SuggestionUseCases:
             else:
                 outcome, count = self._store_document(result.parsed, result.key,
                                                       result.suggestions)
+                for warning in outcome.warnings:  # an encoding chosen, a same-text document
+                    warn(warning)
                 (report.added if outcome.status == "added" else report.unchanged).append(
                     outcome.document)
                 report.suggestions += count

@@ -521,3 +521,57 @@ def test_check_finds_what_earlier_versions_left_and_changes_nothing(coded_projec
     assert found["coding across turns"].count == 1
     assert found["memo on a reused id"].count == 1
     assert path.read_bytes() == before
+
+
+def test_on_postgresql_identical_texts_are_two_documents_and_ids_are_not_reused(postgres_url,
+                                                                                 tmp_path):
+    with coding.init_project(postgres_url, coder="ann") as project:
+        project.import_codebook(CODEBOOK)
+        answer = "Interviewer: And?\nAnn: Not sure.\n"
+        results = project.ingest([write(tmp_path / "r01.txt", answer),
+                                  write(tmp_path / "r02.txt", answer)])
+        assert [r.status for r in results] == ["added", "added"]
+        first = project.add_coding("r01.txt", "relationships", 23, 32)
+        project.add_memo("on the first", "coding", first)
+        project.remove_coding(first)
+        assert project.add_coding("r02.txt", "relationships", 23, 32) > first
+        assert project.memos().empty
+
+
+# -- the command line says it all ----------------------------------------------------------------
+
+def test_cli_prints_every_choice_and_check_exits_1_on_damage(tmp_path):
+    from click.testing import CliRunner
+
+    from coding.cli import main
+
+    project = tmp_path / "study.db"
+    runner = CliRunner()
+    assert runner.invoke(main, ["init", str(project)]).exit_code == 0
+    path = write(tmp_path / "m.txt", MOSTLY_UTF8)
+    result = runner.invoke(main, ["ingest", str(project), str(path)])
+    assert result.exit_code == 0, result.output
+    assert (f"Warning: {path}: read as UTF-8, but 1 byte is not UTF-8 and was read as "
+            "Windows-1252: line 2 (byte 0x92 as '’')") in result.output
+    same = write(tmp_path / "n.txt", MOSTLY_UTF8)
+    result = runner.invoke(main, ["ingest", str(project), str(same)])
+    assert "Warning: 'n.txt' has the same text as 'm.txt'; stored as a document of its own" in \
+        result.output
+    assert "1 added, 0 already in the project, 0 failed" in result.output
+
+    result = runner.invoke(main, ["check", str(project)])
+    assert (result.exit_code, result.output) == (0, f"{project}: nothing found\n")
+    with closing(sqlite3.connect(project)) as connection, connection:
+        connection.execute("UPDATE documents SET text = 'Interviewer: How much?\\nAnn: caf"
+                           "\u00c3\u00a9' WHERE name = 'n.txt'")
+    before = project.read_bytes()
+    result = runner.invoke(main, ["check", str(project)])
+    assert result.exit_code == 1
+    assert result.output.splitlines() == [
+        "altered text: 1 document whose text no longer matches the checksum taken at ingest "
+        "(changed outside coding; its codings may point at other words): n.txt",
+        "mojibake: 1 document whose text looks like UTF-8 decoded with the wrong encoding; "
+        "ingest the original file again with this version and move the codings: n.txt ('Ã©' "
+        "for 'é': UTF-8 read as Windows-1252)",
+        f"Error: {project}: 2 problems found in 2 checks; nothing was changed"]
+    assert project.read_bytes() == before
