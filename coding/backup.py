@@ -22,6 +22,7 @@ from pathlib import Path
 from sqlalchemy import func, select
 
 from .errors import StoreError
+from .files import output_target
 
 KEEP = 5  # automatic backups kept per project
 AUTO = "auto-"
@@ -135,7 +136,7 @@ def copy_database(source, target):
     """Copy a SQLite database page by page with the online backup API, into a temporary file
     renamed over `target` only when complete; the copy uses a rollback journal, so it is one
     file."""
-    target = Path(target)
+    target = output_target(target)  # through a symlink to its file; never over a device
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
     except OSError as exc:

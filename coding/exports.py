@@ -240,9 +240,12 @@ def heatmap(matrix, fmt="png", title=None):
     width = max(4.0, 0.45 * len(numbers.columns) + 3.5)
     figure, axes = plt.subplots(figsize=(width, height))
     image = axes.imshow(numbers.to_numpy(dtype=float), cmap="Blues", aspect="auto")
+    # parse_math=False: names are text, and "$...$" in one would be read as mathtext (and
+    # "$\frac{$" would crash the drawing: issue 13)
     axes.set_xticks(range(len(numbers.columns)), [str(c) for c in numbers.columns],
-                    rotation=60, ha="right", fontsize=8)
-    axes.set_yticks(range(len(numbers.index)), [str(i) for i in numbers.index], fontsize=8)
+                    rotation=60, ha="right", fontsize=8, parse_math=False)
+    axes.set_yticks(range(len(numbers.index)), [str(i) for i in numbers.index], fontsize=8,
+                    parse_math=False)
     if numbers.size <= 600:  # small enough to print the values in the cells
         top = numbers.to_numpy(dtype=float).max() or 1
         for (row, column), value in pd.DataFrame(numbers.to_numpy()).stack().items():
@@ -250,7 +253,7 @@ def heatmap(matrix, fmt="png", title=None):
                       color="white" if value > top * 0.6 else "black")
     figure.colorbar(image, ax=axes, shrink=0.8)
     if title:
-        axes.set_title(title, fontsize=10)
+        axes.set_title(title, fontsize=10, parse_math=False)
     figure.tight_layout()
     buffer = io.BytesIO()
     figure.savefig(buffer, format=fmt, dpi=200)

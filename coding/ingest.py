@@ -6,14 +6,15 @@ and its turns, so offsets are counted the same way for every format.
 
 import html
 import io
+import os
 import re
-import stat
 import zipfile
 import zlib
 from pathlib import Path
 
 from .archive import MAX_RATIO, OLE_MAGIC, RATIO_FLOOR, declares_dtd
 from .errors import TranscriptError
+from .files import open_regular_file
 from .model import ParsedDocument
 from .speakers import Line, SpeakerRules, parse_time, segment
 from .text import check_is_text, decode_bytes, normalise, sha256_text
@@ -37,18 +38,15 @@ def ingest_file(path, rules=None):
         known = ", ".join(sorted(set(FORMATS)))
         raise TranscriptError(f"unsupported file type '{path.suffix or '(none)'}' "
                               f"(expected one of {known})", path=path)
-    try:
-        status = path.stat()
-        if not stat.S_ISREG(status.st_mode):  # /dev/zero never ends, a FIFO blocks the read
-            raise TranscriptError("is not a regular file (a device, a pipe or a socket); "
-                                  "nothing was read", path=path)
-        size = status.st_size
+    with open_regular_file(path, TranscriptError) as handle:  # never /dev/zero or a FIFO
+        size = os.fstat(handle.fileno()).st_size
         if size > MAX_FILE_BYTES:
             raise TranscriptError(f"is {size / 1e6:.0f} MB, over the {MAX_FILE_BYTES // 2**20} MB "
                                   "limit for one transcript; split it", path=path)
-        data = path.read_bytes()
-    except OSError as exc:
-        raise TranscriptError(f"cannot be read: {exc.strerror or exc}", path=path) from exc
+        try:
+            data = handle.read(MAX_FILE_BYTES + 1)
+        except OSError as exc:
+            raise TranscriptError(f"cannot be read: {exc.strerror or exc}", path=path) from exc
     return parse_bytes(data, path.name, fmt, rules, path=path)
 
 

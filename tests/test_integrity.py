@@ -8,6 +8,7 @@ import os
 import shutil
 import signal
 import sqlite3
+import stat
 import subprocess
 import sys
 import time
@@ -177,8 +178,8 @@ def test_a_fifo_is_refused_without_being_read(tmp_path):
     os.mkfifo(fifo)
     with pytest.raises(TranscriptError) as info:
         ingest_file(fifo)  # would block for ever if it were opened
-    assert str(info.value) == (f"{fifo}: is not a regular file (a device, a pipe or a "
-                               "socket); nothing was read")
+    assert str(info.value) == f"{fifo}: is not a regular file but a named pipe (FIFO); " \
+        "nothing was read"
 
 
 # -- 2. ids are never handed out twice ---------------------------------------------------------
@@ -575,3 +576,36 @@ def test_cli_prints_every_choice_and_check_exits_1_on_damage(tmp_path):
         "for 'é': UTF-8 read as Windows-1252)",
         f"Error: {project}: 2 problems found in 2 checks; nothing was changed"]
     assert project.read_bytes() == before
+
+
+def test_a_backup_never_replaces_a_device_and_goes_through_a_symlink(coded_project, tmp_path):
+    if os.geteuid() != 0:
+        pytest.skip("making a device node needs root")
+    device = tmp_path / "null"
+    os.mknod(device, 0o666 | stat.S_IFCHR, os.makedev(1, 3))
+    with pytest.raises(coding.CodingError) as info:
+        coded_project.backup(device)
+    assert str(info.value) == (f"{device}: is a character device, not a regular file; nothing "
+                               "was written (choose another file name)")
+    assert stat.S_ISCHR(device.stat().st_mode)
+    real, link = tmp_path / "real.db", tmp_path / "link.db"
+    link.symlink_to(real)
+    coded_project.backup(link)
+    assert link.is_symlink() and real.stat().st_size > 0
+
+
+def test_heatmaps_draw_names_holding_dollar_signs_as_text(tmp_path):
+    """Names are text: "$\\frac{$" once crashed matplotlib's mathtext, "$x^2$" drew a formula."""
+    import matplotlib
+    import pandas as pd
+
+    from coding.exports import heatmap
+
+    matrix = pd.DataFrame([[1, 2], [3, 4]], index=["$\\frac{$", "cost $5 and $10"],
+                          columns=["$x^2$", "plain"])
+    matrix.index.name = "code"
+    for fmt in ("png", "svg"):
+        assert heatmap(matrix, fmt, "Code x $\\frac{$ case")[:4] in (b"\x89PNG", b"<?xm")
+    with matplotlib.rc_context({"svg.fonttype": "none"}):  # text kept as text in the SVG
+        svg = heatmap(matrix, "svg").decode()
+    assert "$x^2$" in svg and "cost $5 and $10" in svg
