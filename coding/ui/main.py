@@ -6,7 +6,7 @@ CodingError a page raises is shown as st.error, never as a traceback.
 
 import streamlit as st
 
-from ..errors import CodingError
+from ..errors import CodingError, redact_url
 from . import state
 from .pages_agreement import agreement_page
 from .pages_codebook import codebook_page
@@ -129,7 +129,7 @@ def _undo(proj):
 
 def _sidebar(proj):
     with st.sidebar:
-        st.markdown(f"**{state.plain(state.redact(proj.store.label))}**")
+        st.markdown(f"**{state.plain(redact_url(proj.store.label))}**")
         st.caption(f"Coding as **{state.plain(state.coder_label())}**")
         if not login_configured() and st.button("Change coder", key="change_coder"):
             st.session_state.pop("coder", None)

@@ -14,7 +14,7 @@ from pathlib import Path
 import streamlit as st
 
 from .. import agreement as stats
-from ..errors import CodingError, StoreError
+from ..errors import CodingError, StoreError, redact_url
 from ..evaluate import overlaps
 from ..model import COUNTED_STATUSES, SUGGESTED, WITH_SUGGESTIONS
 from ..project import Project, open_project
@@ -58,8 +58,6 @@ def coder_label():
 _MARKDOWN = re.compile("([" + re.escape(string.punctuation) + "])")
 _JOINER = "\u2060"  # WORD JOINER: invisible, and breaks GFM's link detection in plain text
 _WWW = re.compile(r"(www)(\.)", re.IGNORECASE)
-_PASSWORD = re.compile(r"(\b[a-z][a-z0-9+.\-]*://[^\s:/@]*:)[^\s/]*@", re.IGNORECASE)
-_PASSWORD_PARAMETER = re.compile(r"((?:password|passwd|pwd)=)[^&\s]*", re.IGNORECASE)
 
 
 def plain(text):
@@ -78,17 +76,10 @@ def plain(text):
     return _MARKDOWN.sub(r"\\\1", _WWW.sub(r"\1" + _JOINER + r"\2", text))
 
 
-def redact(text):
-    """`text` with the password of every database URL in it replaced by ***, as SQLAlchemy's
-    `render_as_string(hide_password=True)` shows it: for the sidebar and for messages that
-    name the project (issue 13, item 14). Applying it twice changes nothing more."""
-    text = "" if text is None else str(text)
-    return _PASSWORD_PARAMETER.sub(r"\1***", _PASSWORD.sub(r"\1***@", text))
-
-
 def message(text):
-    """A message for st.error/st.success/st.info: passwords hidden, Markdown escaped."""
-    return plain(redact(text))
+    """A message for st.error/st.success/st.info: database passwords hidden (errors.redact_url,
+    which is safe to apply twice: a CodingError has done it already), Markdown escaped."""
+    return plain(redact_url("" if text is None else str(text)))
 
 
 def blind():
