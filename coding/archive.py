@@ -18,6 +18,7 @@ from defusedxml import DefusedXmlException
 from defusedxml import ElementTree as SafeElementTree
 
 from .errors import RefiError
+from .files import check_regular_file
 
 MAX_MEMBERS = 100_000
 MAX_TOTAL_BYTES = 4 * 2**30  # every member unpacked: media files may be large, but not this
@@ -116,6 +117,7 @@ def check_zip(path, error, kind, max_total=MAX_READ_BYTES):
     has an XML part with a DTD, before a library that trusts it opens it (issue 8). Raises
     `error` (a CodingError class) naming the file; one that cannot be read at all is left to
     the caller's reader to report."""
+    check_regular_file(path, error)  # opening a FIFO would wait for ever
     try:
         with open(path, "rb") as handle:
             head = handle.read(8)

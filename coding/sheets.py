@@ -6,6 +6,7 @@ import re
 from pathlib import Path
 
 from .errors import CodingError
+from .files import check_regular_file, open_regular_file
 from .text import decode_bytes
 
 # Text a spreadsheet would run as a formula gets a leading apostrophe in our xlsx files. Text
@@ -41,7 +42,8 @@ def read_rows(path, error, what="sheet", warnings=None):
     suffix = path.suffix.lower()
     try:
         if suffix in (".csv", ".tsv", ".txt"):  # .txt: Excel's "Unicode text" (tabs, UTF-16)
-            raw = path.read_bytes()
+            with open_regular_file(path, error) as handle:  # never a FIFO or a device
+                raw = handle.read()
             try:
                 content, _, notes = decode_bytes(raw, path)
             except CodingError as exc:
@@ -60,6 +62,7 @@ def read_rows(path, error, what="sheet", warnings=None):
         if suffix in (".xlsx", ".xlsm"):
             import openpyxl
 
+            check_regular_file(path, error)
             try:
                 book = openpyxl.load_workbook(path, read_only=True, data_only=True)
             except Exception as exc:  # openpyxl raises zipfile/KeyError/InvalidFileException

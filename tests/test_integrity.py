@@ -609,3 +609,15 @@ def test_heatmaps_draw_names_holding_dollar_signs_as_text(tmp_path):
     with matplotlib.rc_context({"svg.fonttype": "none"}):  # text kept as text in the SVG
         svg = heatmap(matrix, "svg").decode()
     assert "$x^2$" in svg and "cost $5 and $10" in svg
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="needs FIFOs")
+def test_sheets_named_like_fifos_are_refused_through_the_api(project, tmp_path):
+    """The CLI checks its arguments; the API must not hang on a FIFO either."""
+    for name in ("people.csv", "people.xlsx"):
+        fifo = tmp_path / name
+        os.mkfifo(fifo)
+        with pytest.raises(CaseSheetError) as info:
+            project.import_cases(fifo)
+        assert str(info.value) == (f"{fifo}: is not a regular file but a named pipe (FIFO); "
+                                   "nothing was read")
