@@ -9,6 +9,7 @@ The module ends by printing a table: inputs tried / rejected cleanly / traceback
 import hashlib
 import io
 import random
+import re
 import shutil
 import time
 import traceback
@@ -899,7 +900,8 @@ def check_channel(item, path, db, channel, monkeypatch, before):
     else:
         at = run_app(db, path, monkeypatch, outcome)
         if at is not None:
-            errors, successes = [e.value for e in at.error], [s.value for s in at.success]
+            errors = [displayed(e.value) for e in at.error]
+            successes = [displayed(s.value) for s in at.success]
             outcome.detail = "\n".join(errors + successes)
             if outcome.quirky:
                 outcome.clean = not errors and any(f"{name}: added" in s for s in successes)
@@ -915,6 +917,12 @@ def check_channel(item, path, db, channel, monkeypatch, before):
         outcome.clean = False
         outcome.detail += f"\nproject changed:\n{before}\n{after}"
     return outcome
+
+
+def displayed(markdown):
+    """What a message shows: the app escapes Markdown in it (issue 13) and puts word joiners
+    in addresses, so the text the user reads is the message without them."""
+    return re.sub(r"\\(.)", r"\1", str(markdown)).replace("\u2060", "")
 
 
 def quirky_stored_right(item, before, after, db):
