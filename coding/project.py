@@ -20,10 +20,10 @@ from .documents import CaseOwners, find_document, free_name, match_document
 from .errors import CodingError, CodingsFileError, StoreError, TranscriptError
 from .files import check_regular_file, write_atomic  # noqa: F401 - refi imports it here
 from .ingest import FORMATS, ingest_file
-from .model import (COUNTED_STATUSES, MANUAL, PARTICIPANT, STATUSES, Code, Codebook,
+from .model import (COUNTED_STATUSES, MANUAL, PARTICIPANT, STATUSES,
                     DocumentInfo, IngestResult, count_words)
 from .quotes import locate_quote, read_codings_file
-from .project_codes import CodebookUseCases
+from .project_codes import CodebookUseCases, read_codebook
 from .project_suggest import SuggestionUseCases
 from .project_team import TeamUseCases
 from .speakers import SpeakerRules
@@ -365,22 +365,7 @@ class Project(SuggestionUseCases, CodebookUseCases, TeamUseCases):
 
     def codebook_or_none(self):
         with self.store.reading() as session:
-            header = session.scalars(select(CodebookVersionRow).order_by(
-                CodebookVersionRow.id.desc())).first()
-            rows = list(session.scalars(select(CodeRow).where(CodeRow.retired.is_(False))
-                                        .order_by(CodeRow.position)))
-            if not rows:
-                return None
-            keys = {row.id: row.key for row in rows}
-            codes = tuple(Code(id=row.key, name=row.name, parent=keys.get(row.parent_id),
-                               definition=row.definition, inclusion=row.inclusion,
-                               exclusion=row.exclusion, examples=tuple(row.examples),
-                               keywords=tuple(row.keywords), patterns=tuple(row.patterns),
-                               colour=row.colour) for row in rows)
-            if header is None:
-                return Codebook(id="codebook", name="Codebook", codes=codes)
-            return Codebook(id=header.codebook_id, name=header.name, version=header.version,
-                            description=header.description, source=header.source, codes=codes)
+            return read_codebook(session)
 
     def codebook(self):
         """The current codebook; StoreError when none has been imported."""

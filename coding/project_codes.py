@@ -55,7 +55,7 @@ class CodebookUseCases:
         codebook_edit.merge_codes(self.codebook(), source, target)  # refuse before a backup
         self._auto_backup("merge_codes")
         with self.store.transaction() as session:
-            codebook = codebook_edit.merge_codes(_codebook_for_edit(session), source, target)
+            codebook = codebook_edit.merge_codes(read_codebook(session, lock=True), source, target)
             ids = dict(session.execute(select(CodeRow.key, CodeRow.id).where(
                 CodeRow.key.in_([source, target]))).all())
             fields = (CodingRow.document_id, CodingRow.start, CodingRow.end, CodingRow.coder,
@@ -83,7 +83,7 @@ class CodebookUseCases:
         """Apply `edit` (current codebook -> new codebook) to the codebook as stored when the
         write lock is held, and store the result with its event. Returns the new codebook."""
         with self.store.transaction() as session:
-            current = _codebook_for_edit(session)
+            current = read_codebook(session, lock=True)
             if current is None:
                 raise StoreError("has no codebook yet; import one with `coding codebook import`",
                                  path=self.store.label)
@@ -107,12 +107,14 @@ class CodebookUseCases:
                 "stored one, merge them, and save again.", path=self.store.label)
 
 
-def _codebook_for_edit(session):
-    """The current codebook (codes not retired, and the newest version's header), read in the
-    edit's own transaction; the code rows are locked first (SELECT ... FOR UPDATE), so on
-    PostgreSQL two edits are serialised as SQLite's write lock serialises them."""
-    rows = list(session.scalars(select(CodeRow).order_by(CodeRow.position).with_for_update()))
-    rows = [row for row in rows if not row.retired]
+def read_codebook(session, lock=False):
+    """The current codebook (codes not retired, and the newest version's header) as `session`
+    sees it, or None. With `lock` (an edit's own transaction) the code rows are locked first
+    (SELECT ... FOR UPDATE), so on PostgreSQL two edits are serialised as SQLite's write lock
+    serialises them."""
+    query = select(CodeRow).order_by(CodeRow.position)
+    rows = [row for row in session.scalars(query.with_for_update() if lock else query)
+            if not row.retired]
     if not rows:
         return None
     header = session.scalars(select(CodebookVersionRow).order_by(

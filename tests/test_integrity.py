@@ -24,7 +24,6 @@ import coding
 from coding import CaseSheetError, CodingsFileError, StoreError, TranscriptError, migrations
 from coding.backup import clean_stray_parts
 from coding.ingest import ingest_file
-from coding.store import SCHEMA_VERSION
 
 from conftest import CODEBOOK, ROOT, SAMPLES
 

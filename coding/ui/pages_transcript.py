@@ -57,15 +57,14 @@ def _apply_form(proj, info, turns, codebook):
     st.subheader("Code")
     labels = _turn_label(turns)
     names = {code.id: code.name for code in codebook.walk()}
-    code = st.selectbox("Code", list(names), format_func=lambda c: names[c], key="apply_code")
+    st.selectbox("Code", list(names), format_func=lambda c: names[c], key="apply_code")
     first = st.selectbox("From turn", list(labels), format_func=labels.get, key="apply_from")
     last = st.selectbox("To turn", [s for s in labels if s >= first], format_func=labels.get,
                         key="apply_to")
-    scope = WHOLE_TURNS
-    if last == first:
+    if last == first:  # the widgets' values are read by _apply from the session state
         sentences = _sentences(turns, first)
         options = [WHOLE_TURNS, *range(len(sentences))]
-        scope = st.selectbox("Part", options, key="apply_part",
+        st.selectbox("Part", options, key="apply_part",
                              format_func=lambda o: o if o == WHOLE_TURNS else
                              f"sentence {o + 1}: {sentences[o][2][:60]}")
     # A callback, so the click codes what this run drew (the document's content and the
