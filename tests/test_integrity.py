@@ -620,3 +620,20 @@ def test_sheets_named_like_fifos_are_refused_through_the_api(project, tmp_path):
             project.import_cases(fifo)
         assert str(info.value) == (f"{fifo}: is not a regular file but a named pipe (FIFO); "
                                    "nothing was read")
+
+
+def test_the_app_says_a_read_only_project_is_read_only(read_only_mount, tmp_path, monkeypatch):
+    from streamlit.testing.v1 import AppTest
+
+    source, mount = read_only_mount
+    with coding.init_project(source / "study.db", coder="setup") as project:
+        project.ingest([write(tmp_path / "p01.txt", INTERVIEW)])
+    monkeypatch.setenv("CODING_PROJECT", str(mount / "study.db"))
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
+    at.query_params["coder"] = "ann"
+    at.run()
+    assert not at.exception
+    shown = [w.value.replace("\\", "") for w in at.sidebar.warning]
+    assert shown == ["opened read-only: its file cannot be written: you can read and export, "
+                     "but not change anything"]
+    assert "p01.txt" in at.dataframe[0].value["document"].tolist()

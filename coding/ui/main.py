@@ -130,6 +130,9 @@ def _undo(proj):
 def _sidebar(proj):
     with st.sidebar:
         st.markdown(f"**{state.plain(redact_url(proj.store.label))}**")
+        if proj.store.read_only:  # a read-only file or folder: reading works, changes do not
+            st.warning(state.plain(f"{proj.store.read_only}: you can read and export, but "
+                                   "not change anything"), icon=None)
         st.caption(f"Coding as **{state.plain(state.coder_label())}**")
         if not login_configured() and st.button("Change coder", key="change_coder"):
             st.session_state.pop("coder", None)
