@@ -58,12 +58,10 @@ def _integrity(session):
 
 def _altered_texts(documents):
     altered = [d.name for d in documents.values() if sha256_text(d.text) != d.sha256]
-    if not altered:
-        return []
-    return [Finding("altered text", len(altered),
-                    f"{_count(altered, 'document')} whose text no longer matches the checksum "
-                    f"taken at ingest (changed outside coding; its codings may point at other "
-                    f"words): {_names(altered)}")]
+    return _found("altered text", altered,
+                  f"{_count(altered, 'document')} whose text no longer matches the checksum "
+                  f"taken at ingest (changed outside coding; its codings may point at other "
+                  f"words): {_names(altered)}")
 
 
 # A run of characters that are the Windows-1252 or Mac-Roman reading of UTF-8 bytes: decoding
@@ -97,12 +95,10 @@ def _mojibake(documents):
         if examples:
             shown, meant, encoding = examples[0]
             hits.append(f"{document.name} ('{shown}' for '{meant}': UTF-8 read as {encoding})")
-    if not hits:
-        return []
-    return [Finding("mojibake", len(hits),
-                    f"{_count(hits, 'document')} whose text looks like UTF-8 decoded with the "
-                    f"wrong encoding; ingest the original file again with this version and "
-                    f"move the codings: {_names(hits)}")]
+    return _found("mojibake", hits,
+                  f"{_count(hits, 'document')} whose text looks like UTF-8 decoded with the "
+                  f"wrong encoding; ingest the original file again with this version and "
+                  f"move the codings: {_names(hits)}")
 
 
 def _memos_older_than_their_coding(session):
@@ -112,12 +108,10 @@ def _memos_older_than_their_coding(session):
         .order_by(MemoRow.id)).all()
     older = [f"memo {memo} on coding {coding}" for memo, memo_at, coding, coding_at in rows
              if _naive(memo_at) < _naive(coding_at)]
-    if not older:
-        return []
-    return [Finding("memo on a reused id", len(older),
-                    f"{_count(older, 'memo')} written before the coding it is attached to was "
-                    "made: most likely written on an earlier coding that was removed and whose "
-                    f"id was given to a new one (fixed in this version): {_names(older)}")]
+    return _found("memo on a reused id", older,
+                  f"{_count(older, 'memo')} written before the coding it is attached to was "
+                  "made: most likely written on an earlier coding that was removed and whose "
+                  f"id was given to a new one (fixed in this version): {_names(older)}")
 
 
 def _memos_on_missing_codings(session):
@@ -125,11 +119,9 @@ def _memos_on_missing_codings(session):
         select(MemoRow.id).where(MemoRow.target_type == "coding",
                                  ~MemoRow.target_id.in_(select(CodingRow.id)))
         .order_by(MemoRow.id)))
-    if not orphans:
-        return []
-    return [Finding("memo on a removed coding", len(orphans),
-                    f"{_count(orphans, 'memo')} on codings that no longer exist: "
-                    f"{_names([f'memo {i}' for i in orphans])}")]
+    return _found("memo on a removed coding", orphans,
+                  f"{_count(orphans, 'memo')} on codings that no longer exist: "
+                  f"{_names([f'memo {i}' for i in orphans])}")
 
 
 def _codings_across_turns(session, documents):
@@ -156,11 +148,9 @@ def _codings_across_turns(session, documents):
         if len(inside) > 1 and not (start == inside[0][0] and end == inside[-1][1]):
             bad.append(f"coding {coding_id} in {document.name} [{start}, {end}) across "
                        f"{len(inside)} turns")
-    if not bad:
-        return []
-    return [Finding("coding across turns", len(bad),
-                    f"{_count(bad, 'coding')} that cross a turn boundary mid-turn or lie "
-                    f"outside the text (a span computed on text that changed): {_names(bad)}")]
+    return _found("coding across turns", bad,
+                  f"{_count(bad, 'coding')} that cross a turn boundary mid-turn or lie "
+                  f"outside the text (a span computed on text that changed): {_names(bad)}")
 
 
 def _codings_files_by_stem(session):
@@ -177,11 +167,9 @@ def _codings_files_by_stem(session):
             loose = _loose_names_in(session, detail.get("file"))
         hits += [f"{detail.get('file')} (event {event_id}): '{given}' -> '{name}'"
                  for given, name in sorted(loose.items())]
-    if not hits:
-        return []
-    return [Finding("codings applied by stem", len(hits),
-                    f"{_count(hits, 'codings file name')} applied to a document with another "
-                    f"name (check they belong there): {_names(hits)}")]
+    return _found("codings applied by stem", hits,
+                  f"{_count(hits, 'codings file name')} applied to a document with another "
+                  f"name (check they belong there): {_names(hits)}")
 
 
 def _loose_names_in(session, file):
@@ -197,6 +185,11 @@ def _loose_names_in(session, file):
         if note:  # earlier versions took the first of several matches too
             loose[name] = document.name if document is not None else "one of several"
     return loose
+
+
+def _found(check, items, message):
+    """[Finding] for what a check found, or [] when it found nothing."""
+    return [Finding(check, len(items), message)] if items else []
 
 
 def _naive(when):

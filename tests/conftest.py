@@ -49,6 +49,22 @@ def postgres_url():
 
 
 @pytest.fixture
+def run(tmp_path, monkeypatch):
+    """`coding ...` in-process, in tmp_path, as coder "cli-tester": run("summary", db)."""
+    from click.testing import CliRunner
+
+    from coding.cli import main
+
+    monkeypatch.chdir(tmp_path)
+    runner = CliRunner()
+
+    def invoke(*args):
+        return runner.invoke(main, ["--coder", "cli-tester", *map(str, args)])
+
+    return invoke
+
+
+@pytest.fixture
 def project(tmp_path):
     with coding.init_project(tmp_path / "study.db", coder="tester") as opened:
         yield opened

@@ -1,21 +1,6 @@
 """The command line, in-process with CliRunner: exit codes and exact messages."""
 
-import pytest
-from click.testing import CliRunner
-
-from coding.cli import main
 from conftest import CODEBOOK
-
-
-@pytest.fixture
-def run(tmp_path, monkeypatch):
-    monkeypatch.chdir(tmp_path)
-    runner = CliRunner()
-
-    def invoke(*args):
-        return runner.invoke(main, ["--coder", "cli-tester", *map(str, args)])
-
-    return invoke
 
 
 def test_init_ingest_summary(run, tmp_path):

@@ -17,27 +17,14 @@ import time
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
 
 import coding
 from coding import exports
-from coding.cli import main
 from coding.errors import CodingError, redact_url
 from coding.files import write_atomic
 
 ROOT = Path(__file__).resolve().parent.parent
 IS_ROOT = hasattr(os, "geteuid") and os.geteuid() == 0
-
-
-@pytest.fixture
-def run(tmp_path, monkeypatch):
-    monkeypatch.chdir(tmp_path)
-    runner = CliRunner()
-
-    def invoke(*args):
-        return runner.invoke(main, ["--coder", "cli-tester", *map(str, args)])
-
-    return invoke
 
 
 class FifoWatch:
