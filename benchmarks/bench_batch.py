@@ -106,7 +106,7 @@ def pseudo_words(rng, count):
 
 def english_words():
     """Real English lemmas from the vendored lookup table (sorted, so deterministic)."""
-    from coding.nlp import load_pipeline
+    from coding.suggestions.pipeline import load_pipeline
 
     table = load_pipeline().get_pipe("lemmatizer").lookups.get_table("lemma_lookup")
     return sorted({w for w in table.values()
@@ -126,7 +126,7 @@ def inflect(rng, word):
 
 
 def codebook_phrases():
-    from coding.codebook import load_codebook
+    from coding.readers.codebooks import load_codebook
 
     codebook = load_codebook(CODEBOOK)
     return [k for code in codebook.codes for k in code.keywords if k.strip()]
@@ -250,8 +250,8 @@ def ensure_corpus(directory, params, log):
         write(path, f"Synthetic interview {i + 1}", turns)
     written = time.perf_counter() - started
 
-    from coding.ingest import ingest_file
-    from coding.model import PARTICIPANT, count_words
+    from coding.readers.transcripts import ingest_file
+    from coding.records import PARTICIPANT, count_words
 
     words = participant_words = turns = 0
     forms = set()
@@ -303,7 +303,7 @@ _TEXTS = []  # tokenizer step: texts set before the pool forks
 
 
 def _tokenize_range(bounds):
-    from coding.nlp import load_pipeline
+    from coding.suggestions.pipeline import load_pipeline
 
     tokenizer = load_pipeline().tokenizer
     return sum(len(tokenizer(text)) for text in _TEXTS[bounds[0]:bounds[1]])
@@ -313,8 +313,8 @@ def step_tokenizer(files, workers, out):
     from concurrent.futures import ProcessPoolExecutor
     import multiprocessing
 
-    from coding.ingest import ingest_file
-    from coding.nlp import load_pipeline
+    from coding.readers.transcripts import ingest_file
+    from coding.suggestions.pipeline import load_pipeline
 
     started = time.perf_counter()
     _TEXTS[:] = [ingest_file(path).text for path in files]

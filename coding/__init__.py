@@ -7,13 +7,13 @@
 >>> project.codings_frame()
 """
 
-from .codebook import dump_codebook, load_codebook, parse_codebook
 from .errors import (CaseSheetError, CodebookError, CodingError, CodingsFileError, RefiError,
                      StoreError, SuggesterError, TranscriptError)
-from .ingest import ingest_file, parse_bytes
-from .model import (Code, Codebook, DocumentInfo, IngestResult, ParsedDocument, Turn)
 from .project import Project, init_project, open_project, restore_project
-from .speakers import SpeakerRules
+from .readers.codebooks import dump_codebook, load_codebook, parse_codebook
+from .readers.speakers import SpeakerRules
+from .readers.transcripts import expand_paths, ingest_file, parse_bytes
+from .records import (Code, Codebook, DocumentInfo, IngestResult, ParsedDocument, Turn)
 
 open = open_project  # noqa: A001 - `coding.open(PROJECT)` is the documented entry point
 init = init_project
@@ -21,7 +21,7 @@ init = init_project
 __all__ = [
     "open", "init", "open_project", "init_project", "restore_project", "Project",
     "load_codebook", "parse_codebook", "dump_codebook", "ingest_file", "parse_bytes",
-    "SpeakerRules", "Code", "Codebook", "DocumentInfo", "IngestResult", "ParsedDocument", "Turn",
+    "expand_paths", "SpeakerRules", "Code", "Codebook", "DocumentInfo", "IngestResult", "ParsedDocument", "Turn",
     "CodingError", "TranscriptError", "CodebookError", "CaseSheetError", "CodingsFileError",
     "RefiError", "StoreError", "SuggesterError",
 ]

@@ -15,7 +15,7 @@ import coding
 from coding import CodingError
 from coding.errors import redact_url
 from coding.files import check_regular_file
-from coding.suggest import DEFAULT_MIN_SCORE
+from coding.suggestions.suggesters import DEFAULT_MIN_SCORE
 
 # Everything printed is plain text unless a line asks for markup (print(..., markup=True)) and
 # escapes the data in it: transcripts hold "[laughs]" and CHAT's "[/]", codes are named "[draft]"
@@ -107,7 +107,7 @@ def ingest(ctx, project, paths, sheet):
 
 
 def _ingest_with_progress(project, paths, sheet):
-    with _progress("Ingesting", len(coding.project.expand_paths(paths))) as advance:
+    with _progress("Ingesting", len(coding.expand_paths(paths))) as advance:
         return project.ingest(paths, cases=sheet, on_file=advance, warn=_warn)
 
 
@@ -365,7 +365,7 @@ def review(ctx, project, accept, reject, min_score, max_score, order, limit):
 def evaluate(ctx, project, gold_coder, folds, unit, min_score, output):
     """Cross-validated precision, recall, F1, kappa and alpha of rules, model and both (alpha
     and kappa as `coding agreement` computes them, the suggester taken as a second coder)."""
-    from coding import exports
+    from coding.interchange import exports
     from coding.files import write_atomic
 
     with _open(ctx, project) as opened:
@@ -424,7 +424,7 @@ def batch(ctx, project, paths, codebook_file, sheet, rules, model, unit, min_sco
     coding batch study.db transcripts/ --dask tls://10.0.0.5:8786 \\
         --dask-tls-ca ca.pem --dask-tls-cert me.pem --dask-tls-key me.key
     """
-    from coding.batch import DaskScheduler
+    from coding.suggestions.batch import DaskScheduler
 
     if (tls_ca or tls_cert or tls_key) and not dask_address:
         raise click.UsageError("--dask-tls-ca, --dask-tls-cert and --dask-tls-key go with "
@@ -436,7 +436,7 @@ def batch(ctx, project, paths, codebook_file, sheet, rules, model, unit, min_sco
     with coding.open_project(project, coder=ctx.obj["coder"], create=True) as opened:
         if sheet:
             opened.import_cases(sheet, warn=_warn)
-        total = len(coding.project.expand_paths(paths))
+        total = len(coding.expand_paths(paths))
         with _progress("Coding", total) as advance:
             report = opened.batch(paths, codebook=codebook_file, rules=rules, model=model,
                                   unit=unit, min_score=min_score, workers=workers,
@@ -524,7 +524,7 @@ def agreement_command(ctx, project, coders, more_coders, unit, codes, documents,
     coding agreement study.db --coders "Aileen Murray" "Rab Paterson"
     coding agreement study.db --coders "Aileen Murray" model --unit turn -o agreement.xlsx
     """
-    from coding import exports
+    from coding.interchange import exports
 
     with _open(ctx, project) as opened:
         table = opened.agreement(list(coders) + list(more_coders), unit=unit,
@@ -668,7 +668,7 @@ def import_file(ctx, project, file):
     suffix = Path(file).suffix.lower()
     with _open(ctx, project) as opened:
         if suffix in (".qdpx", ".qde", ".qdc"):
-            from coding import refi
+            from coding.interchange import refi
 
             report = refi.import_refi(opened, file)
             out.print(f"{file}: {report.summary()}")
@@ -735,18 +735,18 @@ def export(ctx, project, what, output, fmt, include_suggestions, value, attribut
     coding export study.db report -o themes.docx
     coding export study.db qdpx -o study.qdpx
     """
-    from coding import exports
+    from coding.interchange import exports
 
     with _open(ctx, project) as opened:
         if what == "report":
-            from coding.report import write_report
+            from coding.interchange.report import write_report
 
             themes = write_report(opened, output, group=attribute, exemplars=max(exemplars, 1),
                                   include_suggestions=include_suggestions)
             out.print(f"Report on {themes} themes written to {output}")
             return
         if what in ("qdc", "qdpx"):
-            from coding import refi
+            from coding.interchange import refi
 
             if what == "qdc":
                 report = refi.export_qdc(opened, output)

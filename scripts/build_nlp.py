@@ -1,4 +1,4 @@
-"""Build the vendored English pipeline into coding/nlp_data/en_lookup (run once by a developer).
+"""Build the vendored English pipeline into coding/suggestions/nlp_data/en_lookup (run once by a developer).
 
     pip install spacy-lookups-data   # build time only: a 98 MB wheel we do not ship
     python scripts/build_nlp.py
@@ -12,7 +12,7 @@ from pathlib import Path
 
 import spacy
 
-from coding.nlp import PIPELINE_DIR, register_components
+from coding.suggestions.pipeline import PIPELINE_DIR, register_components
 
 NOTICE = """\
 This folder holds a spaCy pipeline built by scripts/build_nlp.py: blank English, a sentencizer,

@@ -8,7 +8,8 @@ import pytest
 from click.testing import CliRunner
 
 import coding
-from coding import StoreError, agreement
+from coding import StoreError
+from coding.analysis import agreement
 from coding.cli import main
 
 NAN = np.nan

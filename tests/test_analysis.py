@@ -2,7 +2,7 @@
 
 import pandas as pd
 
-from coding import analysis
+from coding.analysis import matrices as analysis
 from coding.ui.render import highlight, transcript_table
 
 

@@ -8,7 +8,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 import coding
-from coding import analysis
+from coding.analysis import matrices as analysis
 from coding.cli import main
 
 from conftest import ROOT

@@ -7,8 +7,8 @@ import shutil
 import pytest
 
 import coding
-from coding.agreement import disagreements
-from coding.evaluate import overlaps
+from coding.analysis.agreement import disagreements
+from coding.analysis.evaluation import overlaps
 from coding.ui.render import chip, code_colours
 
 from test_app import displayed, open_app, run, stored, texts

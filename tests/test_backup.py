@@ -11,9 +11,9 @@ from click.testing import CliRunner
 
 import coding
 from coding import StoreError
-from coding.backup import KEEP
+from coding.storage.backup import KEEP
 from coding.cli import main
-from coding.store import SCHEMA_VERSION
+from coding.storage.store import SCHEMA_VERSION
 
 BOOK = """
 codes:
@@ -113,7 +113,7 @@ def test_automatic_backups_rotate_and_skip_unchanged_data(study, tmp_path):
 
 
 def test_automatic_backup_before_batch_imports_and_merges(study, tmp_path):
-    from coding import refi
+    from coding.interchange import refi
 
     def changes(action, reason):
         version = study.data_version()

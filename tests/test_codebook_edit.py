@@ -67,7 +67,7 @@ def test_merge_moves_codings_drops_exact_duplicates_and_retires_the_source(book_
 
 
 def test_exported_codebook_after_edits_loads_back(book_project, tmp_path):
-    from coding.codebook import load_codebook
+    from coding.readers.codebooks import load_codebook
 
     book_project.add_code("new_theme", "A new theme")
     book_project.export_codebook(tmp_path / "out.yaml")

@@ -17,7 +17,8 @@ import time
 import pytest
 
 import coding
-from coding import StoreError, store
+from coding import StoreError
+from coding.storage import store
 from conftest import CODEBOOK, SAMPLES
 
 CHANGES = 1000           # reviews by one process, manual codings by the other

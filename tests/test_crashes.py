@@ -23,7 +23,7 @@ import pytest
 from openpyxl import load_workbook
 
 import coding
-from coding import refi
+from coding.interchange import refi
 from conftest import CODEBOOK, SAMPLES
 
 pytestmark = pytest.mark.skipif(not Path("/proc/self/fd").is_dir(), reason="needs Linux /proc")

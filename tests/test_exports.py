@@ -9,9 +9,9 @@ import pytest
 from click.testing import CliRunner
 
 import coding
-from coding import exports
+from coding.interchange import exports
 from coding.cli import main
-from coding.report import write_report
+from coding.interchange.report import write_report
 
 
 def xlsx_rows(path, sheet=None):

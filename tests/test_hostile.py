@@ -23,8 +23,8 @@ from streamlit.testing.v1 import AppTest
 import coding
 from coding import CodingError
 from coding.cli import main
-from coding.codebook import dump_codebook
-from coding.refi import import_refi
+from coding.readers.codebooks import dump_codebook
+from coding.interchange.refi import import_refi
 
 from conftest import ROOT
 

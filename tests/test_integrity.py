@@ -21,9 +21,10 @@ from alembic import command
 from sqlalchemy import create_engine, event
 
 import coding
-from coding import CaseSheetError, CodingsFileError, StoreError, TranscriptError, migrations
-from coding.backup import clean_stray_parts
-from coding.ingest import ingest_file
+from coding import CaseSheetError, CodingsFileError, StoreError, TranscriptError
+from coding.storage import migrations
+from coding.storage.backup import clean_stray_parts
+from coding.readers.transcripts import ingest_file
 
 from conftest import CODEBOOK, ROOT, SAMPLES
 
@@ -197,7 +198,7 @@ def test_a_removed_codings_id_is_never_reused_and_its_memo_goes_with_it(coded_pr
     assert second > first
     assert project.memos().empty  # the new coding inherits nothing
 
-    from coding import exports
+    from coding.interchange import exports
 
     exports.write(exports.tables(project, "codings", exports.Options()), tmp_path / "c.xlsx")
     sheet = openpyxl.load_workbook(tmp_path / "c.xlsx").worksheets[0]
@@ -469,7 +470,7 @@ def read_only_mount(tmp_path):
             pytest.skip("cannot remount read-only here")
         yield source, mount
     finally:
-        subprocess.run(["umount", str(mount)])
+        subprocess.run(["umount", "--lazy", str(mount)])  # the app may still hold the file
 
 
 def test_a_project_on_a_read_only_file_system_opens_read_only(read_only_mount, tmp_path):
@@ -598,7 +599,7 @@ def test_heatmaps_draw_names_holding_dollar_signs_as_text(tmp_path):
     import matplotlib
     import pandas as pd
 
-    from coding.exports import heatmap
+    from coding.interchange.exports import heatmap
 
     matrix = pd.DataFrame([[1, 2], [3, 4]], index=["$\\frac{$", "cost $5 and $10"],
                           columns=["$x^2$", "plain"])

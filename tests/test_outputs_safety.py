@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 
 import coding
-from coding import exports
+from coding.interchange import exports
 from coding.errors import CodingError, redact_url
 from coding.files import write_atomic
 
@@ -433,7 +433,7 @@ def test_ingest_and_batch_refuse_devices_and_fifos_without_reading_them(run, tmp
 
 
 def test_dask_scheduler_link_checks():
-    from coding.batch import DaskScheduler
+    from coding.suggestions.batch import DaskScheduler
 
     assert DaskScheduler("tcp://127.0.0.1:8786").warning() is None
     assert DaskScheduler("tcp://[::1]:8786").warning() is None

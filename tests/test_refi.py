@@ -9,10 +9,10 @@ import pytest
 
 import coding
 from coding import CodingError, RefiError
-from coding.archive import parse_xml
-from coding.refi import (describe_code, export_qdc, export_qdpx, import_qdc, import_qdpx,
+from coding.readers.archive import parse_xml
+from coding.interchange.refi import (describe_code, export_qdc, export_qdpx, import_qdc, import_qdpx,
                          import_refi, parse_description)
-from coding.text import normalise
+from coding.readers.text import normalise
 
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLES = ROOT / "data_samples"
@@ -88,7 +88,7 @@ def memos_of(project):
     names["coding"] = {row.coding_id: (row.document, row.code, row.start, row.end)
                        for row in frame.itertuples()}
     with project.store.reading() as session:
-        from coding.store import CaseRow, CodeRow
+        from coding.storage.store import CaseRow, CodeRow
         names["code"] = {c.id: c.key for c in session.query(CodeRow)}
         names["case"] = {c.id: c.name for c in session.query(CaseRow)}
     return sorted((m.target_type, str(names.get(m.target_type, {}).get(m.target_id)), m.coder,
@@ -97,7 +97,7 @@ def memos_of(project):
 
 def cases_of(project):
     """case -> {attribute: (type, stored text)}, read from the store as it is."""
-    from coding.store import CaseRow
+    from coding.storage.store import CaseRow
 
     with project.store.reading() as session:
         return {case.name: {a.name: (a.type, a.value) for a in case.attributes}

@@ -6,9 +6,9 @@ import numpy as np
 import pytest
 
 from coding import SuggesterError, parse_codebook
-from coding.evaluate import binary_metrics, evaluation_table
-from coding.model import Turn
-from coding.suggest import KeywordSuggester, TfidfSuggester
+from coding.analysis.evaluation import binary_metrics, evaluation_table
+from coding.records import Turn
+from coding.suggestions.suggesters import KeywordSuggester, TfidfSuggester
 
 CODEBOOK = parse_codebook("""
 codes:

@@ -9,8 +9,8 @@ import openpyxl
 import pandas as pd
 from defusedxml import ElementTree
 
-from coding import xlsx
-from coding.sheets import undo_neutralise
+from coding.interchange import xlsx
+from coding.readers.sheets import undo_neutralise
 
 AWKWARD_TEXT = [
     "plain", "  spaces kept  ", "line one\nline two", "<b>bold</b> & \"quoted\" 'text'",

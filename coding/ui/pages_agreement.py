@@ -4,9 +4,9 @@ coding with one click. Closed in blind coding: it shows every coder's work."""
 
 import streamlit as st
 
-from .. import exports
-from ..agreement import MACHINE_CODERS, MIN_CODED, MIN_UNITS, UNITS
+from ..analysis.agreement import MACHINE_CODERS, MIN_CODED, MIN_UNITS, UNITS
 from ..errors import CodingError
+from ..interchange import exports
 from . import state
 
 PAGE_SIZE = 20

@@ -3,8 +3,8 @@ Each change stores a new codebook version."""
 
 import streamlit as st
 
-from ..codebook import dump_codebook
-from ..codebook_edit import code_state
+from ..project.codebook_edits import code_state
+from ..readers.codebooks import dump_codebook
 from . import state
 from .render import code_colours, escape
 

@@ -7,7 +7,7 @@ from pathlib import Path
 import pandas as pd
 import streamlit as st
 
-from ..ingest import FORMATS
+from ..readers.transcripts import FORMATS
 from . import state
 
 MAX_UPLOAD_MB = 50

@@ -6,9 +6,10 @@ from pathlib import Path
 
 import streamlit as st
 
-from .. import exports, refi
-from ..codebook import dump_codebook
-from ..report import write_report
+from ..interchange import exports
+from ..interchange import refi
+from ..interchange.report import write_report
+from ..readers.codebooks import dump_codebook
 from . import state
 
 TABLE_TITLES = {"codings": "Codings (one row per coding)", "code-by-case": "Code × case",

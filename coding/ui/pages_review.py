@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from ..project_suggest import ORDERS
+from ..project.suggestions import ORDERS
 from . import state
 from .render import code_colours, highlight
 

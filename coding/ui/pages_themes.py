@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from .. import analysis
+from ..analysis import matrices as analysis
 from . import state
 
 ALL = "(all)"

@@ -3,8 +3,8 @@ of turns, remove codings, and write memos."""
 
 import streamlit as st
 
-from ..nlp import analyse
-from ..model import ACCEPTED, MANUAL, SUGGESTED, Turn
+from ..records import ACCEPTED, MANUAL, SUGGESTED, Turn
+from ..suggestions.pipeline import analyse
 from . import state
 from .render import code_colours, transcript_table
 

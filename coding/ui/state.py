@@ -13,11 +13,11 @@ from pathlib import Path
 
 import streamlit as st
 
-from .. import agreement as stats
+from ..analysis import agreement as stats
+from ..analysis.evaluation import overlaps
 from ..errors import CodingError, StoreError, redact_url
-from ..evaluate import overlaps
-from ..model import COUNTED_STATUSES, SUGGESTED, WITH_SUGGESTIONS
-from ..project import Project, open_project
+from ..project.core import Project, open_project
+from ..records import COUNTED_STATUSES, SUGGESTED, WITH_SUGGESTIONS
 
 SAMPLE_PROJECT = "sample_project.db"
 PAGES = ("Documents", "Transcript", "Review", "Codebook", "Themes", "Agreement", "Export")

@@ -1,0 +1,7 @@
+"""Project: the use cases over a stored project, and the only SQL outside `storage`. `Project`
+is the facade users, the CLI and the app call (`project.ingest(...)`, `project.review(...)`);
+its methods live by job in this package's modules."""
+
+from .core import Project, default_coder, init_project, open_project, restore_project
+
+__all__ = ["Project", "default_coder", "init_project", "open_project", "restore_project"]

@@ -1,0 +1,478 @@
+"""The audit trail in words, and undo.
+
+Every change is an event (store.Store.log), written in the transaction that made the change,
+with the coder, the time and enough detail to reverse it. `history` lists events with what
+each did; `undo` reverses the current coder's newest changes (never another coder's), newest
+first, in one transaction (all or nothing), each reversal logged as an "undo" event naming the
+event it undid. An undone event is passed over by the next undo, and so are undo events (undo
+goes further back; there is no redo). Queue upkeep (train, suggest, drop_stale_suggestions),
+which the app runs by itself between decisions, is passed over too: it never touches a reviewed
+coding. Anything else with no reversal here (an ingest, an import) stops undo with a message
+naming it; a backup from before it (backup.py) is the way back.
+
+Undo refuses, naming the codings, when later changes built on what it would reverse (another
+coder accepted the coding you added, the suggestion you widened was dropped, a memo was written
+on the coding you would delete): it never overwrites someone else's work.
+"""
+
+from datetime import datetime
+
+import pandas as pd
+from sqlalchemy import func, select
+
+from ..errors import StoreError
+from ..records import ACCEPTED, MANUAL, REJECTED, SUGGESTED
+from ..storage.store import CodebookVersionRow, CodeRow, CodingRow, DocumentRow, EventRow, MemoRow
+
+PASSED_OVER = ("train", "suggest", "drop_stale_suggestions")
+CODEBOOK_EDITS = ("add_code", "update_code", "move_code")
+HISTORY_COLUMNS = ["event_id", "at", "coder", "action", "what", "undone_by"]
+
+
+# -- the log in words ---------------------------------------------------------------------------
+def history(project, coder=None, limit=None):
+    """Events newest first (of one coder, or everyone's), each with `what` it did in words and
+    `undone_by`, the id of the undo event that reversed it (None if it stands)."""
+    with project.store.reading() as session:
+        query = select(EventRow).order_by(EventRow.id.desc())
+        if coder is not None:
+            query = query.where(EventRow.coder == coder)
+        if limit:
+            query = query.limit(int(limit))
+        events = list(session.scalars(query))
+        undone = _undone(session)
+        names = _Names(session)
+        rows = [{"event_id": e.id, "at": e.at, "coder": e.coder, "action": e.action,
+                 "what": describe(e, names), "undone_by": undone.get(e.id)} for e in events]
+    frame = pd.DataFrame(rows, columns=HISTORY_COLUMNS)
+    frame["undone_by"] = frame["undone_by"].astype("Int64")
+    return frame
+
+
+def describe(event, names=None):
+    """What an event did, in a line: 'accepted 3 suggestions (12, 15, 18)'."""
+    d, action = event.detail or {}, event.action
+    names = names or _Names(None)
+    span = f"[{d.get('start')}, {d.get('end')})"
+    if action in ("accept", "reject"):
+        ids = d.get("ids", [])
+        return f"{action}ed {_plural(len(ids), 'suggestion')} ({_ids(ids)})"
+    if action == "add_coding":
+        extra = "" if d.get("status", MANUAL) == MANUAL else f", {d.get('status')}"
+        if d.get("for_coder") not in (None, event.coder):
+            extra += f", for {d['for_coder']}"
+        return f"coded {d.get('document')} {span} as {d.get('code')}{extra} (coding " \
+               f"{event.entity_id})"
+    if action == "remove_coding":
+        memos = len(d.get("memos") or [])
+        return f"removed coding {event.entity_id}: {names.code(d.get('code_id'))} in " \
+               f"{names.document(d.get('document_id'))} {span}" + \
+               (f" and its {_plural(memos, 'memo')}" if memos else "")
+    if action == "recode":
+        return f"recoded suggestion {d.get('replaces')} as {d.get('code')} (coding " \
+               f"{event.entity_id})"
+    if action == "respan":
+        verb = "widened" if d.get("unit") == "turn" else "narrowed"
+        before, after = d.get("previous") or ["?", "?"], d.get("span") or ["?", "?"]
+        return f"{verb} suggestion {event.entity_id} to its {d.get('unit')}: " \
+               f"[{before[0]}, {before[1]}) -> [{after[0]}, {after[1]})"
+    if action == "add_memo":
+        return f"memo {event.entity_id} on {_target(d, names)}"
+    if action == "resolve":
+        return f"consensus on {d.get('code')} in {d.get('document')} {span}: " \
+               f"{d.get('decision')} ({' vs '.join(d.get('coders') or [])})"
+    if action == "merge_codes":
+        return f"merged code {d.get('source')} into {d.get('target')} " \
+               f"({_plural(d.get('moved', 0), 'coding')} moved)"
+    if action == "add_code":
+        return f"added code {d.get('code')}"
+    if action == "update_code":
+        return f"edited code {d.get('code')} ({', '.join(d.get('fields') or [])})"
+    if action == "move_code":
+        return f"moved code {d.get('code')} under {d.get('parent') or 'the top level'}"
+    if action == "import_codebook":
+        if _is_companion(event):
+            return f"stored codebook version {event.entity_id} ({d.get('origin')})"
+        return f"codebook {d.get('codebook')} ({_plural(d.get('codes', 0), 'code')}) from " \
+               f"{d.get('origin') or 'an edit'}"
+    if action == "ingest":
+        return f"ingested {d.get('name')} (case {d.get('case')}, {d.get('turns')} turns)"
+    if action == "import_cases":
+        return f"imported {_plural(len(d.get('cases') or []), 'case')} from {d.get('sheet')}"
+    if action in ("import_codings", "import_word_comments"):
+        return f"imported {_plural(d.get('added', 0), 'coding')} from {d.get('file')} " \
+               f"({d.get('skipped', 0)} already there)"
+    if action == "import_refi":
+        return f"imported REFI-QDA {d.get('file')}"
+    if action == "merge_codings":
+        return f"merged {_plural(d.get('added', 0), 'coding')} from {d.get('source')}"
+    if action == "suggest":
+        return f"queued {_plural(d.get('added', 0), 'suggestion')} in " \
+               f"{names.document(event.entity_id)}"
+    if action == "drop_stale_suggestions":
+        return f"dropped {_plural(d.get('dropped', 0), 'pending model suggestion')} to " \
+               "suggest again"
+    if action == "train":
+        return f"trained model {d.get('version')} on {d.get('units')} {d.get('unit')}s"
+    if action == "settings":
+        return "changed the speaker settings"
+    if action == "upgrade":
+        return f"upgraded the schema from {d.get('from')} to {d.get('to')}"
+    if action == "restore":
+        return f"restored the project from {d.get('file')}"
+    if action == "undo":
+        return f"undid event {d.get('undone')}: {d.get('what') or d.get('undone_action')}"
+    return ", ".join(f"{key}={value}" for key, value in d.items())
+
+
+# -- undo ---------------------------------------------------------------------------------------
+def undo(project, steps=1):
+    """Reverse `project.coder`'s newest `steps` changes; see the module docstring.
+    Returns [(event id, action, what)] of the changes undone, newest first."""
+    if int(steps) < 1:
+        raise StoreError("steps must be at least 1")
+    coder, done = project.coder, []
+    with project.store.transaction() as session:
+        skip = set(_undone(session))
+        names = _Names(session)
+        for event in _changes(session, coder):
+            if len(done) == int(steps):
+                break
+            if event.id in skip or event.action == "undo" or _is_companion(event) \
+                    or event.action in PASSED_OVER:
+                continue
+            what = describe(event, names)
+            reverse = REVERSALS.get(event.action)
+            if reverse is None:
+                raise StoreError(_cannot(event, what, done))
+            try:
+                also = reverse(project, session, event) or []
+            except _Conflict as conflict:
+                raise StoreError(f"cannot undo event {event.id} ({what}): {conflict}; "
+                                 f"nothing was undone") from None
+            session.flush()
+            project.store.log(session, coder, "undo", event.entity, event.entity_id,
+                              undone=event.id, undone_action=event.action, what=what,
+                              also=also)
+            done.append((event.id, event.action, what))
+        if not done:
+            raise StoreError(f"nothing to undo: {coder} has no changes left to undo here",
+                             path=project.store.label)
+    return done
+
+
+class _Conflict(Exception):
+    """A later change built on what undo would reverse; the message says which."""
+
+
+def _changes(session, coder, page=200):
+    """This coder's events, newest first, a page at a time."""
+    before = None
+    while True:
+        query = select(EventRow).where(EventRow.coder == coder).order_by(
+            EventRow.id.desc()).limit(page)
+        if before is not None:
+            query = query.where(EventRow.id < before)
+        events = list(session.scalars(query))
+        yield from events
+        if len(events) < page:
+            return
+        before = events[-1].id
+
+
+def _cannot(event, what, done):
+    when = event.at.strftime("%Y-%m-%d %H:%M") if event.at else "?"
+    message = (f"cannot undo '{event.action}' (event {event.id} at {when}: {what}): only "
+               "codings, reviews, recodes, spans, memos, consensus decisions and codebook "
+               "changes can be undone; to go back past it, restore a backup taken before it "
+               "(`coding backup PROJECT --list`, then `coding restore PROJECT BACKUP`)")
+    if done:
+        message += (f". Nothing was undone; your {_plural(len(done), 'newer change')} can be "
+                    f"undone with --steps {len(done)}")
+    return message
+
+
+def _undo_review(project, session, event):
+    """accept / reject: the suggestions go back to the queue, each with its coder."""
+    d = event.detail
+    status = ACCEPTED if event.action == "accept" else REJECTED
+    ids = [int(i) for i in d.get("ids", [])]
+    rows = {row.id: row for row in session.scalars(select(CodingRow).where(
+        CodingRow.id.in_(ids)))} if ids else {}
+    gone = [i for i in ids if i not in rows]
+    if gone:
+        raise _Conflict(_since(gone, "removed"))
+    changed = [i for i in ids if rows[i].status != status or rows[i].reviewed_by != event.coder]
+    if changed:
+        raise _Conflict(_since(changed, "changed"))
+    previous = d.get("previous_coders") or {}
+    for row in rows.values():
+        row.status = d.get("previous_status", SUGGESTED)
+        row.reviewed_by = row.reviewed_at = None
+        if status == ACCEPTED:  # older events lack previous_coders: the suggester named it
+            row.coder = previous.get(str(row.id)) or row.origin.split(":")[0]
+
+
+def _undo_add_coding(project, session, event):
+    d = event.detail
+    row = _coding(session, event.entity_id)
+    if (row.start, row.end, row.status, row.coder) != (d.get("start"), d.get("end"),
+                                                       d.get("status"), d.get("for_coder")):
+        raise _Conflict(_since([row.id], "changed"))
+    _no_memos(session, [row.id])
+    session.delete(row)
+
+
+def _undo_remove_coding(project, session, event):
+    d = event.detail
+    if session.get(DocumentRow, d.get("document_id")) is None or \
+            session.get(CodeRow, d.get("code_id")) is None:
+        raise _Conflict("its document or code no longer exists")
+    taken = session.get(CodingRow, event.entity_id) is not None
+    row = CodingRow(id=None if taken else event.entity_id, document_id=d["document_id"],
+                    code_id=d["code_id"], start=d["start"], end=d["end"],
+                    coder=d.get("for_coder") or event.coder, status=d.get("status", MANUAL),
+                    origin=d.get("origin") or "manual", score=d.get("score"),
+                    rationale=d.get("rationale"), reviewed_by=d.get("reviewed_by"),
+                    reviewed_at=_when(d.get("reviewed_at")))
+    if d.get("created_at"):
+        row.created_at = _when(d["created_at"])
+    session.add(row)
+    session.flush()
+    for memo in d.get("memos", []):  # removed with the coding (issue 13)
+        taken = session.get(MemoRow, memo["id"]) is not None
+        session.add(MemoRow(id=None if taken else memo["id"], target_type="coding",
+                            target_id=row.id, coder=memo["coder"], title=memo.get("title", ""),
+                            text=memo["text"], created_at=_when(memo.get("created_at")),
+                            updated_at=_when(memo.get("updated_at"))))
+
+
+def _undo_recode(project, session, event):
+    d = event.detail
+    new, old = _coding(session, event.entity_id), _coding(session, d.get("replaces"))
+    if new.status != ACCEPTED or old.status != REJECTED:
+        raise _Conflict(_since([new.id, old.id], "changed"))
+    _no_memos(session, [new.id])
+    session.delete(new)
+    old.status = d.get("previous_status", SUGGESTED)
+    old.reviewed_by = old.reviewed_at = None
+
+
+def _undo_respan(project, session, event):
+    d = event.detail
+    row = session.get(CodingRow, event.entity_id)
+    if row is None:
+        raise _Conflict(f"suggestion {event.entity_id} was removed since (retraining the "
+                        "model drops its pending suggestions)")
+    if row.status != SUGGESTED or [row.start, row.end] != list(d.get("span", [])):
+        raise _Conflict(_since([row.id], "changed"))
+    start, end = d["previous"]
+    clash = session.scalars(select(CodingRow.id).where(
+        CodingRow.document_id == row.document_id, CodingRow.code_id == row.code_id,
+        CodingRow.start == start, CodingRow.end == end, CodingRow.id != row.id)).first()
+    if clash is not None:
+        raise _Conflict(f"coding {clash} now has the earlier span")
+    row.start, row.end = start, end
+
+
+def _undo_add_memo(project, session, event):
+    memo = session.get(MemoRow, event.entity_id)
+    if memo is None:
+        raise _Conflict(f"memo {event.entity_id} was removed since")
+    session.delete(memo)
+
+
+def _undo_resolve(project, session, event):
+    ids = [int(i) for i in event.detail.get("ids", [])]
+    rows = [_coding(session, i) for i in ids]
+    _no_memos(session, ids)
+    for row in rows:
+        session.delete(row)
+
+
+def _undo_codebook_edit(project, session, event):
+    """add_code, update_code, move_code, a codebook import: the previous codebook version
+    comes back. Returns the companion event (the version record) it undid too."""
+    if event.action == "import_codebook":
+        _restore_codebook(project, session, event.entity_id)
+        return []
+    version = _companion(session, event)
+    _restore_codebook(project, session, version.entity_id)
+    return [version.id]
+
+
+def _undo_merge_codes(project, session, event):
+    d = event.detail
+    if "moved_ids" not in d:
+        raise _Conflict("this merge was logged before merges kept the codings they moved")
+    keys = dict(session.execute(select(CodeRow.key, CodeRow.id).where(
+        CodeRow.key.in_([d["source"], d["target"]]))).all())
+    moved = [int(i) for i in d["moved_ids"]]
+    rows = list(session.scalars(select(CodingRow).where(CodingRow.id.in_(moved)))) \
+        if moved else []
+    changed = sorted(set(moved) - {r.id for r in rows if r.code_id == keys[d["target"]]})
+    if changed:
+        raise _Conflict(_since(changed, "changed"))
+    for row in rows:
+        row.code_id = keys[d["source"]]
+    for record in d.get("dropped", []):
+        if session.get(CodingRow, record["id"]) is not None:
+            raise _Conflict(f"coding id {record['id']} is taken again")
+        session.add(CodingRow(**{key: _when(value) if key.endswith("_at") else value
+                                 for key, value in record.items()}))
+    session.flush()
+    version = _companion(session, event)
+    _restore_codebook(project, session, version.entity_id)
+    return [version.id]
+
+
+REVERSALS = {"accept": _undo_review, "reject": _undo_review, "add_coding": _undo_add_coding,
+             "remove_coding": _undo_remove_coding, "recode": _undo_recode,
+             "respan": _undo_respan, "add_memo": _undo_add_memo, "resolve": _undo_resolve,
+             "merge_codes": _undo_merge_codes, "import_codebook": _undo_codebook_edit,
+             **{action: _undo_codebook_edit for action in CODEBOOK_EDITS}}
+
+
+def _restore_codebook(project, session, version_id):
+    """Put the codebook back as it was before version `version_id`, which must be the newest:
+    codes as the previous version had them, codes first made by this version deleted (when no
+    coding uses them), and the version record dropped."""
+    from ..records import Code, Codebook
+
+    newest = session.scalar(select(func.max(CodebookVersionRow.id)))
+    if newest != version_id:
+        later = session.get(CodebookVersionRow, newest)
+        raise _Conflict(f"the codebook has changed since (version {newest}, by "
+                        f"{later.created_by if later else '?'})")
+    earlier = list(session.scalars(select(CodebookVersionRow).where(
+        CodebookVersionRow.id < version_id).order_by(CodebookVersionRow.id)))
+    known = {code["id"]: code for version in earlier for code in version.content["codes"]}
+    rows = {row.key: row for row in session.scalars(select(CodeRow))}
+    new = [row for key, row in rows.items() if key not in known]
+    used = set(session.scalars(select(CodingRow.code_id).where(
+        CodingRow.code_id.in_([row.id for row in new])).distinct())) if new else set()
+    if used:
+        keys = sorted(row.key for row in new if row.id in used)
+        raise _Conflict(f"codes {', '.join(keys)} have codings now")
+    if earlier:
+        header = earlier[-1]
+        codes = tuple(Code(**{**code, **{field: tuple(code.get(field) or ())
+                                         for field in ("examples", "keywords", "patterns")}})
+                      for code in header.content["codes"])
+        for key, code in known.items():  # retired codes get back what they last were
+            if key in rows and key not in {c.id for c in codes}:
+                _set_fields(rows[key], code)
+        project._write_codes(session, Codebook(
+            id=header.codebook_id, name=header.name, version=header.version,
+            description=header.description, source=header.source, codes=codes))
+    for row in new:
+        session.delete(row)
+    session.flush()
+    session.delete(session.get(CodebookVersionRow, version_id))
+
+
+def _set_fields(row, code):
+    row.name = code["name"]
+    for field in ("definition", "inclusion", "exclusion"):
+        setattr(row, field, code.get(field) or "")
+    for field in ("examples", "keywords", "patterns"):
+        setattr(row, field, list(code.get(field) or []))
+    row.colour = code.get("colour")
+
+
+def _companion(session, event):
+    """The codebook version record an edit wrote just before its own event."""
+    version = session.scalars(select(EventRow).where(
+        EventRow.id < event.id, EventRow.coder == event.coder,
+        EventRow.action == "import_codebook").order_by(EventRow.id.desc())).first()
+    if version is None or not _is_companion(version):
+        raise _Conflict("its codebook version is not in the log")
+    return version
+
+
+def _is_companion(event):
+    """A codebook version record written as part of an edit or a merge (undone with it)."""
+    if event.action != "import_codebook":
+        return False
+    origin = str((event.detail or {}).get("origin") or "")
+    return origin in CODEBOOK_EDITS or origin.startswith("merge ")
+
+
+def _undone(session):
+    """{event id: id of the undo event that reversed it}."""
+    undone = {}
+    for undo_id, detail in session.execute(select(EventRow.id, EventRow.detail).where(
+            EventRow.action == "undo")):
+        for event_id in [detail.get("undone"), *detail.get("also", [])]:
+            undone[event_id] = undo_id
+    return undone
+
+
+def _coding(session, coding_id):
+    row = session.get(CodingRow, int(coding_id)) if coding_id is not None else None
+    if row is None:
+        raise _Conflict(_since([coding_id], "removed"))
+    return row
+
+
+def _no_memos(session, coding_ids):
+    memos = list(session.scalars(select(MemoRow.id).where(
+        MemoRow.target_type == "coding", MemoRow.target_id.in_(coding_ids))))
+    if memos:
+        one = len(memos) == 1
+        raise _Conflict(f"{'memo' if one else 'memos'} {', '.join(map(str, memos))} "
+                        f"{'was' if one else 'were'} written on it since; remove "
+                        f"{'it' if one else 'them'} first")
+
+
+def _when(value):
+    """A time the event log kept as text (json default=str) back to a datetime."""
+    if value is None or isinstance(value, datetime):
+        return value
+    return datetime.fromisoformat(str(value))
+
+
+class _Names:
+    """Document names and code ids for event ids, read once when first needed."""
+
+    def __init__(self, session):
+        self.session, self._documents, self._codes = session, None, None
+
+    def document(self, document_id):
+        if self._documents is None:
+            self._documents = dict(self.session.execute(
+                select(DocumentRow.id, DocumentRow.name)).all()) if self.session else {}
+        return self._documents.get(document_id, f"document {document_id}")
+
+    def code(self, code_id):
+        if self._codes is None:
+            self._codes = dict(self.session.execute(
+                select(CodeRow.id, CodeRow.key)).all()) if self.session else {}
+        return self._codes.get(code_id, f"code {code_id}")
+
+
+def _target(detail, names):
+    kind, target = detail.get("target_type"), detail.get("target_id")
+    if kind == "project" or target is None:
+        return "the project"
+    if kind == "document":
+        return names.document(target)
+    if kind == "code":
+        return f"code {names.code(target)}"
+    return f"{kind} {target}"
+
+
+def _plural(n, noun):
+    return f"{n} {noun}" + ("" if n == 1 else "s")
+
+
+def _ids(ids, shown=5):
+    text = ", ".join(map(str, ids[:shown]))
+    return text + (f", ... ({len(ids) - shown} more)" if len(ids) > shown else "")
+
+
+def _since(ids, how):
+    """'coding 5 was removed since', 'codings 5, 6 were changed since'."""
+    if len(ids) == 1:
+        return f"coding {ids[0]} was {how} since"
+    return f"codings {_ids(sorted(ids))} were {how} since"

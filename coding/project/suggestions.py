@@ -1,0 +1,404 @@
+"""Use cases for suggestions: train, suggest, batch, the review queue, and evaluation.
+
+Mixed into Project (project.py); split out only to keep each file to one screenful of purpose.
+"""
+
+from dataclasses import dataclass, field
+
+import numpy as np
+from sqlalchemy import delete, func, insert, select
+
+from ..analysis.evaluation import evaluation_table, overlaps
+from ..errors import StoreError, SuggesterError
+from ..records import ACCEPTED, COUNTED_STATUSES, REJECTED, SUGGESTED
+from ..storage.store import CodeRow, CodingRow, DocumentRow, EventRow, ModelRow, utcnow
+from ..readers.transcripts import expand_paths
+from ..suggestions.batch import BatchConfig, Job, run_jobs, stored_job
+from ..suggestions.pipeline import UNITS, analyse
+from ..suggestions.suggesters import (DEFAULT_C, DEFAULT_MIN_SCORE, MODEL_NAME, KeywordSuggester,
+                                      TfidfSuggester)
+
+ORDERS = ("uncertainty", "document", "score")
+
+
+@dataclass
+class BatchReport:
+    added: list = field(default_factory=list)       # document names ingested
+    unchanged: list = field(default_factory=list)   # already stored (same content)
+    failed: list = field(default_factory=list)      # error messages
+    suggestions: int = 0                            # new suggestions stored
+    words: int = 0
+
+
+class SuggestionUseCases:
+    """Methods of Project that deal with suggestions (self.store, self.coder from Project)."""
+
+    # -- training ---------------------------------------------------------------------------
+    def train(self, unit="sentence", C=DEFAULT_C):
+        """Train the suggestion model from accepted and manual codings (positives) and rejected
+        suggestions (negatives) on participant units; with no codings, from the codebook alone.
+        Saves it as plain data and returns its summary (version, units, codes)."""
+        codebook = self.codebook()
+        with self.store.reading() as session:
+            codings = session.execute(select(
+                CodingRow.document_id, CodeRow.key, CodingRow.start, CodingRow.end,
+                CodingRow.status).join(CodeRow).where(
+                CodingRow.status.in_([*COUNTED_STATUSES, REJECTED]))).all()
+            documents = self._documents_with_turns(session, {c.document_id for c in codings})
+        examples = []
+        for doc_id, _, text, turns in documents:
+            labels = [c for c in codings if c.document_id == doc_id]
+            for _, units in analyse(text, turns, unit):
+                for u in units:
+                    hits = [c for c in labels if overlaps(u.start, u.end, c.start, c.end)]
+                    positives = {c.key for c in hits if c.status in COUNTED_STATUSES}
+                    negatives = {c.key for c in hits if c.status == REJECTED} - positives
+                    examples.append((u.lemmas, positives, negatives))
+        model = TfidfSuggester(unit=unit, C=C).fit(codebook, examples)
+        state = model.to_state()
+        summary = {"version": state["version"], "unit": unit, "units": len(examples),
+                   "positive_units": sum(1 for _, pos, _ in examples if pos),
+                   "codes": len(state["codes"]), "skipped_codes": state["skipped_codes"],
+                   "cold_start": not codings}
+        with self.store.transaction() as session:
+            latest = session.scalars(select(ModelRow).where(ModelRow.unit == unit).order_by(
+                ModelRow.id.desc())).first()
+            if latest is None or latest.version != state["version"]:
+                row = ModelRow(name=MODEL_NAME, version=state["version"], unit=unit,
+                               state=state, summary=summary, created_by=self.coder)
+                session.add(row)
+                session.flush()
+                self.store.log(session, self.coder, "train", "model", row.id, **summary)
+        return summary
+
+    def model_state(self, unit="sentence", train_if_missing=True):
+        with self.store.reading() as session:
+            row = session.scalars(select(ModelRow).where(ModelRow.unit == unit).order_by(
+                ModelRow.id.desc())).first()
+            if row is not None:
+                return row.state
+        if not train_if_missing:
+            return None
+        self.train(unit)
+        return self.model_state(unit, train_if_missing=False)
+
+    # -- suggesting -------------------------------------------------------------------------
+    def _batch_config(self, rules, model, unit, min_score, warn=print):
+        if unit not in UNITS:
+            raise SuggesterError(f"unit must be one of {', '.join(UNITS)}, got '{unit}'")
+        if not rules and not model:
+            raise SuggesterError("choose at least one suggester: rules, model or both")
+        codebook = self.codebook()
+        bare = [c.id for c in codebook.codes if not c.keywords and not c.patterns]
+        if rules and bare:
+            warn(f"{len(bare)} codes have no keywords or patterns, so rules will not suggest "
+                 f"them: {', '.join(bare)}" + ("" if model else "; add --model to cover them"))
+        return BatchConfig(codebook=codebook, unit=unit, rules=rules,
+                           model_state=self.model_state(unit) if model else None,
+                           min_score=min_score, speaker_settings=self.settings)
+
+    def suggest(self, rules=True, model=True, unit="sentence", documents=None,
+                min_score=DEFAULT_MIN_SCORE,
+                workers=1, dask=None, on_document=None, warn=print):
+        """Suggest codes for stored documents (all, or those named) and queue them for review.
+        Re-running never duplicates a suggestion or re-suggests a reviewed span. Returns the
+        number of new suggestions."""
+        config = self._batch_config(rules, model, unit, min_score, warn)
+        with self.store.reading() as session:
+            ids = None
+            if documents is not None:
+                ids = {self._document(session, name).id for name in documents}
+            jobs = [stored_job(doc_id, text, turns) for doc_id, _, text, turns
+                    in self._documents_with_turns(session, ids)]
+        added = 0
+        for result in run_jobs(jobs, config, workers, dask, warn=warn):
+            if result.error:  # that document gets no suggestions; the others go on
+                warn(result.error)
+                continue
+            with self.store.transaction() as session:
+                added += self._store_suggestions(session, result.key, result.suggestions)
+            if on_document:
+                on_document(result)
+        return added
+
+    def batch(self, paths, codebook=None, rules=True, model=True, unit="sentence",
+              min_score=DEFAULT_MIN_SCORE, workers=1, dask=None, on_document=None, warn=print):
+        """Ingest files and suggest codes in one run. Each document is stored together with its
+        suggestions in one transaction, so an interrupted batch leaves no half-written document
+        and a rerun finishes the rest without duplicates."""
+        self._auto_backup("batch")
+        if codebook is not None:
+            self.import_codebook(codebook)
+        config = self._batch_config(rules, model, unit, min_score, warn)
+        jobs = [Job(key=str(path), path=str(path)) for path in expand_paths(paths)]
+        report = BatchReport()
+        for result in run_jobs(jobs, config, workers, dask, warn=warn):
+            if result.error:
+                report.failed.append(result.error)
+            else:
+                outcome, count = self._store_document(result.parsed, result.key,
+                                                      result.suggestions)
+                for warning in outcome.warnings:  # an encoding chosen, a same-text document
+                    warn(warning)
+                (report.added if outcome.status == "added" else report.unchanged).append(
+                    outcome.document)
+                report.suggestions += count
+                report.words += result.words
+            if on_document:
+                on_document(result)
+        return report
+
+    def _store_suggestions(self, session, document_id, suggestions):
+        """Merge rule and model suggestions for the same span and code; skip any span and code
+        that already has a coding of any status. Returns how many were added."""
+        if not suggestions:
+            return 0
+        codes = dict(session.execute(select(CodeRow.key, CodeRow.id)).all())
+        taken = set(session.execute(select(CodingRow.code_id, CodingRow.start, CodingRow.end)
+                                    .where(CodingRow.document_id == document_id)).all())
+        merged = {}
+        for s in suggestions:
+            key = (codes.get(s.code), s.start, s.end)
+            if key[0] is None or key in taken:
+                continue
+            if key in merged:
+                old = merged[key]
+                merged[key] = (max(old[0], s.score), f"{old[1]}; {s.rationale}",
+                               f"{old[2]}+{s.origin}")
+            else:
+                merged[key] = (s.score, s.rationale, s.origin)
+        if merged:  # one executemany instead of an ORM object per suggestion
+            session.execute(insert(CodingRow), [
+                dict(document_id=document_id, code_id=code_id, start=start, end=end,
+                     coder=origin.split(":")[0], status=SUGGESTED, origin=origin, score=score,
+                     rationale=rationale)
+                for (code_id, start, end), (score, rationale, origin) in merged.items()])
+            self.store.log(session, self.coder, "suggest", "document", document_id,
+                           added=len(merged))
+        return len(merged)
+
+    def _documents_with_turns(self, session, ids=None):
+        query = select(DocumentRow).order_by(DocumentRow.id)
+        if ids is not None:
+            query = query.where(DocumentRow.id.in_(list(ids)))
+        return [(d.id, d.name, d.text, [stored_job(0, "", [t]).turns[0] for t in d.turns])
+                for d in session.scalars(query)]
+
+    # -- the review queue -------------------------------------------------------------------
+    def pending(self, order="uncertainty", code=None, document=None, limit=None):
+        """Pending suggestions as a DataFrame, most uncertain first by default (so each
+        confirmation teaches the model most), or by document, or by score.
+
+        Sorting and `limit` happen in the database, so the app's review page builds rows only
+        for the suggestions it shows, however long the queue is."""
+        if order not in ORDERS:
+            raise StoreError(f"order must be one of {', '.join(ORDERS)}")
+        uncertainty = 1 - 2 * func.abs(CodingRow.score - 0.5)
+        query = select(CodingRow.id).join(DocumentRow).join(CodeRow).where(
+            CodingRow.status == SUGGESTED)
+        if code is not None:
+            query = query.where(CodeRow.key == code)
+        if document is not None:
+            query = query.where(DocumentRow.name == document)
+        query = query.order_by(*{
+            "uncertainty": (uncertainty.desc(), CodingRow.id),
+            "document": (DocumentRow.name, CodingRow.start, CodeRow.key),
+            "score": (CodingRow.score.desc(), CodingRow.id)}[order])
+        if limit:
+            query = query.limit(int(limit))
+        with self.store.reading() as session:
+            ids = session.scalars(query).all()
+        rank = {coding_id: i for i, coding_id in enumerate(ids)}
+        frame = self.codings_frame(statuses=[SUGGESTED], ids=ids if len(ids) <= 20_000 else None)
+        frame = frame[frame["coding_id"].isin(rank)]  # (a very long queue is read whole)
+        frame = frame.assign(uncertainty=1 - 2 * (frame["score"].astype(float) - 0.5).abs(),
+                             _rank=frame["coding_id"].map(rank))
+        return frame.sort_values("_rank").drop(columns="_rank").reset_index(drop=True)
+
+    def pending_count(self, code=None):
+        """How many suggestions wait for review (of one code, or all)."""
+        query = select(func.count()).select_from(CodingRow).where(CodingRow.status == SUGGESTED)
+        if code is not None:
+            query = query.join(CodeRow).where(CodeRow.key == code)
+        with self.store.reading() as session:
+            return session.scalar(query)
+
+    def review(self, decision, ids=(), code=None, min_score=None, max_score=None):
+        """Accept or reject pending suggestions: by coding id, or by code and/or score range
+        (code 'all' means every code). Returns the ids changed; one event records the batch."""
+        if decision not in ("accept", "reject"):
+            raise StoreError("decision must be 'accept' or 'reject'")
+        status = ACCEPTED if decision == "accept" else REJECTED
+        with self.store.transaction() as session:
+            query = select(CodingRow).where(CodingRow.status == SUGGESTED)
+            if ids:
+                query = query.where(CodingRow.id.in_([int(i) for i in ids]))
+            elif code is None and min_score is None and max_score is None:
+                raise StoreError("name suggestion ids, a code, or a score range to review")
+            if code not in (None, "all"):
+                code_row = session.scalars(select(CodeRow).where(CodeRow.key == code)).first()
+                if code_row is None:
+                    raise StoreError(f"no code '{code}' in the codebook")
+                query = query.where(CodingRow.code_id == code_row.id)
+            if min_score is not None:
+                query = query.where(CodingRow.score >= min_score)
+            if max_score is not None:
+                query = query.where(CodingRow.score < max_score)
+            # FOR UPDATE: on PostgreSQL a second reviewer waits, then no longer sees these rows
+            # as pending (SQLite already holds the whole database's write lock here)
+            rows = list(session.scalars(query.order_by(CodingRow.id).with_for_update()))
+            if ids:
+                missing = sorted({int(i) for i in ids} - {r.id for r in rows})
+                if missing:
+                    raise StoreError("not pending suggestions: " + ", ".join(map(str, missing)))
+            now = utcnow()
+            previous_coders = {str(r.id): r.coder for r in rows}  # what undo gives back
+            for row in rows:
+                row.status, row.reviewed_by, row.reviewed_at = status, self.coder, now
+                if status == ACCEPTED:
+                    row.coder = self.coder  # the reviewer answers for an accepted coding
+            if rows:
+                self.store.log(session, self.coder, decision, "coding", None,
+                               ids=[r.id for r in rows], previous_status=SUGGESTED,
+                               previous_coders=previous_coders)
+            return [r.id for r in rows]
+
+    def recode(self, coding_id, code):
+        """The span is right but the code is not: reject the suggestion (so the model learns the
+        old code does not fit) and store an accepted coding of `code` on the same span."""
+        with self.store.transaction() as session:
+            row = self._pending_row(session, coding_id)
+            code_row = session.scalars(select(CodeRow).where(CodeRow.key == str(code))).first()
+            if code_row is None:
+                raise StoreError(f"no code '{code}' in the codebook")
+            now = utcnow()
+            row.status, row.reviewed_by, row.reviewed_at = REJECTED, self.coder, now
+            new = CodingRow(document_id=row.document_id, code_id=code_row.id, start=row.start,
+                            end=row.end, coder=self.coder, status=ACCEPTED,
+                            origin=f"recode:{row.origin}", score=row.score,
+                            rationale=row.rationale, reviewed_by=self.coder, reviewed_at=now)
+            session.add(new)
+            session.flush()
+            self.store.log(session, self.coder, "recode", "coding", new.id, replaces=row.id,
+                           code=code_row.key, previous_status=SUGGESTED)
+            return new.id
+
+    def respan(self, coding_id, unit):
+        """Widen a pending suggestion to its whole turn, or narrow it to a sentence: the span
+        it had before it was widened, else the sentence where it starts. Returns (start, end).
+        Refused when another coding of the code already has that exact span."""
+        if unit not in UNITS:
+            raise StoreError(f"unit must be one of {', '.join(UNITS)}")
+        with self.store.transaction() as session:
+            row = self._pending_row(session, coding_id)
+            document = session.get(DocumentRow, row.document_id)
+            turns = [stored_job(0, "", [t]).turns[0] for t in document.turns]
+            turn = next((t for t in turns if t.start <= row.start < t.end), None)
+            if turn is None:
+                raise StoreError(f"suggestion {coding_id} is not inside a turn")
+            units = [u for _, found in analyse(document.text, [turn], unit, roles=None)
+                     for u in found]
+            span = next(((u.start, u.end) for u in units if u.start <= row.start < u.end),
+                        (units[0].start, units[0].end) if units else (turn.start, turn.end))
+            widened = session.scalars(select(EventRow).where(
+                EventRow.action == "respan", EventRow.entity_id == row.id).order_by(
+                EventRow.id.desc())).first()
+            if unit == "sentence" and widened is not None and widened.detail["unit"] == "turn":
+                span = tuple(widened.detail["previous"])  # narrowing undoes a widening
+            clash = session.scalars(select(CodingRow.id).where(
+                CodingRow.document_id == row.document_id, CodingRow.code_id == row.code_id,
+                CodingRow.start == span[0], CodingRow.end == span[1],
+                CodingRow.id != row.id)).first()
+            if clash is not None:
+                raise StoreError(f"that {unit} already has this code (coding {clash})")
+            previous = (row.start, row.end)
+            row.start, row.end = span
+            self.store.log(session, self.coder, "respan", "coding", row.id, unit=unit,
+                           previous=list(previous), span=list(span))
+            return span
+
+    def refresh_suggestions(self, unit="sentence", min_score=DEFAULT_MIN_SCORE, warn=print):
+        """Retrain the model on everything reviewed so far, drop pending model suggestions and
+        suggest again, so the queue reflects what the model has just learned. Reviewed codings
+        are never touched. Returns (training summary, pending suggestions now)."""
+        summary = self.train(unit)
+        with self.store.transaction() as session:
+            stale = session.execute(select(CodingRow.id).where(
+                CodingRow.status == SUGGESTED, CodingRow.origin.like("%model:%"))).scalars().all()
+            if stale:
+                session.execute(delete(CodingRow).where(CodingRow.id.in_(stale)))
+                self.store.log(session, self.coder, "drop_stale_suggestions", "coding", None,
+                               dropped=len(stale), model=summary["version"])
+        self.suggest(rules=True, model=True, unit=unit, min_score=min_score, warn=warn)
+        with self.store.reading() as session:
+            pending = session.scalar(select(func.count()).select_from(CodingRow).where(
+                CodingRow.status == SUGGESTED))
+        return summary, pending
+
+    def _pending_row(self, session, coding_id):
+        row = session.get(CodingRow, int(coding_id), with_for_update=True)
+        if row is None or row.status != SUGGESTED:
+            raise StoreError(f"{coding_id} is not a pending suggestion")
+        return row
+
+    # -- evaluation -------------------------------------------------------------------------
+    def evaluate(self, coder, folds=5, unit="sentence", min_score=DEFAULT_MIN_SCORE, C=DEFAULT_C):
+        """Cross-validated quality of rules, model and both against one coder's codings.
+
+        Folds split by document: the model is trained on the other folds' codings of that
+        coder (plus the codebook) and scored on the held-out documents; rules need no training.
+        Returns a DataFrame (see evaluate.evaluation_table).
+        """
+        from sklearn.model_selection import GroupKFold
+
+        codebook = self.codebook()
+        with self.store.reading() as session:
+            gold = session.execute(select(
+                CodingRow.document_id, CodeRow.key, CodingRow.start, CodingRow.end).join(
+                CodeRow).where(CodingRow.coder == coder,
+                               CodingRow.status.in_(COUNTED_STATUSES))).all()
+            if not gold:
+                raise StoreError(f"coder '{coder}' has no accepted or manual codings to "
+                                 "evaluate against")
+            documents = self._documents_with_turns(session, {g.document_id for g in gold})
+        codes = sorted({g.key for g in gold})
+        column = {code: j for j, code in enumerate(codes)}
+        units, groups, texts, truth = [], [], {}, []
+        analysed_by_doc = {}
+        for doc_id, _, text, turns in documents:
+            analysed = list(analyse(text, turns, unit))
+            analysed_by_doc[doc_id] = analysed
+            texts[doc_id] = text
+            labels = [g for g in gold if g.document_id == doc_id]
+            for _, doc_units in analysed:
+                for u in doc_units:
+                    row = np.zeros(len(codes), dtype=bool)
+                    for g in labels:
+                        if overlaps(u.start, u.end, g.start, g.end):
+                            row[column[g.key]] = True
+                    units.append((doc_id, u))
+                    groups.append(doc_id)
+                    truth.append(row)
+        truth = np.array(truth)
+        rules = KeywordSuggester(unit).fit(codebook)
+        rule_pred = np.zeros_like(truth)
+        index = {(doc_id, u.start, u.end): i for i, (doc_id, u) in enumerate(units)}
+        for doc_id, analysed in analysed_by_doc.items():
+            for s in rules.suggest_analysed(analysed, texts[doc_id]):
+                if s.code in column:
+                    rule_pred[index[(doc_id, s.start, s.end)], column[s.code]] = True
+        model_pred = np.zeros_like(truth)
+        n_splits = min(folds, len(documents))
+        if n_splits < 2:
+            raise StoreError(f"coder '{coder}' coded {len(documents)} document(s); "
+                             "cross-validation needs at least 2")
+        for train_idx, test_idx in GroupKFold(n_splits=n_splits).split(truth, groups=groups):
+            examples = [(units[i][1].lemmas, {codes[j] for j in np.flatnonzero(truth[i])},
+                         set()) for i in train_idx]
+            model = TfidfSuggester(unit=unit, C=C).fit(codebook, examples)
+            scores = model.score_units([units[i][1].lemmas for i in test_idx])
+            for k, code in enumerate(model.codes_):
+                if code in column:
+                    model_pred[test_idx, column[code]] = scores[:, k] >= min_score
+        return evaluation_table(truth, {"rules": rule_pred, "model": model_pred,
+                                        "both": rule_pred | model_pred}, codes)

@@ -1,0 +1,194 @@
+"""Use cases for teams: agreement between coders (people or suggesters), merging another coder's
+copy of the project, and resolving disagreements into consensus codings."""
+
+import pandas as pd
+from sqlalchemy import select
+
+from ..analysis import agreement as stats
+from ..errors import StoreError
+from ..records import ACCEPTED, COUNTED_STATUSES, PARTICIPANT, REJECTED
+from ..storage.store import CodeRow, CodingRow, DocumentRow, MemoRow
+
+CONSENSUS = "consensus"
+DECISIONS = ("keep_a", "keep_b", "both", "neither")
+
+
+class TeamUseCases:
+    """Mixed into Project; needs self.store, self.coder and the Project reading methods."""
+
+    def agreement_data(self, coders, unit="sentence", codes=None, documents=None,
+                       roles=(PARTICIPANT,)):
+        """UnitData (see agreement.unit_data) for these coders over the documents any of
+        them coded (or those named), participant turns by default."""
+        if len(coders) < 2:
+            raise StoreError("agreement needs at least two coders")
+        if unit not in stats.UNITS:
+            raise StoreError(f"unit must be one of {', '.join(stats.UNITS)}")
+        frame = self._coder_codings(coders)
+        if documents is not None:
+            frame = frame[frame["document"].isin(documents)]
+        missing = [c for c in coders if c not in set(frame["coder"])]
+        if missing:
+            known = sorted(set(self.codings_frame(statuses=None)["coder"]))
+            raise StoreError(f"no codings by {', '.join(missing)} "
+                             f"(coders here: {', '.join(known)}; machine coders: model, rules)")
+        codebook = self.codebook()
+        chosen = codes or [c.id for c in codebook.walk() if c.id in set(frame["code"])]
+        unknown = [c for c in chosen if codebook.get(c) is None]
+        if unknown:
+            raise StoreError(f"no code {', '.join(unknown)} in the codebook")
+        names = documents or sorted(set(frame["document"]))
+        return stats.unit_data(self._unit_spans(names, unit, roles), frame, list(coders),
+                               chosen, unit)
+
+    def agreement(self, coders, unit="sentence", codes=None, documents=None,
+                  roles=(PARTICIPANT,), coded_only=None):
+        """Per code and pooled: units, % agreement, Cohen's kappa (two coders), Krippendorff's
+        alpha, for all units and for coded units only (see coding/agreement.py)."""
+        data = self.agreement_data(coders, unit, codes, documents, roles)
+        return stats.agreement_table(data, coded_only)
+
+    def _coder_codings(self, coders):
+        """The codings of each coder: people's accepted and manual ones; for `model` and
+        `rules`, every suggestion they made, whatever its review status."""
+        frame = self.codings_frame(statuses=None)
+        parts = []
+        for coder in coders:
+            prefix = stats.MACHINE_CODERS.get(coder)
+            if prefix:
+                mine = frame[frame["origin"].str.contains(prefix, regex=False, na=False)]
+            else:
+                mine = frame[(frame["coder"] == coder) & frame["status"].isin(COUNTED_STATUSES)]
+            parts.append(mine.assign(coder=coder))
+        return pd.concat(parts, ignore_index=True) if parts else frame.head(0)
+
+    def _unit_spans(self, names, unit, roles):
+        from ..suggestions.pipeline import analyse
+
+        documents = []
+        for name in names:
+            text, turns = self.document_text(name), self.turns(name)
+            chosen = turns[turns["role"].isin(roles)] if roles else turns
+            if unit == "char":
+                spans = list(zip(chosen["start"], chosen["end"]))
+            else:
+                records = [_turn(row) for row in chosen.itertuples()]
+                spans = [(u.start, u.end) for _, units in analyse(text, records, unit, None)
+                         for u in units]
+            documents.append((name, text, spans))
+        return documents
+
+    # -- consensus --------------------------------------------------------------------------
+    def resolve(self, code, document, start, end, decision, coders, consensus=CONSENSUS):
+        """Record the team's decision for one disagreement (a unit [start, end) of a document,
+        for a code) as the consensus coder's coding: keep coder A's codings there, B's, both,
+        or neither (a rejected consensus coding marks "not this code"). Logged; returns the
+        new coding ids."""
+        if decision not in DECISIONS:
+            raise StoreError(f"decision must be one of {', '.join(DECISIONS)}")
+        a, b = coders
+        frame = self._coder_codings([a, b])
+        here = frame[(frame["document"] == document) & (frame["code"] == code)
+                     & (frame["start"] < end) & (frame["end"] > start)]
+        keep = {"keep_a": [a], "keep_b": [b], "both": [a, b], "neither": []}[decision]
+        spans = sorted({(int(r.start), int(r.end)) for r in here.itertuples() if r.coder in keep})
+        status = ACCEPTED
+        if not spans:
+            spans, status = [(start, end)], REJECTED
+        with self.store.transaction() as session:
+            doc = self._document(session, document)
+            code_row = session.scalars(select(CodeRow).where(CodeRow.key == code)).first()
+            if code_row is None:
+                raise StoreError(f"no code '{code}' in the codebook")
+            rows = [CodingRow(document_id=doc.id, code_id=code_row.id, start=s, end=e,
+                              coder=consensus, status=status, origin=f"consensus:{decision}",
+                              reviewed_by=self.coder) for s, e in spans]
+            session.add_all(rows)
+            session.flush()
+            self.store.log(session, self.coder, "resolve", "coding", rows[0].id, code=code,
+                           document=doc.name, start=start, end=end, decision=decision,
+                           coders=[a, b], consensus=consensus, ids=[r.id for r in rows])
+            return [r.id for r in rows]
+
+    def resolved_units(self, code, consensus=CONSENSUS):
+        """(document, start, end) of consensus codings of a code: units already decided."""
+        frame = self.codings_frame(statuses=None)
+        done = frame[(frame["coder"] == consensus) & (frame["code"] == code)]
+        return list(zip(done["document"], done["start"], done["end"]))
+
+    # -- merging another coder's copy -------------------------------------------------------
+    def merge_codings_from(self, other):
+        """Bring in the codings (with their coders, statuses and memos on them) of another
+        project file holding the same documents, matched by name and content (or by content alone
+        where only one document on each side has it). Codes are matched
+        by id; a code this project lacks stops the merge (nothing stored). Merging twice
+        adds nothing. Returns (added, skipped, documents matched)."""
+        from .core import open_project
+
+        with open_project(other) as source:
+            theirs = source.codings_frame(statuses=None)
+            their_documents = source.documents()
+            their_memos = source.memos()
+        coding_memos = their_memos[their_memos["target_type"] == "coding"]
+        matched = _match_documents(their_documents, self.documents())
+        theirs = theirs[theirs["document"].isin(matched)]
+        codes = {c.id for c in self.codebook().codes}
+        unknown = sorted(set(theirs["code"]) - codes)
+        if unknown:
+            raise StoreError(f"{other}: codes not in this project's codebook: "
+                             f"{', '.join(unknown)}; import its codebook first; nothing merged")
+        self._auto_backup("merge_codings")
+        added = skipped = 0
+        with self.store.transaction() as session:
+            docs = {d.name: d.id for d in session.execute(
+                select(DocumentRow.name, DocumentRow.id))}
+            code_ids = dict(session.execute(select(CodeRow.key, CodeRow.id)).all())
+            existing = set(session.execute(select(
+                CodingRow.document_id, CodingRow.code_id, CodingRow.start, CodingRow.end,
+                CodingRow.coder, CodingRow.status)).all())
+            for row in theirs.itertuples():
+                doc_id = docs[matched[row.document]]
+                key = (doc_id, code_ids[row.code], int(row.start), int(row.end), row.coder,
+                       row.status)
+                if key in existing:
+                    skipped += 1
+                    continue
+                existing.add(key)
+                new = CodingRow(document_id=doc_id, code_id=key[1], start=key[2], end=key[3],
+                                coder=row.coder, status=row.status, origin=row.origin,
+                                score=None if pd.isna(row.score) else float(row.score),
+                                rationale=row.rationale)
+                session.add(new)
+                session.flush()
+                for memo in coding_memos[coding_memos["target_id"] == row.coding_id].itertuples():
+                    session.add(MemoRow(target_type="coding", target_id=new.id,
+                                        coder=memo.coder, title=memo.title, text=memo.text))
+                added += 1
+            self.store.log(session, self.coder, "merge_codings", "project", None,
+                           source=str(other), added=added, skipped=skipped)
+        return added, skipped, int(theirs["document"].nunique())
+
+
+def _match_documents(theirs, mine):
+    """{their document name: my document name}: the same name and content, else the same
+    content when exactly one document on each side has it (issue 13: identical texts under
+    different names are different documents, so content alone decides only when unique)."""
+    by_key = {(d.name, d.sha256): d.name for d in mine}
+    my_texts, their_texts = {}, {}
+    for d in mine:
+        my_texts.setdefault(d.sha256, []).append(d.name)
+    for d in theirs:
+        their_texts.setdefault(d.sha256, []).append(d.name)
+    matched = {}
+    for d in theirs:
+        if (d.name, d.sha256) in by_key:
+            matched[d.name] = d.name
+        elif len(my_texts.get(d.sha256, ())) == 1 and len(their_texts[d.sha256]) == 1:
+            matched[d.name] = my_texts[d.sha256][0]
+    return matched
+
+
+def _turn(row):
+    from ..records import Turn
+
+    return Turn(int(row.start), int(row.end), row.speaker, row.role)

@@ -1,0 +1,274 @@
+"""Suggesters: codebook keyword rules (spaCy PhraseMatcher on lemmas + regexes) and a learning
+TF-IDF model (scikit-learn). Pure over plain records: they never touch the store.
+
+Both follow one contract: `__init__` stores parameters, `fit` learns and returns self, learned
+state ends in `_`, `suggest(text, turns)` returns Suggestions. `suggest_analysed` takes the
+output of nlp.analyse so a batch analyses each document once for both suggesters.
+"""
+
+import hashlib
+import json
+import math
+import re
+from collections import defaultdict
+
+import numpy as np
+
+from ..errors import SuggesterError
+from ..records import PARTICIPANT, Suggestion
+from .pipeline import analyse, content_lemmas, load_pipeline
+
+RULE_ORIGIN = "rule:keywords"
+MODEL_NAME = "tfidf-logreg"
+MODEL_FORMAT = 1
+# How much one match says, by phrase length: one word is weak evidence, three words strong.
+PHRASE_WEIGHT = {1: 0.45, 2: 0.65}
+LONG_PHRASE_WEIGHT = 0.8
+REGEX_WEIGHT = 0.6
+# Chosen by `coding evaluate` on the sample study's gold codings (README, "Suggestion quality").
+DEFAULT_C = 1.0
+DEFAULT_MIN_SCORE = 0.4
+
+
+class KeywordSuggester:
+    """Suggest a code for a unit (sentence or turn) whose lemmas contain one of its keyword
+    phrases, or whose text matches one of its patterns.
+
+    The score grows with how specific the evidence is: longer phrases weigh more, a phrase
+    listed under several codes weighs less, and several distinct hits combine.
+
+    >>> KeywordSuggester(unit="sentence").fit(codebook).suggest(text, turns)
+    """
+
+    def __init__(self, unit="sentence", roles=(PARTICIPANT,)):
+        self.unit = unit
+        self.roles = roles
+
+    def fit(self, codebook, examples=None):
+        from spacy.matcher import PhraseMatcher
+
+        nlp = load_pipeline()
+        self.matcher_ = PhraseMatcher(nlp.vocab, attr="LEMMA")
+        self.vocab_ = nlp.vocab
+        owners, entries = defaultdict(set), []
+        for code in codebook.codes:
+            phrases = [p for p in code.keywords if p.strip()]
+            for phrase, doc in zip(phrases, nlp.pipe(phrases)):
+                key = " ".join(t.lemma_ for t in doc if not t.is_space)
+                owners[key].add(code.id)
+                entries.append((code.id, phrase, key, doc))
+        self.phrases_ = {}
+        for code_id, phrase, key, doc in entries:
+            label = f"{code_id}\x1f{phrase}"
+            words = sum(1 for t in doc if not t.is_punct)
+            weight = PHRASE_WEIGHT.get(words, LONG_PHRASE_WEIGHT) / len(owners[key])
+            self.phrases_[label] = (code_id, phrase, weight)
+            self.matcher_.add(label, [doc])
+        self.regexes_ = []
+        for code in codebook.codes:
+            for pattern in code.patterns:
+                try:
+                    self.regexes_.append((code.id, pattern, re.compile(pattern, re.IGNORECASE)))
+                except re.error as exc:
+                    raise SuggesterError(f"pattern {pattern!r} of code '{code.id}' is not a "
+                                         f"valid regular expression: {exc}") from exc
+        self.codes_without_rules_ = [c.id for c in codebook.codes
+                                     if not c.keywords and not c.patterns]
+        return self
+
+    def suggest(self, text, turns):
+        return self.suggest_analysed(list(analyse(text, turns, self.unit, self.roles)), text)
+
+    def suggest_analysed(self, analysed, text):
+        if not hasattr(self, "matcher_"):
+            raise SuggesterError("KeywordSuggester: call fit() before suggest()")
+        hits = defaultdict(dict)  # (unit start, end) -> {evidence: (code, weight, shown)}
+        for doc, units in analysed:
+            if not units:
+                continue
+            for match_id, start, end in self.matcher_(doc):
+                code_id, phrase, weight = self.phrases_[self.vocab_.strings[match_id]]
+                unit = _unit_at(units, start)
+                if unit is not None:
+                    hits[(unit.start, unit.end)].setdefault(
+                        (code_id, phrase), (weight, doc[start:end].text))
+            for unit in units:
+                unit_text = text[unit.start:unit.end]
+                for code_id, pattern, regex in self.regexes_:
+                    found = regex.search(unit_text)
+                    if found:
+                        hits[(unit.start, unit.end)].setdefault(
+                            (code_id, "/" + pattern + "/"), (REGEX_WEIGHT, found.group(0)))
+        suggestions = []
+        for (start, end), evidence in hits.items():
+            by_code = defaultdict(list)
+            for (code_id, phrase), (weight, shown) in evidence.items():
+                by_code[code_id].append((weight, phrase, shown))
+            for code_id, items in by_code.items():
+                items.sort(key=lambda item: (-item[0], item[1]))
+                score = 1 - math.prod(1 - weight for weight, _, _ in items)
+                reasons = ", ".join(f'"{phrase}"' + (f' ("{shown}")' if shown.lower() != phrase
+                                                     else "") for _, phrase, shown in items)
+                suggestions.append(Suggestion(start, end, code_id, round(min(score, 0.99), 4),
+                                              "keywords: " + reasons, RULE_ORIGIN))
+        return sorted(suggestions, key=lambda s: (s.start, s.code))
+
+
+def _unit_at(units, token):
+    for unit in units:
+        if unit.token_start <= token < unit.token_end:
+            return unit
+    return None
+
+
+class TfidfSuggester:
+    """A one-vs-rest, class-weighted logistic regression per code over TF-IDF of content
+    lemmas (unigrams and bigrams). Learns from labelled units; with none, from the codebook's
+    examples, keywords and definitions (cold start).
+
+    The learned state is plain data (vocabulary, idf, coefficients) with a version hash of the
+    training data and parameters; `to_state()` / `from_state()` save and load it, never pickle.
+    """
+
+    def __init__(self, unit="sentence", roles=(PARTICIPANT,), C=DEFAULT_C,
+                 min_score=DEFAULT_MIN_SCORE,
+                 ngram_range=(1, 2), codebook_weight=1.0):
+        self.unit = unit
+        self.roles = roles
+        self.C = C
+        self.min_score = min_score
+        self.ngram_range = tuple(ngram_range)
+        self.codebook_weight = codebook_weight
+
+    def params(self):
+        return {"unit": self.unit, "C": self.C, "ngram_range": list(self.ngram_range),
+                "codebook_weight": self.codebook_weight}
+
+    def fit(self, codebook, examples=None):
+        """`examples`: (lemmas, positive code ids, negative code ids) per training unit;
+        units are negatives for every code they are not positive for."""
+        from sklearn.feature_extraction.text import TfidfVectorizer
+        from sklearn.linear_model import LogisticRegression
+
+        rows = [(" ".join(lemmas), frozenset(pos), 1.0) for lemmas, pos, _ in examples or ()]
+        rows += [(text, frozenset([code_id]), self.codebook_weight)
+                 for code_id, text in codebook_texts(codebook)]
+        rows = [row for row in rows if row[0].strip()]
+        if not rows:
+            raise SuggesterError("TfidfSuggester: nothing to learn from (no codings and no "
+                                 "codebook examples, keywords or definitions)")
+        vectorizer = TfidfVectorizer(token_pattern=r"[^ ]+", lowercase=False,
+                                     ngram_range=self.ngram_range, sublinear_tf=True)
+        matrix = vectorizer.fit_transform([text for text, _, _ in rows])
+        weights = np.array([weight for _, _, weight in rows])
+        codes, coef, intercept, skipped = [], [], [], []
+        for code in codebook.codes:
+            labels = np.array([code.id in positives for _, positives, _ in rows], dtype=int)
+            if labels.sum() == 0 or labels.sum() == len(labels):
+                skipped.append(code.id)
+                continue
+            model = LogisticRegression(C=self.C, class_weight="balanced", max_iter=2000)
+            model.fit(matrix, labels, sample_weight=weights)
+            codes.append(code.id)
+            coef.append(model.coef_[0])
+            intercept.append(float(model.intercept_[0]))
+        digest = hashlib.sha256(json.dumps(
+            [self.params(), sorted((text, sorted(pos), w) for text, pos, w in rows)],
+            sort_keys=True).encode()).hexdigest()[:12]
+        self._set_state({
+            "format": MODEL_FORMAT, "name": MODEL_NAME, "version": digest,
+            "params": self.params(), "codes": codes, "skipped_codes": skipped,
+            "vocabulary": {term: int(i) for term, i in vectorizer.vocabulary_.items()},
+            "idf": vectorizer.idf_.tolist(), "coef": np.array(coef).tolist(),
+            "intercept": intercept, "trained_on": {"units": len(examples or ()),
+                                                   "codebook_texts": len(rows) - len(
+                                                       [r for r in examples or () if r[0]])}})
+        return self
+
+    def _set_state(self, state):
+        from sklearn.feature_extraction.text import CountVectorizer
+
+        self.state_ = state
+        self.version_ = state["version"]
+        self.origin_ = f"model:{state['name']}@{state['version']}"
+        self.codes_ = list(state["codes"])
+        self.counter_ = CountVectorizer(token_pattern=r"[^ ]+", lowercase=False,
+                                        ngram_range=tuple(state["params"]["ngram_range"]),
+                                        vocabulary=state["vocabulary"])
+        self.idf_ = np.array(state["idf"])
+        self.coef_ = np.array(state["coef"]).reshape(len(self.codes_), len(self.idf_))
+        self.intercept_ = np.array(state["intercept"])
+        self.terms_ = np.array(sorted(state["vocabulary"], key=state["vocabulary"].get))
+
+    def to_state(self):
+        if not hasattr(self, "state_"):
+            raise SuggesterError("TfidfSuggester: call fit() before saving")
+        return self.state_
+
+    @classmethod
+    def from_state(cls, state, **params):
+        if state.get("format") != MODEL_FORMAT:
+            raise SuggesterError(f"saved model has format {state.get('format')!r}; this "
+                                 f"version reads {MODEL_FORMAT}; retrain with `coding train`")
+        suggester = cls(**{"unit": state["params"]["unit"], "C": state["params"]["C"],
+                           "ngram_range": state["params"]["ngram_range"], **params})
+        suggester._set_state(state)
+        return suggester
+
+    def transform(self, lemma_lists):
+        """TF-IDF rows (sublinear tf, l2-normalised), as scikit-learn's TfidfVectorizer."""
+        from sklearn.preprocessing import normalize
+
+        counts = self.counter_.transform([" ".join(lemmas) for lemmas in lemma_lists])
+        counts = counts.astype(float)
+        counts.data = np.log(counts.data) + 1.0
+        return normalize(counts.multiply(self.idf_).tocsr())
+
+    def score_units(self, lemma_lists):
+        """(n_units, n_codes) probabilities, columns in `codes_` order."""
+        if not hasattr(self, "state_"):
+            raise SuggesterError("TfidfSuggester: call fit() before suggest()")
+        if not len(lemma_lists) or not self.codes_:
+            return np.zeros((len(lemma_lists), len(self.codes_)))
+        matrix = self.transform(lemma_lists)
+        from scipy.special import expit  # imported when scoring, not with the package
+
+        return expit(matrix @ self.coef_.T + self.intercept_)
+
+    def suggest(self, text, turns):
+        return self.suggest_analysed(list(analyse(text, turns, self.unit, self.roles)), text)
+
+    def suggest_analysed(self, analysed, text=None):
+        units = [unit for _, units in analysed for unit in units]
+        scores = self.score_units([unit.lemmas for unit in units])
+        if not units or not self.codes_:
+            return []
+        matrix = self.transform([unit.lemmas for unit in units])
+        suggestions = []
+        for row, col in zip(*np.nonzero(scores >= self.min_score)):
+            unit = units[row]
+            suggestions.append(Suggestion(unit.start, unit.end, self.codes_[col],
+                                          round(float(scores[row, col]), 4),
+                                          self._rationale(matrix, row, col), self.origin_))
+        return sorted(suggestions, key=lambda s: (s.start, s.code))
+
+    def _rationale(self, matrix, row, col):
+        features = matrix[row]
+        contributions = features.data * self.coef_[col, features.indices]
+        order = np.argsort(-contributions)[:3]
+        shown = [f'"{self.terms_[features.indices[i]]}" ({contributions[i]:+.2f})'
+                 for i in order if contributions[i] > 0]
+        return "model: " + (", ".join(shown) if shown else "no strong features")
+
+
+def codebook_texts(codebook):
+    """(code id, lemma text) pseudo-units from each code's examples, keywords and definition:
+    what a model learns from before anyone has coded."""
+    nlp = load_pipeline()
+    items = []
+    for code in codebook.codes:
+        for text in (*code.examples, " ; ".join(code.keywords), code.definition):
+            if text.strip():
+                items.append((code.id, text))
+    docs = nlp.pipe(text for _, text in items)
+    return [(code_id, " ".join(content_lemmas(doc))) for (code_id, _), doc in zip(items, docs)]
