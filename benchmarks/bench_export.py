@@ -34,7 +34,7 @@ def build_project(path, documents, codings, seed=7):
     import coding
     from sqlalchemy import insert, select
 
-    from coding.storage.store import CodeRow, CodingRow, DocumentRow
+    from coding.storage.schema import CodeRow, CodingRow, DocumentRow
 
     rng = random.Random(seed)
     folder = Path(tempfile.mkdtemp(prefix="bench-export-"))

@@ -1,5 +1,6 @@
 """Plain records passed between the layers: no I/O, no database."""
 
+import hashlib
 from dataclasses import dataclass, field
 from functools import cached_property
 
@@ -128,6 +129,11 @@ class IngestResult:
     words: int = 0
     error: str | None = None
     warnings: tuple[str, ...] = ()  # an encoding detected, bytes repaired, a near-duplicate
+
+
+def sha256_text(text):
+    """The SHA-256 of a document's frozen text: what identifies its content."""
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
 def count_words(text):

@@ -13,7 +13,7 @@ import coding
 from coding import StoreError
 from coding.storage.backup import KEEP
 from coding.cli import main
-from coding.storage.store import SCHEMA_VERSION
+from coding.storage.schema import SCHEMA_VERSION
 
 BOOK = """
 codes:

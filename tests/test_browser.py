@@ -27,7 +27,7 @@ from playwright.sync_api import expect, sync_playwright
 from sqlalchemy import select
 
 import coding
-from coding.storage.store import CodingRow
+from coding.storage.schema import CodingRow
 
 ROOT = Path(__file__).resolve().parent.parent
 ARTIFACTS = ROOT / "test-artifacts"

@@ -17,7 +17,7 @@ from sqlalchemy import MetaData, create_engine, inspect, text
 import coding
 from coding import StoreError
 from coding.storage import migrations
-from coding.storage.store import SCHEMA_VERSION, Base
+from coding.storage.schema import SCHEMA_VERSION, Base
 
 TEXT = ("Interviewer: What helped?\n"
         "Ann: The walking group helped. The funding was cut last year.\n")

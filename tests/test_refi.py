@@ -88,7 +88,7 @@ def memos_of(project):
     names["coding"] = {row.coding_id: (row.document, row.code, row.start, row.end)
                        for row in frame.itertuples()}
     with project.store.reading() as session:
-        from coding.storage.store import CaseRow, CodeRow
+        from coding.storage.schema import CaseRow, CodeRow
         names["code"] = {c.id: c.key for c in session.query(CodeRow)}
         names["case"] = {c.id: c.name for c in session.query(CaseRow)}
     return sorted((m.target_type, str(names.get(m.target_type, {}).get(m.target_id)), m.coder,
@@ -97,7 +97,7 @@ def memos_of(project):
 
 def cases_of(project):
     """case -> {attribute: (type, stored text)}, read from the store as it is."""
-    from coding.storage.store import CaseRow
+    from coding.storage.schema import CaseRow
 
     with project.store.reading() as session:
         return {case.name: {a.name: (a.type, a.value) for a in case.attributes}

@@ -7,7 +7,7 @@ from sqlalchemy import text
 
 import coding
 from coding import StoreError
-from coding.storage.store import SCHEMA_VERSION
+from coding.storage.schema import SCHEMA_VERSION
 
 
 def test_reopening_a_project_keeps_everything(tmp_path):

@@ -5,6 +5,8 @@ DataFrame out."""
 import numpy as np
 import pandas as pd
 
+from .agreement import krippendorff_alpha
+
 COLUMNS = ["suggester", "code", "units", "support", "predicted", "tp", "fp", "fn", "tn",
            "precision", "recall", "f1", "kappa", "alpha", "agreement"]
 
@@ -26,8 +28,6 @@ def binary_metrics(truth, predicted):
     else:
         kappa = float(cohen_kappa_score(truth, predicted))
     # The same alpha as `coding agreement`, so a suggester is measured like a second coder.
-    from .agreement import krippendorff_alpha
-
     alpha = krippendorff_alpha(np.vstack([truth, predicted]).astype(float)) if len(truth) \
         else float("nan")
     return {"units": len(truth), "support": tp + fn, "predicted": tp + fp, "tp": tp, "fp": fp,

@@ -54,6 +54,7 @@ from urllib.parse import unquote, urlparse
 from sqlalchemy import insert, inspect, select
 
 from ..errors import CodebookError, RefiError, TranscriptError
+from ..files import write_atomic
 from ..project.lookup import CaseOwners, free_name, match_document
 from ..readers.archive import SafeArchive, parse_xml
 from ..readers.codebooks import code_id_from_name, dump_codebook, parse_codebook
@@ -61,8 +62,8 @@ from ..readers.codings_file import locate_quote
 from ..readers.text import decode_bytes
 from ..readers.transcripts import MAX_FILE_BYTES, parse_bytes
 from ..records import COUNTED_STATUSES, MANUAL, SUGGESTED, Code, Codebook
-from ..storage.store import (AttributeRow, CaseRow, CodeRow, CodingRow, DocumentRow, EventRow, MemoRow,
-                             ProjectRow, TurnRow)
+from ..storage.schema import (AttributeRow, CaseRow, CodeRow, CodingRow, DocumentRow, EventRow,
+                              MemoRow, ProjectRow, TurnRow)
 
 NS_PROJECT = "urn:QDA-XML:project:1.0"
 NS_CODEBOOK = "urn:QDA-XML:codebook:1.0"
@@ -569,8 +570,6 @@ def _origin():
 
 
 def _write(path, content):
-    from ..project.core import write_atomic  # project imports the world; only needed here
-
     try:
         write_atomic(path, content)  # raises CodingError naming the file when it cannot write
     except OSError as exc:

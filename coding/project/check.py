@@ -15,7 +15,7 @@ from sqlalchemy import select, text
 
 from ..readers.codings_file import read_codings_file
 from ..readers.text import sha256_text
-from ..storage.store import CodingRow, DocumentRow, EventRow, MemoRow, TurnRow
+from ..storage.schema import CodingRow, DocumentRow, EventRow, MemoRow, TurnRow
 from .lookup import find_document
 
 _SHOWN = 5  # examples named per finding

@@ -11,7 +11,7 @@ from sqlalchemy import delete, select, update
 
 from ..errors import CodebookError, StoreError
 from ..records import Code, Codebook
-from ..storage.store import CodebookVersionRow, CodeRow, CodingRow, EventRow
+from ..storage.schema import CodebookVersionRow, CodeRow, CodingRow, EventRow
 from . import codebook_edits as codebook_edit
 
 EDITS = ("add_code", "update_code", "move_code", "merge_codes")

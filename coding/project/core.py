@@ -22,13 +22,17 @@ from ..readers.speakers import SpeakerRules
 from ..readers.transcripts import expand_paths, ingest_file
 from ..records import (COUNTED_STATUSES, MANUAL, PARTICIPANT, STATUSES,
                        DocumentInfo, IngestResult, count_words)
-from ..storage.store import (AttributeRow, CaseRow, CodebookVersionRow, CodeRow, CodingRow, DocumentRow,
-                             EventRow, MemoRow, ProjectRow, Store, TurnRow, utcnow)
+from ..storage.backup import auto_backup, backup, backups, before_upgrade, restore, sqlite_file
+from ..storage.schema import (AttributeRow, CaseRow, CodebookVersionRow, CodeRow, CodingRow,
+                              DocumentRow, EventRow, MemoRow, ProjectRow, TurnRow, utcnow)
+from ..storage.store import Store
 from .check import check_project
 from .codebook import CodebookUseCases, read_codebook
+from .history import history, undo
 from .lookup import CaseOwners, find_document, free_name, match_document
 from .suggestions import SuggestionUseCases
 from .team import TeamUseCases
+from .word_comments import import_word_comments
 
 MEMO_TARGETS = ("project", "document", "case", "code", "coding")
 GROUP_FILES, GROUP_CHARACTERS = 200, 5_000_000  # files stored per transaction by ingest
@@ -55,14 +59,12 @@ def open_project(project, coder=None, create=False):
     """Open an existing project; with create=True, make it first when it does not exist."""
     if create and "://" not in str(project) and not Path(project).exists():
         return init_project(project, coder=coder)
-    return Project(Store.open(project), coder=coder)
+    return Project(Store.open(project, before_upgrade), coder=coder)
 
 
 def restore_project(project, backup, coder=None):
     """Replace a SQLite project's content with a backup (see backup.restore): refuses a file
     that is not a coding project, backs up the current state first and returns that file."""
-    from ..storage.backup import restore
-
     return restore(project, backup, coder or default_coder())
 
 
@@ -522,8 +524,6 @@ class Project(SuggestionUseCases, CodebookUseCases, TeamUseCases):
         """A transcript coded in Word: ingest the .docx (once) and turn each comment (its text
         names codes, its anchored text is the quote) into codings, all or nothing.
         Returns (added, skipped, document name); see coding/word_comments.py."""
-        from .word_comments import import_word_comments
-
         return import_word_comments(self, path, status)
 
     def codings_frame(self, statuses=COUNTED_STATUSES, documents=None, ids=None):
@@ -683,36 +683,26 @@ class Project(SuggestionUseCases, CodebookUseCases, TeamUseCases):
     def history(self, coder=None, limit=None):
         """The event log, newest first, one row per change: event_id, at, coder, action, what
         (in words), undone_by (the id of the undo event that reversed it, else <NA>)."""
-        from .history import history
-
         return history(self, coder=coder, limit=limit)
 
     def undo(self, steps=1):
         """Reverse this coder's last `steps` changes (not other coders'), newest first, all or
         nothing; each undo is logged. Returns [(event id, action, what)] of the changes undone.
         A change that cannot be undone (an ingest, say) is a StoreError naming it."""
-        from .history import undo
-
         return undo(self, steps)
 
     def backup(self, to=None):
         """Back up a SQLite project (to `to`, else into `<project>.backups/`); returns the
         file. For PostgreSQL, a StoreError saying to use pg_dump."""
-        from ..storage.backup import backup
-
         return backup(self.store, to)
 
     def backups(self):
         """The backups in the project's backup folder, oldest first (backup.Backup records)."""
-        from ..storage.backup import backups, sqlite_file
-
         path = sqlite_file(self.store)
         return backups(path) if path else []
 
     def _auto_backup(self, reason):
         """Back up before a change that is hard to reverse (see backup.auto_backup)."""
-        from ..storage.backup import auto_backup
-
         return auto_backup(self.store, reason)
 
     def check(self):

@@ -21,8 +21,8 @@ import pandas as pd
 from sqlalchemy import func, select
 
 from ..errors import StoreError
-from ..records import ACCEPTED, MANUAL, REJECTED, SUGGESTED
-from ..storage.store import CodebookVersionRow, CodeRow, CodingRow, DocumentRow, EventRow, MemoRow
+from ..records import ACCEPTED, MANUAL, REJECTED, SUGGESTED, Code, Codebook
+from ..storage.schema import CodebookVersionRow, CodeRow, CodingRow, DocumentRow, EventRow, MemoRow
 
 PASSED_OVER = ("train", "suggest", "drop_stale_suggestions")
 CODEBOOK_EDITS = ("add_code", "update_code", "move_code")
@@ -337,8 +337,6 @@ def _restore_codebook(project, session, version_id):
     """Put the codebook back as it was before version `version_id`, which must be the newest:
     codes as the previous version had them, codes first made by this version deleted (when no
     coding uses them), and the version record dropped."""
-    from ..records import Code, Codebook
-
     newest = session.scalar(select(func.max(CodebookVersionRow.id)))
     if newest != version_id:
         later = session.get(CodebookVersionRow, newest)

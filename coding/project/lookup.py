@@ -8,7 +8,7 @@ from pathlib import Path
 from sqlalchemy import func, insert, select
 
 from ..readers import participants as case_sheets
-from ..storage.store import AttributeRow, CaseRow, DocumentRow, utcnow
+from ..storage.schema import AttributeRow, CaseRow, DocumentRow, utcnow
 
 
 def free_name(session, name):

@@ -10,9 +10,9 @@ from sqlalchemy import delete, func, insert, select
 
 from ..analysis.evaluation import evaluation_table, overlaps
 from ..errors import StoreError, SuggesterError
-from ..records import ACCEPTED, COUNTED_STATUSES, REJECTED, SUGGESTED
-from ..storage.store import CodeRow, CodingRow, DocumentRow, EventRow, ModelRow, utcnow
 from ..readers.transcripts import expand_paths
+from ..records import ACCEPTED, COUNTED_STATUSES, REJECTED, SUGGESTED
+from ..storage.schema import CodeRow, CodingRow, DocumentRow, EventRow, ModelRow, utcnow
 from ..suggestions.batch import BatchConfig, Job, run_jobs, stored_job
 from ..suggestions.pipeline import UNITS, analyse
 from ..suggestions.suggesters import (DEFAULT_C, DEFAULT_MIN_SCORE, MODEL_NAME, KeywordSuggester,

@@ -6,8 +6,11 @@ from sqlalchemy import select
 
 from ..analysis import agreement as stats
 from ..errors import StoreError
-from ..records import ACCEPTED, COUNTED_STATUSES, PARTICIPANT, REJECTED
-from ..storage.store import CodeRow, CodingRow, DocumentRow, MemoRow
+from ..records import ACCEPTED, COUNTED_STATUSES, PARTICIPANT, REJECTED, Turn
+from ..storage.backup import before_upgrade
+from ..storage.schema import CodeRow, CodingRow, DocumentRow, MemoRow
+from ..storage.store import Store
+from ..suggestions.pipeline import analyse
 
 CONSENSUS = "consensus"
 DECISIONS = ("keep_a", "keep_b", "both", "neither")
@@ -63,8 +66,6 @@ class TeamUseCases:
         return pd.concat(parts, ignore_index=True) if parts else frame.head(0)
 
     def _unit_spans(self, names, unit, roles):
-        from ..suggestions.pipeline import analyse
-
         documents = []
         for name in names:
             text, turns = self.document_text(name), self.turns(name)
@@ -123,9 +124,7 @@ class TeamUseCases:
         where only one document on each side has it). Codes are matched
         by id; a code this project lacks stops the merge (nothing stored). Merging twice
         adds nothing. Returns (added, skipped, documents matched)."""
-        from .core import open_project
-
-        with open_project(other) as source:
+        with type(self)(Store.open(other, before_upgrade)) as source:
             theirs = source.codings_frame(statuses=None)
             their_documents = source.documents()
             their_memos = source.memos()
@@ -189,6 +188,4 @@ def _match_documents(theirs, mine):
 
 
 def _turn(row):
-    from ..records import Turn
-
     return Turn(int(row.start), int(row.end), row.speaker, row.role)

@@ -34,7 +34,7 @@ from ..readers.codings_file import locate_quote
 from ..readers.text import normalise
 from ..readers.transcripts import MAX_FILE_BYTES, _check_zip, _table_rows, ingest_file
 from ..records import MANUAL, STATUSES
-from ..storage.store import CodeRow, CodingRow, DocumentRow
+from ..storage.schema import CodeRow, CodingRow, DocumentRow
 from .lookup import match_document
 
 ORIGIN = "word-comment"

@@ -1,7 +1,6 @@
 """Bytes -> frozen text: decoding, Unicode NFC, "\\n" line ends (DESIGN.md, "Text and offsets")."""
 
 import codecs
-import hashlib
 import re
 import unicodedata
 from typing import NamedTuple
@@ -9,6 +8,7 @@ from typing import NamedTuple
 import charset_normalizer
 
 from ..errors import TranscriptError
+from ..records import sha256_text  # noqa: F401 - readers hash what they read
 
 # Longest BOMs first: the UTF-32 LE BOM starts with the UTF-16 LE one.
 _BOMS = (
@@ -229,6 +229,3 @@ def check_is_text(text, path):
         raise TranscriptError("looks like binary data, not text "
                               f"({control} control characters)", path=path)
 
-
-def sha256_text(text):
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()

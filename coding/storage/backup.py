@@ -15,6 +15,8 @@ PostgreSQL projects are backed up with PostgreSQL's own tools (pg_dump / pg_rest
 import os
 import re
 import sqlite3
+import tempfile
+from contextlib import closing
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
@@ -23,6 +25,9 @@ from sqlalchemy import func, select
 
 from ..errors import StoreError
 from ..files import output_target
+from ..records import sha256_text
+from .schema import SCHEMA_VERSION, EventRow
+from .store import Store, is_sqlite_path
 
 KEEP = 5  # automatic backups kept per project
 AUTO = "auto-"
@@ -85,6 +90,11 @@ def backup(store, to=None, reason="manual"):
         raise StoreError("is the project itself; back it up to another file", path=target)
     copy_database(path, target)
     return target
+
+
+def before_upgrade(store):
+    """The backup `Store.open` takes before it upgrades a project's schema."""
+    return auto_backup(store, "upgrade")
 
 
 def auto_backup(store, reason):
@@ -161,8 +171,6 @@ def copy_database(source, target):
 def check_backup(path):
     """Refuse a file that is not a readable coding project (of a schema this coding reads).
     Returns its schema version."""
-    from .store import SCHEMA_VERSION
-
     path = Path(path)
     if not path.is_file():
         raise StoreError("does not exist", path=path)
@@ -203,10 +211,6 @@ def restore(project, source, coder):
     then copied into the project in one step, so the restored data and its event arrive
     together or not at all (a kill -9 can never leave a restore without its record).
     Returns the backup of the replaced state (None when there was none)."""
-    import tempfile
-
-    from .store import EventRow, Store, is_sqlite_path
-
     if not is_sqlite_path(project) and not str(project).startswith("sqlite:///"):
         raise StoreError("is not a SQLite project; restore PostgreSQL dumps with pg_restore",
                          path=project)
@@ -217,7 +221,7 @@ def restore(project, source, coder):
         raise StoreError("is the project itself; restore another file", path=source)
     saved, before = None, 0
     if target.exists() and target.stat().st_size:
-        current = Store.open(target)  # refuses a file that is not a project
+        current = Store.open(target, before_upgrade)  # refuses a file that is not a project
         try:
             if current.read_only:
                 raise StoreError(f"{current.read_only}; cannot restore into it", path=target)
@@ -250,8 +254,6 @@ def restore(project, source, coder):
 def check_texts(path):
     """Refuse a backup in which a document's text no longer matches the SHA-256 stored with it
     when it was ingested (the text was altered outside coding)."""
-    from ..readers.text import sha256_text
-
     with _connect(path, read_only=True) as connection:
         altered = [name for name, text, sha256 in connection.execute(
             "SELECT name, text, sha256 FROM documents ORDER BY id")
@@ -266,8 +268,6 @@ def check_texts(path):
 
 
 def _data_version(store, session=None):
-    from .store import EventRow
-
     if session is not None:
         return session.scalar(select(func.max(EventRow.id))) or 0
     with store.reading() as reading:
@@ -282,8 +282,6 @@ def _new_name(path, version, reason):
 def _connect(path, read_only=False):
     """A plain sqlite3 connection that closes on leaving `with` (sqlite3's own context manager
     only commits) and waits for writers like the project's connections do."""
-    from contextlib import closing
-
     if read_only:
         connection = sqlite3.connect(f"{Path(path).resolve().as_uri()}?mode=ro", uri=True,
                                      timeout=30)

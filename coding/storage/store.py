@@ -1,4 +1,5 @@
-"""SQLAlchemy tables and the Store: the only module that knows the schema or opens a transaction.
+"""The Store: opening and creating projects, transactions and locking (the tables are in
+`schema.py`); the only module that opens a transaction.
 
 One code path for SQLite (default, a file) and PostgreSQL (a URL): no SQLite-only SQL. SQLite
 connections get foreign keys, WAL and a busy timeout when they open; a write transaction takes
@@ -11,213 +12,15 @@ import sqlite3
 import threading
 import time
 from contextlib import contextmanager
-from datetime import datetime, timezone
 from pathlib import Path
 
-from sqlalchemy import (JSON, Boolean, DateTime, Float, ForeignKey, Index, Integer, MetaData,
-                        String, Text, UniqueConstraint, create_engine, event, inspect, select)
+from sqlalchemy import create_engine, event, inspect, select
 from sqlalchemy.exc import ArgumentError, DatabaseError, OperationalError, SQLAlchemyError
-from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, relationship
+from sqlalchemy.orm import Session
 
 from ..errors import StoreError
 from . import migrations
-
-SCHEMA_VERSION = 3  # the Alembic head revision's number: migrations/versions/0003_*.py
-
-# Stable constraint names, so later migrations (Alembic) can address them on any backend.
-NAMING = {"ix": "ix_%(column_0_label)s", "uq": "uq_%(table_name)s_%(column_0_name)s",
-          "ck": "ck_%(table_name)s_%(constraint_name)s",
-          "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
-          "pk": "pk_%(table_name)s"}
-
-
-# SQLite hands the highest id out again once its row is deleted (a new coding would inherit
-# the removed one's memo, an undo act on the wrong row); AUTOINCREMENT never reuses an id, as
-# PostgreSQL's sequences never do (issue 13, revision 0003).
-NEVER_REUSE_IDS = {"sqlite_autoincrement": True}
-
-
-def utcnow():
-    return datetime.now(timezone.utc)
-
-
-class Base(DeclarativeBase):
-    metadata = MetaData(naming_convention=NAMING)
-
-
-class Meta(Base):
-    __tablename__ = "meta"
-    key: Mapped[str] = mapped_column(String(64), primary_key=True)
-    value: Mapped[str] = mapped_column(Text)
-
-
-class ProjectRow(Base):
-    __tablename__ = "project"
-    __table_args__ = NEVER_REUSE_IDS
-    id: Mapped[int] = mapped_column(primary_key=True)
-    name: Mapped[str] = mapped_column(String(200))
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
-    settings: Mapped[dict] = mapped_column(JSON, default=dict)
-
-
-class CaseRow(Base):
-    __tablename__ = "cases"
-    __table_args__ = NEVER_REUSE_IDS
-    id: Mapped[int] = mapped_column(primary_key=True)
-    name: Mapped[str] = mapped_column(String(200), unique=True)
-    files: Mapped[list] = mapped_column(JSON, default=list)  # file names or globs it owns
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
-    attributes: Mapped[list["AttributeRow"]] = relationship(
-        back_populates="case", cascade="all, delete-orphan", order_by="AttributeRow.id")
-
-
-class AttributeRow(Base):
-    """A typed case attribute; `value` is text, `type` says how to read it (text, number, ...)."""
-
-    __tablename__ = "attributes"
-    __table_args__ = (UniqueConstraint("case_id", "name"), NEVER_REUSE_IDS)
-    id: Mapped[int] = mapped_column(primary_key=True)
-    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"))
-    name: Mapped[str] = mapped_column(String(200))
-    type: Mapped[str] = mapped_column(String(16), default="text")
-    value: Mapped[str | None] = mapped_column(Text)
-    case: Mapped[CaseRow] = relationship(back_populates="attributes")
-
-
-class DocumentRow(Base):
-    __tablename__ = "documents"
-    __table_args__ = NEVER_REUSE_IDS
-    id: Mapped[int] = mapped_column(primary_key=True)
-    name: Mapped[str] = mapped_column(String(500), index=True)
-    format: Mapped[str] = mapped_column(String(16))
-    text: Mapped[str] = mapped_column(Text)
-    # not unique: two respondents may both answer "Not sure." (a document is name + content)
-    sha256: Mapped[str] = mapped_column(String(64), index=True)
-    words: Mapped[int] = mapped_column(Integer, default=0)
-    case_id: Mapped[int | None] = mapped_column(ForeignKey("cases.id", ondelete="SET NULL"))
-    meta: Mapped[dict] = mapped_column(JSON, default=dict)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
-    case: Mapped[CaseRow | None] = relationship()
-    turns: Mapped[list["TurnRow"]] = relationship(
-        back_populates="document", cascade="all, delete-orphan", order_by="TurnRow.seq")
-
-
-class TurnRow(Base):
-    __tablename__ = "turns"
-    __table_args__ = (UniqueConstraint("document_id", "seq"), NEVER_REUSE_IDS)
-    id: Mapped[int] = mapped_column(primary_key=True)
-    document_id: Mapped[int] = mapped_column(ForeignKey("documents.id", ondelete="CASCADE"))
-    seq: Mapped[int] = mapped_column(Integer)
-    speaker: Mapped[str | None] = mapped_column(String(200))
-    role: Mapped[str] = mapped_column(String(32))
-    start: Mapped[int] = mapped_column(Integer)
-    end: Mapped[int] = mapped_column(Integer)
-    time_start: Mapped[float | None] = mapped_column(Float)
-    time_end: Mapped[float | None] = mapped_column(Float)
-    document: Mapped[DocumentRow] = relationship(back_populates="turns")
-
-
-class CodebookVersionRow(Base):
-    """A snapshot of a codebook as imported or edited: the codes' full content as JSON."""
-
-    __tablename__ = "codebook_versions"
-    __table_args__ = NEVER_REUSE_IDS
-    id: Mapped[int] = mapped_column(primary_key=True)
-    codebook_id: Mapped[str] = mapped_column(String(200))
-    name: Mapped[str] = mapped_column(String(500))
-    version: Mapped[str] = mapped_column(String(100), default="")
-    description: Mapped[str] = mapped_column(Text, default="")
-    source: Mapped[str] = mapped_column(Text, default="")
-    origin: Mapped[str] = mapped_column(String(500), default="")
-    content: Mapped[dict] = mapped_column(JSON)
-    created_by: Mapped[str] = mapped_column(String(200))
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
-
-
-class CodeRow(Base):
-    __tablename__ = "codes"
-    __table_args__ = NEVER_REUSE_IDS
-    id: Mapped[int] = mapped_column(primary_key=True)
-    key: Mapped[str] = mapped_column(String(200), unique=True)
-    name: Mapped[str] = mapped_column(String(500))
-    parent_id: Mapped[int | None] = mapped_column(ForeignKey("codes.id", ondelete="SET NULL"))
-    position: Mapped[int] = mapped_column(Integer, default=0)
-    definition: Mapped[str] = mapped_column(Text, default="")
-    inclusion: Mapped[str] = mapped_column(Text, default="")
-    exclusion: Mapped[str] = mapped_column(Text, default="")
-    examples: Mapped[list] = mapped_column(JSON, default=list)
-    keywords: Mapped[list] = mapped_column(JSON, default=list)
-    patterns: Mapped[list] = mapped_column(JSON, default=list)
-    colour: Mapped[str | None] = mapped_column(String(7))
-    retired: Mapped[bool] = mapped_column(Boolean, default=False)
-    parent: Mapped["CodeRow | None"] = relationship(remote_side="CodeRow.id")
-
-
-class CodingRow(Base):
-    __tablename__ = "codings"
-    __table_args__ = (Index("ix_codings_document_code", "document_id", "code_id"),
-                      Index("ix_codings_status", "status"),  # revision 0002
-                      Index("ix_codings_document_start", "document_id", "start"),
-                      NEVER_REUSE_IDS)
-    id: Mapped[int] = mapped_column(primary_key=True)
-    document_id: Mapped[int] = mapped_column(ForeignKey("documents.id", ondelete="CASCADE"))
-    code_id: Mapped[int] = mapped_column(ForeignKey("codes.id", ondelete="CASCADE"))
-    start: Mapped[int] = mapped_column(Integer)
-    end: Mapped[int] = mapped_column(Integer)
-    coder: Mapped[str] = mapped_column(String(200))
-    status: Mapped[str] = mapped_column(String(16))
-    origin: Mapped[str] = mapped_column(String(200), default="manual")
-    score: Mapped[float | None] = mapped_column(Float)
-    rationale: Mapped[str | None] = mapped_column(Text)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
-    reviewed_by: Mapped[str | None] = mapped_column(String(200))
-    reviewed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-    document: Mapped[DocumentRow] = relationship()
-    code: Mapped[CodeRow] = relationship()
-
-
-class MemoRow(Base):
-    """Free text on the project, a document, a case, a code or a coding (target_id None = project)."""
-
-    __tablename__ = "memos"
-    __table_args__ = NEVER_REUSE_IDS
-    id: Mapped[int] = mapped_column(primary_key=True)
-    target_type: Mapped[str] = mapped_column(String(16))
-    target_id: Mapped[int | None] = mapped_column(Integer)
-    coder: Mapped[str] = mapped_column(String(200))
-    title: Mapped[str] = mapped_column(String(500), default="")
-    text: Mapped[str] = mapped_column(Text)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
-    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
-
-
-class ModelRow(Base):
-    """A trained suggestion model as plain data (vocabulary, idf, coefficients): never a pickle."""
-
-    __tablename__ = "models"
-    __table_args__ = NEVER_REUSE_IDS
-    id: Mapped[int] = mapped_column(primary_key=True)
-    name: Mapped[str] = mapped_column(String(100))
-    version: Mapped[str] = mapped_column(String(64))
-    unit: Mapped[str] = mapped_column(String(16))
-    state: Mapped[dict] = mapped_column(JSON)
-    summary: Mapped[dict] = mapped_column(JSON, default=dict)
-    created_by: Mapped[str] = mapped_column(String(200))
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
-
-
-class EventRow(Base):
-    """Append-only audit trail: who changed what, when, with enough detail to undo it."""
-
-    __tablename__ = "events"
-    __table_args__ = NEVER_REUSE_IDS
-    id: Mapped[int] = mapped_column(primary_key=True)
-    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
-    coder: Mapped[str] = mapped_column(String(200))
-    action: Mapped[str] = mapped_column(String(64))
-    entity: Mapped[str] = mapped_column(String(32))
-    entity_id: Mapped[int | None] = mapped_column(Integer)
-    detail: Mapped[dict] = mapped_column(JSON, default=dict)
+from .schema import SCHEMA_VERSION, Base, EventRow, Meta, ProjectRow
 
 
 def database_url(project):
@@ -359,6 +162,8 @@ def _locked(exc):
 class Store:
     """A project database. Use `Store.create(project)` or `Store.open(project)`."""
 
+    WRITE = WRITE  # the execution options of a write transaction (migrations use them too)
+
     def __init__(self, engine, label):
         self.engine = engine
         self.label = label
@@ -403,9 +208,10 @@ class Store:
         return cls(engine, str(project))
 
     @classmethod
-    def open(cls, project):
+    def open(cls, project, before_upgrade=None):
         """Open an existing project, checking it is one and that its schema is known; an older
-        schema is upgraded (a SQLite file is backed up first), a newer one refused.
+        schema is upgraded (after `before_upgrade(store)`, the caller's backup), a newer one
+        refused.
 
         A SQLite file is looked at read-only first, so an empty file or another program's
         database is refused unchanged (opening it for writing would turn it into a database
@@ -433,7 +239,7 @@ class Store:
             if read_only is not None and not migrations.is_current(row, revision):
                 raise StoreError(f"{read_only}, and its schema needs an upgrade first; copy it "
                                  "to a folder you can write to", path=project)
-            migrations.bring_up_to_date(store, row, revision)
+            migrations.bring_up_to_date(store, row, revision, before_upgrade)
         except StoreError:
             engine.dispose()
             raise

@@ -22,6 +22,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.sql import column, table
 
 from ...errors import StoreError
+from ..schema import SCHEMA_VERSION, EventRow
 
 HERE = Path(__file__).resolve().parent
 VERSION_TABLE = "alembic_version"
@@ -75,16 +76,12 @@ def stamp_head(connection):
 
 def is_current(schema_version, found):
     """True when a project's schema version and Alembic revision are this coding's head."""
-    from ..store import SCHEMA_VERSION
-
     return str(schema_version) == str(SCHEMA_VERSION) and found == revision_name(SCHEMA_VERSION)
 
 
-def bring_up_to_date(store, schema_version, found):
+def bring_up_to_date(store, schema_version, found, before_upgrade=None):
     """Upgrade an older project (meta.schema_version `schema_version`, Alembic revision
     `found`) to the head after an automatic backup; refuse a newer or unknown schema."""
-    from ..store import SCHEMA_VERSION
-
     head = revision_name(SCHEMA_VERSION)
     text = str(schema_version) if schema_version is not None else ""
     version = int(text) if text.isdigit() else None
@@ -98,9 +95,8 @@ def bring_up_to_date(store, schema_version, found):
     if version is None or version < 1:
         raise StoreError(f"has unknown schema version {schema_version!r} (this coding reads "
                          f"{SCHEMA_VERSION})", path=store.label)
-    from ..backup import auto_backup
-
-    upgrade(store, found or revision_name(version), before=lambda: auto_backup(store, "upgrade"))
+    upgrade(store, found or revision_name(version),
+            before=(lambda: before_upgrade(store)) if before_upgrade else None)
 
 
 def upgrade(store, found, before=None):
@@ -112,12 +108,10 @@ def upgrade(store, found, before=None):
     event. Returns the revision it started from."""
     from alembic import command
 
-    from ..store import WRITE, EventRow, SCHEMA_VERSION
-
     head = revision_name(SCHEMA_VERSION)
     try:
         with store.engine.connect() as connection, _foreign_keys_off(connection):
-            connection = connection.execution_options(**WRITE)
+            connection = connection.execution_options(**store.WRITE)
             with connection.begin():
                 now = current_revision(connection)
                 if now == head:

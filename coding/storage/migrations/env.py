@@ -5,7 +5,7 @@
 from alembic import context
 from sqlalchemy import create_engine
 
-from coding.storage.store import Base
+from coding.storage.schema import Base
 
 config = context.config
 target_metadata = Base.metadata
