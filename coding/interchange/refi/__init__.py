@@ -53,16 +53,16 @@ from urllib.parse import unquote, urlparse
 
 from sqlalchemy import insert, inspect, select
 
-from ..errors import CodebookError, RefiError, TranscriptError
-from ..files import write_atomic
-from ..project.lookup import CaseOwners, free_name, match_document
-from ..readers.archive import SafeArchive, parse_xml
-from ..readers.codebooks import code_id_from_name, dump_codebook, parse_codebook
-from ..readers.codings_file import locate_quote
-from ..readers.text import decode_bytes
-from ..readers.transcripts import MAX_FILE_BYTES, parse_bytes
-from ..records import COUNTED_STATUSES, MANUAL, SUGGESTED, Code, Codebook
-from ..storage.schema import (AttributeRow, CaseRow, CodeRow, CodingRow, DocumentRow, EventRow,
+from ...errors import CodebookError, RefiError, TranscriptError
+from ...files import write_atomic
+from ...project.lookup import CaseOwners, free_name, match_document
+from ...readers.archive import SafeArchive, parse_xml
+from ...readers.codebooks import code_id_from_name, dump_codebook, parse_codebook
+from ...readers.codings_file import locate_quote
+from ...readers.text import decode_bytes
+from ...readers.transcripts import MAX_FILE_BYTES, parse_bytes
+from ...records import COUNTED_STATUSES, MANUAL, SUGGESTED, Code, Codebook
+from ...storage.schema import (AttributeRow, CaseRow, CodeRow, CodingRow, DocumentRow, EventRow,
                               MemoRow, ProjectRow, TurnRow)
 
 NS_PROJECT = "urn:QDA-XML:project:1.0"
