@@ -14,8 +14,9 @@ from rich.table import Table
 import coding
 from coding import CodingError
 from coding.errors import redact_url
-from coding.files import check_regular_file
-from coding.suggestions.suggesters import DEFAULT_MIN_SCORE
+from coding.files import check_regular_file, write_atomic
+from coding.interchange import exports, transfer
+from coding.project import DEFAULT_MIN_SCORE, DaskScheduler
 
 # Everything printed is plain text unless a line asks for markup (print(..., markup=True)) and
 # escapes the data in it: transcripts hold "[laughs]" and CHAT's "[/]", codes are named "[draft]"
@@ -365,9 +366,6 @@ def review(ctx, project, accept, reject, min_score, max_score, order, limit):
 def evaluate(ctx, project, gold_coder, folds, unit, min_score, output):
     """Cross-validated precision, recall, F1, kappa and alpha of rules, model and both (alpha
     and kappa as `coding agreement` computes them, the suggester taken as a second coder)."""
-    from coding.interchange import exports
-    from coding.files import write_atomic
-
     with _open(ctx, project) as opened:
         table = opened.evaluate(gold_coder, folds=folds, unit=unit, min_score=min_score)
     write_atomic(output, exports.to_csv(table))
@@ -424,8 +422,6 @@ def batch(ctx, project, paths, codebook_file, sheet, rules, model, unit, min_sco
     coding batch study.db transcripts/ --dask tls://10.0.0.5:8786 \\
         --dask-tls-ca ca.pem --dask-tls-cert me.pem --dask-tls-key me.key
     """
-    from coding.suggestions.batch import DaskScheduler
-
     if (tls_ca or tls_cert or tls_key) and not dask_address:
         raise click.UsageError("--dask-tls-ca, --dask-tls-cert and --dask-tls-key go with "
                                "--dask tls://HOST:PORT")
@@ -524,8 +520,6 @@ def agreement_command(ctx, project, coders, more_coders, unit, codes, documents,
     coding agreement study.db --coders "Aileen Murray" "Rab Paterson"
     coding agreement study.db --coders "Aileen Murray" model --unit turn -o agreement.xlsx
     """
-    from coding.interchange import exports
-
     with _open(ctx, project) as opened:
         table = opened.agreement(list(coders) + list(more_coders), unit=unit,
                                  codes=list(codes) or None,
@@ -653,8 +647,7 @@ def check_command(ctx, project):
                                "; nothing was changed")
 
 
-EXPORTS = ("codings", "code-by-case", "code-by-attribute", "cooccurrence", "framework",
-           "report", "qdc", "qdpx")
+EXPORTS = transfer.EXPORTS
 
 
 @main.command("import")
@@ -665,28 +658,8 @@ def import_file(ctx, project, file):
     """Import FILE, the reader picked by its extension: .qdpx/.qde (a REFI-QDA project from
     NVivo, ATLAS.ti, MAXQDA, QualCoder...), .qdc (a REFI-QDA codebook), .yaml/.yml (a
     codebook), .csv/.xlsx (codings), .docx (a transcript coded with Word comments)."""
-    suffix = Path(file).suffix.lower()
     with _open(ctx, project) as opened:
-        if suffix in (".qdpx", ".qde", ".qdc"):
-            from coding.interchange import refi
-
-            report = refi.import_refi(opened, file)
-            out.print(f"{file}: {report.summary()}")
-            for warning in report.warnings:
-                _warn(warning)
-        elif suffix in (".yaml", ".yml"):
-            book, changed = opened.import_codebook(file)
-            out.print(f"codebook '{book.name}': {len(book.codes)} codes"
-                      + ("" if changed else " (unchanged)"))
-        elif suffix in (".csv", ".xlsx"):
-            added, skipped = opened.import_codings(file, warn=_warn)
-            out.print(f"{added} codings imported, {skipped} already present")
-        elif suffix == ".docx":
-            added, skipped, document = opened.import_word_comments(file)
-            out.print(f"{file}: {added} codings added to {document}, {skipped} already present")
-        else:
-            raise click.ClickException(f"{file}: cannot import '{suffix or Path(file).name}' files; use "
-                                       ".qdpx, .qde, .qdc, .yaml, .csv, .xlsx or .docx")
+        out.print(transfer.import_file(opened, file, warn=_warn))
 
 
 @main.command("import-word")
@@ -735,35 +708,10 @@ def export(ctx, project, what, output, fmt, include_suggestions, value, attribut
     coding export study.db report -o themes.docx
     coding export study.db qdpx -o study.qdpx
     """
-    from coding.interchange import exports
-
+    options = transfer.Options(include_suggestions=include_suggestions, value=value,
+                               attribute=attribute, mode=mode, exemplars=exemplars)
     with _open(ctx, project) as opened:
-        if what == "report":
-            from coding.interchange.report import write_report
-
-            themes = write_report(opened, output, group=attribute, exemplars=max(exemplars, 1),
-                                  include_suggestions=include_suggestions)
-            out.print(f"Report on {themes} themes written to {output}")
-            return
-        if what in ("qdc", "qdpx"):
-            from coding.interchange import refi
-
-            if what == "qdc":
-                report = refi.export_qdc(opened, output)
-            else:
-                report = refi.export_qdpx(opened, output, include_suggestions=include_suggestions)
-            out.print(f"REFI-QDA {what} written to {output}: {report.documents} documents, "
-                      f"{report.codes} codes, {report.codings} codings, {report.memos} memos, "
-                      f"{report.cases} cases, {report.users} users")
-            for warning in report.warnings:
-                _warn(warning)
-            return
-        options = exports.Options(include_suggestions=include_suggestions, value=value,
-                                  attribute=attribute, mode=mode, exemplars=exemplars)
-        result = exports.tables(opened, what, options)
-        written = exports.write(result, output, fmt, raw=raw)
-        main_table = next(iter(result.values()))
-        out.print(f"{what} ({main_table.shape[0]} rows) written to {output} as {written}")
+        out.print(transfer.export(opened, what, output, fmt, options, raw=raw, warn=_warn))
 
 
 @main.command()

@@ -80,6 +80,15 @@ def open_regular_file(path, error=CodingError):
     return handle
 
 
+def write_to(target, content):
+    """Write bytes to `target`: a binary file object (anything with `write`, e.g. io.BytesIO
+    for a download made in memory), or a path, written atomically (write_atomic)."""
+    if hasattr(target, "write"):
+        target.write(content)
+        return target
+    return write_atomic(target, content)
+
+
 def write_atomic(path, content):
     """Write `content` (str as UTF-8, or bytes) to `path` atomically: into a new temporary file
     beside the file, then renamed over it, so readers see the old file or the new one, never

@@ -7,6 +7,10 @@ from functools import cached_property
 INTERVIEWER = "interviewer"
 PARTICIPANT = "participant"
 
+# The transcript files ingest reads: extension -> format (coding.readers.transcripts).
+TRANSCRIPT_FORMATS = {".txt": "txt", ".text": "txt", ".md": "md", ".markdown": "md",
+                      ".docx": "docx", ".vtt": "vtt", ".srt": "srt", ".pdf": "pdf"}
+
 # Statuses a coding moves through (DESIGN.md, "Coding").
 SUGGESTED, ACCEPTED, REJECTED, MANUAL = "suggested", "accepted", "rejected", "manual"
 STATUSES = (SUGGESTED, ACCEPTED, REJECTED, MANUAL)

@@ -10,7 +10,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 import coding
-from coding.project import codebook_edits as codebook_edit
+from coding.project import codebook as codebook_edit
 from coding.errors import CodebookError, StoreError
 from coding.ui.main import signed_in_coder
 from coding.ui.state import plain

@@ -11,7 +11,7 @@ from click.testing import CliRunner
 
 import coding
 from coding import StoreError
-from coding.storage.backup import KEEP
+from coding.storage.backup import KEEP, auto_backup
 from coding.cli import main
 from coding.storage.schema import SCHEMA_VERSION
 
@@ -204,7 +204,7 @@ def test_cli_backup_list_and_restore(study, tmp_path):
 
 def test_postgres_project_backup_points_to_pg_dump(postgres_url):
     with coding.init_project(postgres_url, coder="ann") as project:
-        assert project._auto_backup("batch") is None and project.backups() == []
+        assert auto_backup(project.store, "batch") is None and project.backups() == []
     result = CliRunner().invoke(main, ["backup", postgres_url])
     assert result.exit_code == 1
     assert "is a PostgreSQL database: back it up with pg_dump" in result.output

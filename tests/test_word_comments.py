@@ -7,8 +7,8 @@ from docx.opc.part import Part
 from docx.oxml.ns import qn
 
 from coding import CodingsFileError, StoreError
-from coding.project.word_comments import (CommentCoding, import_word_comments, read_comment_codings,
-                                  split_code_names)
+from coding.project.word_comments import import_word_comments
+from coding.readers.word_comments import CommentCoding, read_comment_codings, split_code_names
 
 W14_PARA_ID = "{http://schemas.microsoft.com/office/word/2010/wordml}paraId"
 W15 = "http://schemas.microsoft.com/office/word/2012/wordml"

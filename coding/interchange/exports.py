@@ -117,12 +117,18 @@ def codebook_table(codebook):
 def write(result, path, fmt=None, raw=False):
     """Write tables from `tables()` to path in fmt (default: from the file's extension).
     raw=True writes csv text as it is, formula-like cells included (see `to_csv`)."""
-    fmt = FORMATS.get((fmt or str(path).rsplit(".", 1)[-1]).lower())
-    if fmt is None:
-        raise ExportError(f"unknown format for {path}: use one of "
-                          f"{', '.join(sorted(set(FORMATS.values())))} (or docx for a report)")
+    fmt = format_of(fmt, path)
     write_atomic(path, to_bytes(result, fmt, raw=raw))
     return fmt
+
+
+def format_of(fmt, path):
+    """The table format asked for (`fmt`), else the one `path`'s extension names."""
+    found = FORMATS.get((fmt or str(path).rsplit(".", 1)[-1]).lower())
+    if found is None:
+        raise ExportError(f"unknown format for {path}: use one of "
+                          f"{', '.join(sorted(set(FORMATS.values())))} (or docx for a report)")
+    return found
 
 
 def to_bytes(result, fmt, raw=False):

@@ -5,13 +5,13 @@ import io
 from datetime import date
 
 from ..analysis import matrices as analysis
-from ..files import write_atomic
+from ..files import write_to
 from ..records import COUNTED_STATUSES, WITH_SUGGESTIONS
 from .exports import ExportError, check_attribute, first_attribute
 
 
-def write_report(project, path, group=None, exemplars=3, include_suggestions=False):
-    """Write the report to path (atomically). group: the case attribute to compare (default:
+def write_report(project, target, group=None, exemplars=3, include_suggestions=False):
+    """Write the report to `target`: a path (written atomically) or a binary file object. group: the case attribute to compare (default:
     role when the cases have one, else the first attribute). Returns the number of themes."""
     import docx
     from docx.shared import Pt
@@ -60,7 +60,7 @@ def write_report(project, path, group=None, exemplars=3, include_suggestions=Fal
     _codebook_appendix(document, codebook)
     buffer = io.BytesIO()
     document.save(buffer)
-    write_atomic(path, buffer.getvalue())
+    write_to(target, buffer.getvalue())
     return len(themes)
 
 

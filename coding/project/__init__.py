@@ -3,5 +3,7 @@ is the facade users, the CLI and the app call (`project.ingest(...)`, `project.r
 its methods live by job in this package's modules."""
 
 from .core import Project, default_coder, init_project, open_project, restore_project
+from .suggestions import DEFAULT_MIN_SCORE, ORDERS, DaskScheduler
 
-__all__ = ["Project", "default_coder", "init_project", "open_project", "restore_project"]
+__all__ = ["Project", "default_coder", "init_project", "open_project", "restore_project",
+           "DEFAULT_MIN_SCORE", "ORDERS", "DaskScheduler"]

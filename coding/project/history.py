@@ -23,6 +23,7 @@ from sqlalchemy import func, select
 from ..errors import StoreError
 from ..records import ACCEPTED, MANUAL, REJECTED, SUGGESTED, Code, Codebook
 from ..storage.schema import CodebookVersionRow, CodeRow, CodingRow, DocumentRow, EventRow, MemoRow
+from .writing import write_codes
 
 PASSED_OVER = ("train", "suggest", "drop_stale_suggestions")
 CODEBOOK_EDITS = ("add_code", "update_code", "move_code")
@@ -360,7 +361,7 @@ def _restore_codebook(project, session, version_id):
         for key, code in known.items():  # retired codes get back what they last were
             if key in rows and key not in {c.id for c in codes}:
                 _set_fields(rows[key], code)
-        project._write_codes(session, Codebook(
+        write_codes(session, Codebook(
             id=header.codebook_id, name=header.name, version=header.version,
             description=header.description, source=header.source, codes=codes))
     for row in new:

@@ -1,22 +1,25 @@
 """Use cases for suggestions: train, suggest, batch, the review queue, and evaluation.
 
-Mixed into Project (project.py); split out only to keep each file to one screenful of purpose.
+Mixed into Project (core.py).
 """
 
 from dataclasses import dataclass, field
 
 import numpy as np
-from sqlalchemy import delete, func, insert, select
+from sqlalchemy import delete, func, select
 
 from ..analysis.evaluation import evaluation_table, overlaps
 from ..errors import StoreError, SuggesterError
 from ..readers.transcripts import expand_paths
 from ..records import ACCEPTED, COUNTED_STATUSES, REJECTED, SUGGESTED
+from ..storage.backup import auto_backup
 from ..storage.schema import CodeRow, CodingRow, DocumentRow, EventRow, ModelRow, utcnow
-from ..suggestions.batch import BatchConfig, Job, run_jobs, stored_job
+from ..suggestions.batch import BatchConfig, DaskScheduler, Job, run_jobs, stored_job  # noqa: F401
 from ..suggestions.pipeline import UNITS, analyse
 from ..suggestions.suggesters import (DEFAULT_C, DEFAULT_MIN_SCORE, MODEL_NAME, KeywordSuggester,
                                       TfidfSuggester)
+from .lookup import CaseOwners
+from .writing import document_named, store_parsed, store_suggestions, turn_records
 
 ORDERS = ("uncertainty", "document", "score")
 
@@ -107,7 +110,7 @@ class SuggestionUseCases:
         with self.store.reading() as session:
             ids = None
             if documents is not None:
-                ids = {self._document(session, name).id for name in documents}
+                ids = {document_named(session, name, self.store.label).id for name in documents}
             jobs = [stored_job(doc_id, text, turns) for doc_id, _, text, turns
                     in self._documents_with_turns(session, ids)]
         added = 0
@@ -116,7 +119,8 @@ class SuggestionUseCases:
                 warn(result.error)
                 continue
             with self.store.transaction() as session:
-                added += self._store_suggestions(session, result.key, result.suggestions)
+                added += store_suggestions(session, self.store, self.coder, result.key,
+                                           result.suggestions)
             if on_document:
                 on_document(result)
         return added
@@ -126,18 +130,20 @@ class SuggestionUseCases:
         """Ingest files and suggest codes in one run. Each document is stored together with its
         suggestions in one transaction, so an interrupted batch leaves no half-written document
         and a rerun finishes the rest without duplicates."""
-        self._auto_backup("batch")
+        auto_backup(self.store, "batch")
         if codebook is not None:
             self.import_codebook(codebook)
         config = self._batch_config(rules, model, unit, min_score, warn)
         jobs = [Job(key=str(path), path=str(path)) for path in expand_paths(paths)]
-        report = BatchReport()
+        report, owners = BatchReport(), CaseOwners()
         for result in run_jobs(jobs, config, workers, dask, warn=warn):
             if result.error:
                 report.failed.append(result.error)
             else:
-                outcome, count = self._store_document(result.parsed, result.key,
-                                                      result.suggestions)
+                with self.store.transaction() as session:
+                    outcome, count = store_parsed(session, self.store, self.coder,
+                                                  result.parsed, result.key,
+                                                  result.suggestions, owners)
                 for warning in outcome.warnings:  # an encoding chosen, a same-text document
                     warn(warning)
                 (report.added if outcome.status == "added" else report.unchanged).append(
@@ -147,35 +153,6 @@ class SuggestionUseCases:
             if on_document:
                 on_document(result)
         return report
-
-    def _store_suggestions(self, session, document_id, suggestions):
-        """Merge rule and model suggestions for the same span and code; skip any span and code
-        that already has a coding of any status. Returns how many were added."""
-        if not suggestions:
-            return 0
-        codes = dict(session.execute(select(CodeRow.key, CodeRow.id)).all())
-        taken = set(session.execute(select(CodingRow.code_id, CodingRow.start, CodingRow.end)
-                                    .where(CodingRow.document_id == document_id)).all())
-        merged = {}
-        for s in suggestions:
-            key = (codes.get(s.code), s.start, s.end)
-            if key[0] is None or key in taken:
-                continue
-            if key in merged:
-                old = merged[key]
-                merged[key] = (max(old[0], s.score), f"{old[1]}; {s.rationale}",
-                               f"{old[2]}+{s.origin}")
-            else:
-                merged[key] = (s.score, s.rationale, s.origin)
-        if merged:  # one executemany instead of an ORM object per suggestion
-            session.execute(insert(CodingRow), [
-                dict(document_id=document_id, code_id=code_id, start=start, end=end,
-                     coder=origin.split(":")[0], status=SUGGESTED, origin=origin, score=score,
-                     rationale=rationale)
-                for (code_id, start, end), (score, rationale, origin) in merged.items()])
-            self.store.log(session, self.coder, "suggest", "document", document_id,
-                           added=len(merged))
-        return len(merged)
 
     def _documents_with_turns(self, session, ids=None):
         query = select(DocumentRow).order_by(DocumentRow.id)
@@ -289,17 +266,22 @@ class SuggestionUseCases:
         Refused when another coding of the code already has that exact span."""
         if unit not in UNITS:
             raise StoreError(f"unit must be one of {', '.join(UNITS)}")
+        with self.store.reading() as session:  # spaCy runs here, not under the write lock
+            row = self._pending_row(session, coding_id)
+            seen = (row.start, row.end)
+            document = session.get(DocumentRow, row.document_id)
+            turn = next((t for t in turn_records(document) if t.start <= row.start < t.end),
+                        None)
+            text = document.text
+        if turn is None:
+            raise StoreError(f"suggestion {coding_id} is not inside a turn")
+        units = [u for _, found in analyse(text, [turn], unit, roles=None) for u in found]
+        span = next(((u.start, u.end) for u in units if u.start <= seen[0] < u.end),
+                    (units[0].start, units[0].end) if units else (turn.start, turn.end))
         with self.store.transaction() as session:
             row = self._pending_row(session, coding_id)
-            document = session.get(DocumentRow, row.document_id)
-            turns = [stored_job(0, "", [t]).turns[0] for t in document.turns]
-            turn = next((t for t in turns if t.start <= row.start < t.end), None)
-            if turn is None:
-                raise StoreError(f"suggestion {coding_id} is not inside a turn")
-            units = [u for _, found in analyse(document.text, [turn], unit, roles=None)
-                     for u in found]
-            span = next(((u.start, u.end) for u in units if u.start <= row.start < u.end),
-                        (units[0].start, units[0].end) if units else (turn.start, turn.end))
+            if (row.start, row.end) != seen:
+                raise StoreError(f"suggestion {coding_id} was changed since; try again")
             widened = session.scalars(select(EventRow).where(
                 EventRow.action == "respan", EventRow.entity_id == row.id).order_by(
                 EventRow.id.desc())).first()

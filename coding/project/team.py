@@ -5,12 +5,14 @@ import pandas as pd
 from sqlalchemy import select
 
 from ..analysis import agreement as stats
+from ..analysis.evaluation import overlaps
 from ..errors import StoreError
-from ..records import ACCEPTED, COUNTED_STATUSES, PARTICIPANT, REJECTED, Turn
-from ..storage.backup import before_upgrade
-from ..storage.schema import CodeRow, CodingRow, DocumentRow, MemoRow
+from ..records import ACCEPTED, COUNTED_STATUSES, PARTICIPANT, REJECTED
+from ..storage.backup import auto_backup, before_upgrade
+from ..storage.schema import CodeRow, CodingRow, DocumentRow
 from ..storage.store import Store
 from ..suggestions.pipeline import analyse
+from .writing import add_codings, document_named, turn_records
 
 CONSENSUS = "consensus"
 DECISIONS = ("keep_a", "keep_b", "both", "neither")
@@ -68,13 +70,14 @@ class TeamUseCases:
     def _unit_spans(self, names, unit, roles):
         documents = []
         for name in names:
-            text, turns = self.document_text(name), self.turns(name)
-            chosen = turns[turns["role"].isin(roles)] if roles else turns
+            with self.store.reading() as session:
+                document = document_named(session, name, self.store.label)
+                text, turns = document.text, turn_records(document)
+            chosen = [t for t in turns if not roles or t.role in roles]
             if unit == "char":
-                spans = list(zip(chosen["start"], chosen["end"]))
+                spans = [(t.start, t.end) for t in chosen]
             else:
-                records = [_turn(row) for row in chosen.itertuples()]
-                spans = [(u.start, u.end) for _, units in analyse(text, records, unit, None)
+                spans = [(u.start, u.end) for _, units in analyse(text, chosen, unit, None)
                          for u in units]
             documents.append((name, text, spans))
         return documents
@@ -97,7 +100,7 @@ class TeamUseCases:
         if not spans:
             spans, status = [(start, end)], REJECTED
         with self.store.transaction() as session:
-            doc = self._document(session, document)
+            doc = document_named(session, document, self.store.label)
             code_row = session.scalars(select(CodeRow).where(CodeRow.key == code)).first()
             if code_row is None:
                 raise StoreError(f"no code '{code}' in the codebook")
@@ -110,6 +113,19 @@ class TeamUseCases:
                            document=doc.name, start=start, end=end, decision=decision,
                            coders=[a, b], consensus=consensus, ids=[r.id for r in rows])
             return [r.id for r in rows]
+
+    def open_disagreements(self, coders, unit, code, consensus=CONSENSUS):
+        """The units where two coders differ on a code (agreement.disagreements), less the units
+        already resolved: a consensus coding of the code that is the unit or marks it (the
+        `overlaps` rule; resolve stores the kept coder's span, which may be wider than the
+        unit). What the Agreement page lists to decide."""
+        table = stats.disagreements(self.agreement_data(list(coders), unit, codes=[code]), code)
+        done = {}
+        for document, start, end in self.resolved_units(code, consensus):
+            done.setdefault(document, []).append((int(start), int(end)))
+        open_ = [not any(overlaps(row.start, row.end, s, e) for s, e in done.get(row.document, ()))
+                 for row in table.itertuples()]
+        return table[open_].reset_index(drop=True) if len(table) else table
 
     def resolved_units(self, code, consensus=CONSENSUS):
         """(document, start, end) of consensus codings of a code: units already decided."""
@@ -136,33 +152,23 @@ class TeamUseCases:
         if unknown:
             raise StoreError(f"{other}: codes not in this project's codebook: "
                              f"{', '.join(unknown)}; import its codebook first; nothing merged")
-        self._auto_backup("merge_codings")
-        added = skipped = 0
+        auto_backup(self.store, "merge_codings")
         with self.store.transaction() as session:
             docs = {d.name: d.id for d in session.execute(
                 select(DocumentRow.name, DocumentRow.id))}
             code_ids = dict(session.execute(select(CodeRow.key, CodeRow.id)).all())
-            existing = set(session.execute(select(
-                CodingRow.document_id, CodingRow.code_id, CodingRow.start, CodingRow.end,
-                CodingRow.coder, CodingRow.status)).all())
-            for row in theirs.itertuples():
-                doc_id = docs[matched[row.document]]
-                key = (doc_id, code_ids[row.code], int(row.start), int(row.end), row.coder,
-                       row.status)
-                if key in existing:
-                    skipped += 1
-                    continue
-                existing.add(key)
-                new = CodingRow(document_id=doc_id, code_id=key[1], start=key[2], end=key[3],
-                                coder=row.coder, status=row.status, origin=row.origin,
-                                score=None if pd.isna(row.score) else float(row.score),
-                                rationale=row.rationale)
-                session.add(new)
-                session.flush()
-                for memo in coding_memos[coding_memos["target_id"] == row.coding_id].itertuples():
-                    session.add(MemoRow(target_type="coding", target_id=new.id,
-                                        coder=memo.coder, title=memo.title, text=memo.text))
-                added += 1
+            memos_of = {coding_id: [dict(coder=m.coder, title=m.title, text=m.text)
+                                    for m in group.itertuples()]
+                        for coding_id, group in coding_memos.groupby("target_id")}
+            stored = add_codings(session, [
+                dict(document_id=docs[matched[row.document]], code_id=code_ids[row.code],
+                     start=int(row.start), end=int(row.end), coder=row.coder,
+                     status=row.status, origin=row.origin,
+                     score=None if pd.isna(row.score) else float(row.score),
+                     rationale=row.rationale, memos=memos_of.get(row.coding_id, []))
+                for row in theirs.itertuples()])
+            added = sum(1 for coding_id in stored if coding_id is not None)
+            skipped = len(stored) - added
             self.store.log(session, self.coder, "merge_codings", "project", None,
                            source=str(other), added=added, skipped=skipped)
         return added, skipped, int(theirs["document"].nunique())
@@ -185,7 +191,3 @@ def _match_documents(theirs, mine):
         elif len(my_texts.get(d.sha256, ())) == 1 and len(their_texts[d.sha256]) == 1:
             matched[d.name] = my_texts[d.sha256][0]
     return matched
-
-
-def _turn(row):
-    return Turn(int(row.start), int(row.end), row.speaker, row.role)

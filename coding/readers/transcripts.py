@@ -14,15 +14,14 @@ from pathlib import Path
 
 from ..errors import TranscriptError
 from ..files import check_regular_file, open_regular_file
-from ..records import ParsedDocument
+from ..records import TRANSCRIPT_FORMATS, ParsedDocument
 from .archive import MAX_RATIO, OLE_MAGIC, RATIO_FLOOR, declares_dtd
 from .speakers import Line, SpeakerRules, parse_time, segment
 from .text import check_is_text, decode_bytes, normalise, sha256_text
 
 MAX_FILE_BYTES = 50 * 1024 * 1024  # a 9,000-word transcript is ~60 KB; 50 MB is not a transcript
 MAX_UNZIPPED_BYTES = 200 * 1024 * 1024  # a .docx that inflates past this is a zip bomb
-FORMATS = {".txt": "txt", ".text": "txt", ".md": "md", ".markdown": "md", ".docx": "docx",
-           ".vtt": "vtt", ".srt": "srt", ".pdf": "pdf"}
+FORMATS = TRANSCRIPT_FORMATS
 
 
 def ingest_file(path, rules=None):

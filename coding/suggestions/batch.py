@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from ..errors import CodingError, SuggesterError
 from ..readers.speakers import SpeakerRules
 from ..readers.transcripts import ingest_file
-from ..records import PARTICIPANT, Turn
+from ..records import PARTICIPANT
 from .pipeline import analyse, load_pipeline
 from .suggesters import DEFAULT_MIN_SCORE, KeywordSuggester, TfidfSuggester
 
@@ -242,6 +242,5 @@ def _run_dask(client, chunks, config):
 
 
 def stored_job(document_id, text, turns):
-    """A Job for a stored document (turns as model.Turn records)."""
-    return Job(key=document_id, text=text, turns=tuple(
-        Turn(t.start, t.end, t.speaker, t.role, t.time_start, t.time_end) for t in turns))
+    """A Job for a stored document (its turns as records.Turn)."""
+    return Job(key=document_id, text=text, turns=tuple(turns))

@@ -3,8 +3,7 @@ Each change stores a new codebook version."""
 
 import streamlit as st
 
-from ..project.codebook_edits import code_state
-from ..readers.codebooks import dump_codebook
+from ..project.codebook import code_state
 from . import state
 from .render import code_colours, escape
 
@@ -37,7 +36,7 @@ def codebook_page(proj):
             _move(proj, codebook)
         with tab_merge:
             _merge(proj, codebook, counts)
-        st.download_button("Download codebook (YAML)", dump_codebook(codebook),
+        st.download_button("Download codebook (YAML)", proj.codebook_yaml(),
                            file_name=f"{codebook.id}.yaml", mime="application/x-yaml",
                            key="codebook_yaml")
 

@@ -7,7 +7,7 @@ from pathlib import Path
 import pandas as pd
 import streamlit as st
 
-from ..readers.transcripts import FORMATS
+from ..records import TRANSCRIPT_FORMATS
 from . import state
 
 MAX_UPLOAD_MB = 50
@@ -70,7 +70,7 @@ def _filter(table, cases):
 def _upload(proj):
     with st.expander("Add transcripts or a participants sheet"):
         files = st.file_uploader(
-            f"Transcripts ({', '.join(sorted(FORMATS))}); at most {MAX_UPLOAD_MB} MB each",
+            f"Transcripts ({', '.join(sorted(TRANSCRIPT_FORMATS))}); at most {MAX_UPLOAD_MB} MB each",
             accept_multiple_files=True, key="upload_files")
         sheet = st.file_uploader("Participants sheet (csv or xlsx, optional)",
                                  type=["csv", "xlsx"], key="upload_sheet")

@@ -3,8 +3,7 @@ of turns, remove codings, and write memos."""
 
 import streamlit as st
 
-from ..records import ACCEPTED, MANUAL, SUGGESTED, Turn
-from ..suggestions.pipeline import analyse
+from ..records import ACCEPTED, MANUAL, SUGGESTED
 from . import state
 from .render import code_colours, transcript_table
 
@@ -62,11 +61,12 @@ def _apply_form(proj, info, turns, codebook):
     last = st.selectbox("To turn", [s for s in labels if s >= first], format_func=labels.get,
                         key="apply_to")
     if last == first:  # the widgets' values are read by _apply from the session state
-        sentences = _sentences(turns, first)
+        sentences = state.sentences(proj, proj.store.label, info.name, info.id, info.sha256,
+                                    first)
         options = [WHOLE_TURNS, *range(len(sentences))]
         st.selectbox("Part", options, key="apply_part",
-                             format_func=lambda o: o if o == WHOLE_TURNS else
-                             f"sentence {o + 1}: {sentences[o][2][:60]}")
+                     format_func=lambda o: o if o == WHOLE_TURNS else
+                     f"sentence {o + 1}: {sentences[o][2][:60]}")
     # A callback, so the click codes what this run drew (the document's content and the
     # turns the choices were made on), whatever the next run finds stored (issue 13, item 4).
     st.button("Apply code", key="apply", type="primary", on_click=_apply,
@@ -86,7 +86,8 @@ def _apply(proj, info, turns, names):
         end = int(turns.loc[turns["seq"] == last, "end"].iloc[0])
         expected = turn["text"] if last == first else None
     else:
-        start, end, expected = _sentences(turns, first)[scope]
+        start, end, expected = state.sentences(proj, proj.store.label, info.name, info.id,
+                                               info.sha256, first)[scope]
         if not int(turn["start"]) <= start < end <= int(turn["end"]):
             state.flash(f"sentence {scope + 1} of turn {first} crosses the turn's end; "
                         "code the whole turn instead", "error")
@@ -97,15 +98,6 @@ def _apply(proj, info, turns, names):
         state.flash(f"Coded {names[code]} in turn {first}"
                     + (f"-{last}" if last != first else "") + ".")
         st.session_state["focus_turn"] = first
-
-
-def _sentences(turns, seq):
-    """(start, end, text) of each sentence of a turn, in document offsets."""
-    row = turns[turns["seq"] == seq].iloc[0]
-    text = " " * int(row["start"]) + row["text"]  # analyse wants document offsets
-    turn = Turn(int(row["start"]), int(row["end"]), row["speaker"], row["role"])
-    return [(u.start, u.end, text[u.start:u.end])
-            for _, units in analyse(text, [turn], "sentence", roles=None) for u in units]
 
 
 def _coding_label(row, names):

@@ -13,10 +13,8 @@ from pathlib import Path
 
 import streamlit as st
 
-from ..analysis import agreement as stats
-from ..analysis.evaluation import overlaps
 from ..errors import CodingError, StoreError, redact_url
-from ..project.core import Project, open_project
+from ..project import Project, open_project
 from ..records import COUNTED_STATUSES, SUGGESTED, WITH_SUGGESTIONS
 
 SAMPLE_PROJECT = "sample_project.db"
@@ -175,16 +173,14 @@ def agreement(_proj, label, data_version, coders, unit, codes):
 
 @st.cache_data(show_spinner=False, max_entries=8)
 def disagreements(_proj, label, data_version, coders, unit, code):
-    """The units where two coders differ on a code (agreement.disagreements), less the units
-    already resolved: a consensus coding of the code that is the unit or marks it (the
-    `overlaps` rule; resolve stores the kept coder's span, which may be wider than the unit)."""
-    table = stats.disagreements(_proj.agreement_data(list(coders), unit, codes=[code]), code)
-    done = {}
-    for document, start, end in _proj.resolved_units(code):
-        done.setdefault(document, []).append((int(start), int(end)))
-    open_ = [not any(overlaps(row.start, row.end, s, e) for s, e in done.get(row.document, ()))
-             for row in table.itertuples()]
-    return table[open_].reset_index(drop=True) if len(table) else table
+    """Project.open_disagreements for a pair of coders and a code."""
+    return _proj.open_disagreements(list(coders), unit, code)
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def sentences(_proj, label, document, document_id, sha256, seq):
+    """Project.sentences of one turn; keyed by the document's id and SHA-256, as turns are."""
+    return _proj.sentences(document, seq)
 
 
 def status_counts(proj, label, data_version):

@@ -1,0 +1,79 @@
+"""A file in or out, its kind chosen by its extension (or the table asked for): the one place
+that routes, so the CLI's `import` and `export`, the app and notebooks behave the same.
+
+>>> print(import_file(project, "study.qdpx", warn=print))
+>>> print(export(project, "code-by-case", "presence.xlsx", Options(value="presence")))
+"""
+
+from pathlib import Path
+
+from ..errors import CodingError
+from . import exports, refi
+from .exports import Options
+from .report import write_report
+
+REFI_PROJECTS = (".qdpx", ".qde")
+IMPORTS = {".qdpx": "a REFI-QDA project", ".qde": "a REFI-QDA project",
+           ".qdc": "a REFI-QDA codebook", ".yaml": "a codebook", ".yml": "a codebook",
+           ".csv": "codings", ".xlsx": "codings", ".docx": "a transcript coded with Word comments"}
+EXPORTS = (*exports.TABLES, "report", "qdc", "qdpx")
+
+
+def import_file(project, path, warn=print):
+    """Import `path` into `project`, the reader picked by its extension: .qdpx/.qde (a REFI-QDA
+    project from NVivo, ATLAS.ti, MAXQDA, QualCoder...), .qdc (a REFI-QDA codebook),
+    .yaml/.yml (a codebook), .csv/.xlsx (codings), .docx (a transcript coded with Word
+    comments). `warn` is told what was left out or chosen. Returns one line saying what came
+    in."""
+    suffix = Path(path).suffix.lower()
+    if suffix in (*REFI_PROJECTS, ".qdc"):
+        report = refi.import_refi(project, path)
+        for warning in report.warnings:
+            warn(warning)
+        return f"{path}: {report.summary()}"
+    if suffix in (".yaml", ".yml"):
+        book, changed = project.import_codebook(path)
+        return f"codebook '{book.name}': {len(book.codes)} codes" + ("" if changed
+                                                                    else " (unchanged)")
+    if suffix in (".csv", ".xlsx"):
+        added, skipped = project.import_codings(path, warn=warn)
+        return f"{added} codings imported, {skipped} already present"
+    if suffix == ".docx":
+        added, skipped, document = project.import_word_comments(path)
+        return f"{path}: {added} codings added to {document}, {skipped} already present"
+    raise CodingError(f"cannot import '{suffix or Path(path).name}' files; use "
+                      ".qdpx, .qde, .qdc, .yaml, .csv, .xlsx or .docx", path=path)
+
+
+def export(project, what, target, fmt=None, options=Options(), raw=False, warn=print):
+    """Write `what` (a table of exports.TABLES, "report", "qdc" or "qdpx") of `project` to
+    `target`, a path or a binary file object; a table's format comes from `fmt`, else the
+    path's extension. `warn` is told what a REFI export left out. Returns one line saying
+    what was written."""
+    if what == "report":
+        themes = write_report(project, target, group=options.attribute,
+                              exemplars=max(options.exemplars, 1),
+                              include_suggestions=options.include_suggestions)
+        return f"Report on {themes} themes written to {_name(target)}"
+    if what in ("qdc", "qdpx"):
+        report = refi.export_qdc(project, target) if what == "qdc" else \
+            refi.export_qdpx(project, target, include_suggestions=options.include_suggestions)
+        for warning in report.warnings:
+            warn(warning)
+        return (f"REFI-QDA {what} written to {_name(target)}: {report.documents} documents, "
+                f"{report.codes} codes, {report.codings} codings, {report.memos} memos, "
+                f"{report.cases} cases, {report.users} users")
+    if what not in exports.TABLES:
+        raise CodingError(f"cannot export '{what}'; choose one of {', '.join(EXPORTS)}")
+    result = exports.tables(project, what, options)
+    if hasattr(target, "write"):
+        written = exports.format_of(fmt, getattr(target, "name", ""))
+        target.write(exports.to_bytes(result, written, raw=raw))
+    else:
+        written = exports.write(result, target, fmt, raw=raw)
+    main_table = next(iter(result.values()))
+    return f"{what} ({main_table.shape[0]} rows) written to {_name(target)} as {written}"
+
+
+def _name(target):
+    return getattr(target, "name", "a file") if hasattr(target, "write") else str(target)

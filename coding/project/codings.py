@@ -1,0 +1,335 @@
+"""Use cases on codings and memos: code a span, remove a coding, import codings files and
+Word comments, the codings frame every table is made from, and memos."""
+
+import numpy as np
+import pandas as pd
+from sqlalchemy import func, select
+
+from ..errors import CodingsFileError, StoreError
+from ..readers import participants as case_sheets
+from ..readers.codings_file import locate_quote, read_codings_file
+from ..records import COUNTED_STATUSES, MANUAL, STATUSES
+from ..storage.backup import auto_backup
+from ..storage.schema import (AttributeRow, CaseRow, CodeRow, CodingRow, DocumentRow, MemoRow,
+                              TurnRow)
+from .documents import say
+from .lookup import find_document
+from .word_comments import import_word_comments
+from .writing import add_codings, document_named
+
+MEMO_TARGETS = ("project", "document", "case", "code", "coding")
+CODING_COLUMNS = ["coding_id", "document", "case", "turn", "speaker", "role", "code", "code_name",
+                  "code_path", "start", "end", "quote", "coder", "status", "origin", "score",
+                  "rationale", "created_at"]
+
+
+class CodingUseCases:
+    """Mixed into Project (self.store, self.coder, self.codebook_or_none)."""
+
+    # -- codings ----------------------------------------------------------------------------
+    def add_coding(self, document, code, start, end, status=MANUAL, origin="manual",
+                   score=None, rationale=None, coder=None, expected_text=None,
+                   expected_sha256=None):
+        """Code [start, end) of a document; returns the new coding's id.
+
+        An interface that shows the text before the coder picks a span passes what it showed:
+        `expected_text` (the text of the span) and/or `expected_sha256` (the document's); the
+        coding is refused when the stored document is no longer that (a backup restored or a
+        file re-ingested under the same name meanwhile), so it never lands on other text.
+        """
+        if status not in STATUSES:
+            raise StoreError(f"unknown status '{status}' (one of {', '.join(STATUSES)})")
+        with self.store.transaction() as session:
+            doc = document_named(session, document, self.store.label)
+            code_row = _find_code(session, code)
+            if code_row is None:
+                raise StoreError(f"no code '{code}' in the codebook", path=self.store.label)
+            if not 0 <= start < end <= len(doc.text):
+                raise StoreError(f"span [{start}, {end}) is outside '{doc.name}' "
+                                 f"(0..{len(doc.text)})", path=self.store.label)
+            if (expected_sha256 is not None and doc.sha256 != expected_sha256) or \
+                    (expected_text is not None and doc.text[start:end] != expected_text):
+                raise StoreError(f"'{doc.name}': the transcript changed since you opened it; "
+                                 "reload it and code again (nothing was stored)",
+                                 path=self.store.label)
+            row = CodingRow(document_id=doc.id, code_id=code_row.id, start=start, end=end,
+                            coder=coder or self.coder, status=status, origin=origin,
+                            score=score, rationale=rationale)
+            session.add(row)
+            session.flush()
+            self.store.log(session, self.coder, "add_coding", "coding", row.id,
+                           document=doc.name, code=code_row.key, start=start, end=end,
+                           status=status, for_coder=row.coder)
+            return row.id
+
+    def remove_coding(self, coding_id):
+        """Delete a coding and the memos written on it, in one action; the event log keeps
+        what they were, so undo brings both back. Returns its id."""
+        with self.store.transaction() as session:
+            row = session.get(CodingRow, int(coding_id))
+            if row is None:
+                raise StoreError(f"no coding {coding_id} in this project")
+            memos = list(session.scalars(select(MemoRow).where(
+                MemoRow.target_type == "coding", MemoRow.target_id == row.id)))
+            detail = dict(document_id=row.document_id, code_id=row.code_id, start=row.start,
+                          end=row.end, for_coder=row.coder, status=row.status, origin=row.origin,
+                          score=row.score, rationale=row.rationale, created_at=row.created_at,
+                          reviewed_by=row.reviewed_by, reviewed_at=row.reviewed_at,
+                          memos=[dict(id=m.id, coder=m.coder, title=m.title, text=m.text,
+                                      created_at=m.created_at, updated_at=m.updated_at)
+                                 for m in memos])
+            for memo in memos:
+                session.delete(memo)
+            session.delete(row)
+            self.store.log(session, self.coder, "remove_coding", "coding", int(coding_id),
+                           **detail)
+        return int(coding_id)
+
+    def import_codings(self, path, status=MANUAL, warn=None):
+        """Load a codings file (document, code, coder, quote or start/end) as codings.
+
+        All rows are checked first; any row that cannot be applied (an unknown or ambiguous
+        document, an unknown code, a quote not found) fails the whole import with every such
+        row named, and nothing is stored. A document named without its exact name is taken
+        only when one document matches (ignoring case or extension) and `warn` is told, once
+        per name. Rows already present are skipped, so importing twice adds nothing.
+        Returns (added, skipped).
+        """
+        notes = []
+        rows = read_codings_file(path, notes)
+        problems, planned, loose = [], [], {}
+        with self.store.reading() as session:
+            documents, codes = {}, {}
+            for row in rows:
+                where = f"{path}:{row.line}: "
+                if row.document not in documents:
+                    documents[row.document] = find_document(session, row.document)
+                if row.code not in codes:
+                    codes[row.code] = _find_code(session, row.code)
+                (document, note), code = documents[row.document], codes[row.code]
+                if document is None:
+                    problems.append(where + (note or f"no document '{row.document}' in the "
+                                                      "project"))
+                    continue
+                if note:
+                    loose.setdefault(row.document, (document.name, row.line, note))
+                if code is None:
+                    problems.append(where + f"no code '{row.code}' in the codebook")
+                    continue
+                if row.quote:  # near where start says, when the file has it (quotes repeat)
+                    near = None if row.start is None else max(0, row.start - len(row.quote))
+                    span = (near is not None and locate_quote(document.text, row.quote, near)) \
+                        or locate_quote(document.text, row.quote)
+                    if span is None:
+                        short = row.quote if len(row.quote) < 70 else row.quote[:67] + "..."
+                        problems.append(where + f"quote not found in {document.name}: "
+                                                f"\"{short}\"")
+                        continue
+                else:
+                    span = (row.start, row.end)
+                    if not 0 <= span[0] < span[1] <= len(document.text):
+                        problems.append(where + f"span [{span[0]}, {span[1]}) is outside "
+                                                f"{document.name} (0..{len(document.text)})")
+                        continue
+                planned.append((row, document.id, code.id, span))
+        if problems:
+            raise CodingsFileError(f"{len(problems)} of {len(rows)} rows cannot be applied; "
+                                   "nothing was imported:\n" + "\n".join(problems))
+        notes += [f"{path}:{line}: {note}" for _, line, note in loose.values()]
+        for note in notes:
+            (warn or say)(note)
+        auto_backup(self.store, "import_codings")
+        with self.store.transaction() as session:
+            stored = add_codings(session, [
+                dict(document_id=document_id, code_id=code_id, start=start, end=end,
+                     coder=row.coder or self.coder, status=status, origin="import",
+                     memos=[dict(coder=row.coder or self.coder, text=row.memo)] if row.memo
+                     else [])
+                for row, document_id, code_id, (start, end) in planned])
+            added = sum(1 for coding_id in stored if coding_id is not None)
+            skipped = len(stored) - added
+            self.store.log(session, self.coder, "import_codings", "coding", None,
+                           file=str(path), added=added, skipped=skipped,
+                           **({"loose_names": {given: name for given, (name, _, _)
+                                               in loose.items()}} if loose else {}))
+        return added, skipped
+
+    def import_word_comments(self, path, status=MANUAL):
+        """A transcript coded in Word: ingest the .docx (once) and turn each comment (its text
+        names codes, its anchored text is the quote) into codings, all or nothing.
+        Returns (added, skipped, document name); see coding/word_comments.py."""
+        return import_word_comments(self, path, status)
+
+    def codings_frame(self, statuses=COUNTED_STATUSES, documents=None, ids=None):
+        """A tidy DataFrame, one row per coding: document, case and its attributes, speaker,
+        role, code id/name/path and levels, quote, coder, status, origin, score, rationale.
+
+        An attribute named like a fixed column gets a `case_` prefix (`role` -> `case_role`).
+
+        By default only accepted and manual codings; pass statuses=None for all,
+        documents=[names] for some documents only, ids=[coding ids] for those codings only.
+        """
+        with self.store.reading() as session:
+            query = select(CodingRow.id, CodingRow.document_id, CodingRow.code_id,
+                           CodingRow.start, CodingRow.end, CodingRow.coder, CodingRow.status,
+                           CodingRow.origin, CodingRow.score, CodingRow.rationale,
+                           CodingRow.created_at).order_by(CodingRow.document_id,
+                                                          CodingRow.start, CodingRow.id)
+            if statuses is not None:
+                query = query.where(CodingRow.status.in_(list(statuses)))
+            if documents is not None:
+                query = query.join(DocumentRow).where(DocumentRow.name.in_(list(documents)))
+            if ids is not None:
+                query = query.where(CodingRow.id.in_([int(i) for i in ids]))
+            codings = _columns(session.execute(query).all(), [
+                "coding_id", "document_id", "code_id", "start", "end", "coder", "status",
+                "origin", "score", "rationale", "created_at"])
+            if codings.empty:
+                return pd.DataFrame(columns=CODING_COLUMNS)
+            doc_ids = sorted(set(codings["document_id"].tolist()))
+            docs = {d.id: d for d in session.execute(
+                select(DocumentRow.id, DocumentRow.name, DocumentRow.text, DocumentRow.case_id)
+                .where(DocumentRow.id.in_(doc_ids)))}
+            turns = _columns(session.execute(
+                select(TurnRow.document_id, TurnRow.seq, TurnRow.start, TurnRow.speaker,
+                       TurnRow.role).where(TurnRow.document_id.in_(doc_ids))
+                .order_by(TurnRow.document_id, TurnRow.start)).all(),
+                ["document_id", "seq", "start", "speaker", "role"])
+            case_names = dict(session.execute(select(CaseRow.id, CaseRow.name)).all())
+            attributes = {}
+            for attribute in session.scalars(select(AttributeRow)):
+                attributes.setdefault(attribute.case_id, {})[attribute.name] = \
+                    case_sheets.typed_value(attribute.type, attribute.value)
+            all_codes = {row.id: (row.key, row.name) for row in session.scalars(select(CodeRow))}
+        codebook = self.codebook_or_none()
+        paths = {code_id: codebook.path(key) if codebook and codebook.get(key) else key
+                 for code_id, (key, _) in all_codes.items()}
+        # Built column by column (not row by row): 200,000 codings take about a second.
+        doc_case = {doc_id: d.case_id for doc_id, d in docs.items()}
+        texts = {doc_id: d.text for doc_id, d in docs.items()}
+        case_ids = codings["document_id"].map(doc_case)
+        frame = pd.DataFrame({
+            "coding_id": codings["coding_id"],
+            "document": codings["document_id"].map({i: d.name for i, d in docs.items()}),
+            "case": case_ids.map(case_names)})
+        turn_index = _turn_indexes(codings, turns)
+        for column, source in (("turn", "seq"), ("speaker", "speaker"), ("role", "role")):
+            values = turns[source].to_numpy(dtype=object)
+            frame[column] = [values[i] if i >= 0 else None for i in turn_index]
+        frame["code"] = codings["code_id"].map({i: key for i, (key, _) in all_codes.items()})
+        frame["code_name"] = codings["code_id"].map({i: n for i, (_, n) in all_codes.items()})
+        frame["code_path"] = codings["code_id"].map(paths)
+        frame["start"], frame["end"] = codings["start"], codings["end"]
+        frame["quote"] = [texts[d][a:b] for d, a, b in zip(codings["document_id"],
+                                                           codings["start"], codings["end"])]
+        for column in ("coder", "status", "origin", "score", "rationale", "created_at"):
+            frame[column] = codings[column]
+        names = sorted({name for values in attributes.values() for name in values})
+        for name in names:  # an attribute named like a fixed column: role -> case_role
+            values = {case_id: values.get(name) for case_id, values in attributes.items()}
+            frame[f"case_{name}" if name in CODING_COLUMNS else name] = case_ids.map(values)
+        depth = max(path.count("/") for path in paths.values()) + 1
+        for level in range(depth):  # per code, then mapped: cheaper than splitting each row
+            parts = {code_id: (path.split("/") + [None] * depth)[level]
+                     for code_id, path in paths.items()}
+            frame[f"level_{level + 1}"] = codings["code_id"].map(parts)
+        used = [f"level_{n + 1}" for n in range(depth) if frame[f"level_{n + 1}"].notna().any()]
+        return frame.drop(columns=[f"level_{n + 1}" for n in range(depth)
+                                   if f"level_{n + 1}" not in used])
+
+    def coding_counts(self):
+        """Codings per document and status: {document name: {status: n}}. Accepted codings
+        made by recoding a suggestion are left out (the suggestion counts, as rejected), so
+        these are the figures a review progress bar needs."""
+        with self.store.reading() as session:
+            rows = session.execute(
+                select(DocumentRow.name, CodingRow.status, func.count())
+                .join(DocumentRow, CodingRow.document_id == DocumentRow.id)
+                .where(CodingRow.origin.not_like("recode:%"))
+                .group_by(DocumentRow.name, CodingRow.status)).all()
+        counts = {}
+        for document, status, n in rows:
+            counts.setdefault(document, {})[status] = n
+        return counts
+
+    # -- memos ------------------------------------------------------------------------------
+    def add_memo(self, text, target_type="project", target=None, title=""):
+        """Attach a memo to the project, a document/case/code (by name or id) or a coding (id)."""
+        if target_type not in MEMO_TARGETS:
+            raise StoreError(f"memo target must be one of {', '.join(MEMO_TARGETS)}")
+        with self.store.transaction() as session:
+            target_id = self._memo_target(session, target_type, target)
+            memo = MemoRow(target_type=target_type, target_id=target_id, coder=self.coder,
+                           title=title, text=text)
+            session.add(memo)
+            session.flush()
+            self.store.log(session, self.coder, "add_memo", "memo", memo.id,
+                           target_type=target_type, target_id=target_id)
+            return memo.id
+
+    def _memo_target(self, session, target_type, target):
+        if target_type == "project":
+            return None
+        finders = {"document": lambda: find_document(session, target)[0],
+                   "case": lambda: session.scalars(select(CaseRow).where(
+                       CaseRow.name == str(target))).first(),
+                   "code": lambda: _find_code(session, target),
+                   "coding": lambda: session.get(CodingRow, int(target))}
+        row = finders[target_type]()
+        if row is None:
+            raise StoreError(f"no {target_type} '{target}' to attach the memo to")
+        return row.id
+
+    def set_framework_summary(self, case, theme, text):
+        """The analyst's summary of one framework-matrix cell (a case and a theme), kept as a
+        memo on the case titled `framework:<theme>`; the newest one counts."""
+        if self.codebook().get(theme) is None:
+            raise StoreError(f"no code '{theme}' in the codebook")
+        return self.add_memo(text, "case", case, title=f"framework:{theme}")
+
+    def framework_summaries(self):
+        """{(case name, theme id): summary text}, the newest memo for each cell."""
+        with self.store.reading() as session:
+            names = dict(session.execute(select(CaseRow.id, CaseRow.name)).all())
+            rows = session.execute(select(MemoRow.target_id, MemoRow.title, MemoRow.text)
+                                   .where(MemoRow.target_type == "case",
+                                          MemoRow.title.like("framework:%"))
+                                   .order_by(MemoRow.id)).all()
+        return {(names.get(target), title.split(":", 1)[1]): text
+                for target, title, text in rows if target in names}
+
+    def memos(self):
+        with self.store.reading() as session:
+            return pd.DataFrame(
+                [{"memo_id": m.id, "target_type": m.target_type, "target_id": m.target_id,
+                  "coder": m.coder, "title": m.title, "text": m.text,
+                  "created_at": m.created_at} for m in session.scalars(select(MemoRow))],
+                columns=["memo_id", "target_type", "target_id", "coder", "title", "text",
+                         "created_at"])
+
+
+def _find_code(session, key):
+    return session.scalars(select(CodeRow).where(CodeRow.key == str(key))).first()
+
+
+def _columns(rows, names):
+    """Result rows as a DataFrame, built column-wise (pandas inspects each Row object
+    otherwise, which costs a second per 200,000 rows)."""
+    columns = list(zip(*rows)) if rows else [()] * len(names)
+    return pd.DataFrame({name: list(values) for name, values in zip(names, columns)})
+
+
+def _turn_indexes(codings, turns):
+    """For each coding, the row in `turns` (sorted by document, start) of the turn holding its
+    start, else the last turn before it; -1 when there is none."""
+    result = np.full(len(codings), -1)
+    offsets = turns.groupby("document_id").indices  # document -> row numbers in turns
+    starts = turns["start"].to_numpy()
+    for document_id, rows in codings.groupby("document_id").indices.items():
+        turn_rows = offsets.get(document_id)
+        if turn_rows is None:
+            continue
+        found = np.searchsorted(starts[turn_rows], codings["start"].to_numpy()[rows],
+                                side="right") - 1
+        result[rows] = np.where(found >= 0, turn_rows[np.maximum(found, 0)], -1)
+    return result
