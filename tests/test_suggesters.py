@@ -8,7 +8,9 @@ import pytest
 from coding import SuggesterError, parse_codebook
 from coding.analysis.evaluation import binary_metrics, evaluation_table
 from coding.records import Turn
-from coding.suggestions.suggesters import KeywordSuggester, TfidfSuggester
+from coding.suggestions.rules import KeywordSuggester
+from coding.suggestions.suggester import Suggester
+from coding.suggestions.tfidf import TfidfSuggester
 
 CODEBOOK = parse_codebook("""
 codes:
@@ -45,6 +47,7 @@ SUGGESTERS = [KeywordSuggester, TfidfSuggester]
 @pytest.mark.parametrize("make", SUGGESTERS)
 def test_suggester_contract(make):
     suggester = make()
+    assert isinstance(suggester, Suggester)  # the Protocol every suggester meets
     with pytest.raises(SuggesterError, match="call fit"):
         suggester.suggest(TEXT, turns_of(TEXT))
     assert suggester.fit(CODEBOOK) is suggester

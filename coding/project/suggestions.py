@@ -16,8 +16,9 @@ from ..storage.backup import auto_backup
 from ..storage.schema import CodeRow, CodingRow, DocumentRow, EventRow, ModelRow, utcnow
 from ..suggestions.batch import BatchConfig, DaskScheduler, Job, run_jobs, stored_job  # noqa: F401
 from ..suggestions.pipeline import UNITS, analyse
-from ..suggestions.suggesters import (DEFAULT_C, DEFAULT_MIN_SCORE, MODEL_NAME, KeywordSuggester,
-                                      TfidfSuggester)
+from ..suggestions.rules import KeywordSuggester
+from ..suggestions.suggester import DEFAULT_MIN_SCORE
+from ..suggestions.tfidf import DEFAULT_C, MODEL_NAME, TfidfSuggester
 from .lookup import CaseOwners
 from .writing import document_named, store_parsed, store_suggestions, turn_records
 

@@ -16,7 +16,9 @@ from ..readers.speakers import SpeakerRules
 from ..readers.transcripts import ingest_file
 from ..records import PARTICIPANT
 from .pipeline import analyse, load_pipeline
-from .suggesters import DEFAULT_MIN_SCORE, KeywordSuggester, TfidfSuggester
+from .rules import KeywordSuggester
+from .suggester import DEFAULT_MIN_SCORE
+from .tfidf import TfidfSuggester
 
 
 @dataclass(frozen=True)
