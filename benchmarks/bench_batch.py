@@ -354,8 +354,10 @@ def step_ingest(files, workers, out, tmp):
 
 
 def _batch(project, files, workers, rules, model, out):
+    from coding.project import suggestions as use_cases
+
     warnings = []
-    store = project._store_document  # timed here to show the serial, parent-side share
+    store = use_cases.store_parsed  # timed here to show the serial, parent-side share
     out["store_seconds"] = 0.0
 
     def timed_store(*args, **kwargs):
@@ -365,10 +367,13 @@ def _batch(project, files, workers, rules, model, out):
         finally:
             out["store_seconds"] += time.perf_counter() - mark
 
-    project._store_document = timed_store
+    use_cases.store_parsed = timed_store
     started = time.perf_counter()
-    report = project.batch([str(f) for f in files], codebook=str(CODEBOOK), rules=rules,
-                           model=model, workers=workers, warn=warnings.append)
+    try:
+        report = project.batch([str(f) for f in files], codebook=str(CODEBOOK), rules=rules,
+                               model=model, workers=workers, warn=warnings.append)
+    finally:
+        use_cases.store_parsed = store
     out["batch_seconds"] = time.perf_counter() - started
     out["added"] = len(report.added)
     out["failed"] = list(report.failed)

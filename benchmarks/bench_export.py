@@ -95,7 +95,7 @@ def main(argv=None):
         started = time.perf_counter()
         build_project(project, args.documents, args.codings)
         print(f"built {project} in {time.perf_counter() - started:.1f} s", file=sys.stderr)
-    opening = (f"import coding\nfrom coding import exports\n"
+    opening = (f"import coding\nfrom coding.interchange import exports\n"
                f"p = coding.open_project({str(project)!r})\n")
     results = {
         "coding export CLI, wall": cli_wall(project, folder / "cli.xlsx"),
