@@ -1,5 +1,6 @@
 """REFI-QDA: exports valid against the XSDs, round trips, other tools' files, hostile files."""
 
+import ast
 import io
 import unicodedata
 import zipfile
@@ -621,3 +622,32 @@ def test_a_project_file_cannot_pull_in_files_from_elsewhere_on_this_machine(fres
     assert fresh.documents() == []
     assert all("hunter2" not in warning for warning in report.warnings)
     assert sum("its text is missing" in warning for warning in report.warnings) == 2
+
+
+def test_refi_reader_and_offsets_touch_no_database():
+    """reader, offsets and common import nothing of SQLAlchemy, the project or the storage,
+    directly or through the modules of ours they import (issue 14: the reader is pure)."""
+    package = ROOT / "coding"
+
+    def imports_of(name):
+        file = package.parent / (name.replace(".", "/") + ".py")
+        tree = ast.parse(file.read_text(encoding="utf-8"))
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Import):
+                yield from (alias.name for alias in node.names)
+            elif isinstance(node, ast.ImportFrom):
+                base = name.split(".")[:-node.level] if node.level else []
+                yield ".".join([*base, node.module] if node.module else base)
+
+    seen, todo = set(), [f"coding.interchange.refi.{m}" for m in ("reader", "offsets", "common")]
+    while todo:
+        name = todo.pop()
+        for imported in imports_of(name):
+            if imported.startswith("coding.") and imported not in seen and \
+                    (package.parent / (imported.replace(".", "/") + ".py")).is_file():
+                seen.add(imported)
+                todo.append(imported)
+            seen.add(imported)
+    assert sorted(m for m in seen if m.split(".")[0] == "sqlalchemy"
+                  or m.startswith(("coding.project", "coding.storage"))) == []
+    assert "coding.readers.archive" in seen  # the walk did follow our own imports

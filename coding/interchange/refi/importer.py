@@ -1,0 +1,459 @@
+"""Storing a REFI-QDA file into a project: a .qdc as the new codebook version (`import_qdc`),
+a .qdpx or .qde project's documents, codes, cases, codings and memos (`import_qdpx`), each in
+one transaction with its events, after `reader` has read and checked the whole file.
+
+What a round trip through REFI keeps and loses is listed in the package docstring; GUIDs read
+from a file are kept in the project (`common.Guids`) for the next export.
+"""
+
+import unicodedata
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+from sqlalchemy import insert, inspect, select
+
+from ...errors import CodebookError, RefiError
+from ...project.lookup import CaseOwners, free_name, match_document
+from ...readers.codebooks import code_id_from_name, dump_codebook, parse_codebook
+from ...records import MANUAL, Code, Codebook
+from ...storage.schema import (AttributeRow, CaseRow, CodeRow, CodingRow, DocumentRow, MemoRow,
+                               ProjectRow, TurnRow)
+from .common import SETTINGS_KEY, Guids, counted, parse_description, quote_name
+from .reader import RefiSelection, Warnings, read_codebook, read_project
+
+ORIGIN = "refi"  # the origin of imported codings
+
+
+@dataclass
+class ImportReport:
+    """What an import added (counts of new rows) and every warning, each naming the file."""
+
+    path: str
+    users: list = field(default_factory=list)  # coder names found in the file
+    documents: int = 0
+    documents_present: int = 0  # the same text was already in the project
+    codes: int = 0
+    codes_retired: int = 0  # a .qdc replaces the codebook: codes not in it are retired
+    codings: int = 0
+    codings_present: int = 0
+    memos: int = 0
+    cases: int = 0
+    warnings: list = field(default_factory=list)
+
+    def summary(self):
+        """One line for a person: '2 documents, 14 codes, 16 codings, ... added; 3 warnings'."""
+        parts = [f"{self.documents} documents", f"{self.codes} codes",
+                 f"{self.codings} codings", f"{self.memos} memos", f"{self.cases} cases"]
+        present = [f"{n} {what}" for n, what in ((self.documents_present, "documents"),
+                                                  (self.codings_present, "codings")) if n]
+        line = ", ".join(parts) + " added"
+        if present:
+            line += f" ({', '.join(present)} already present)"
+        if self.codes_retired:
+            line += f"; {self.codes_retired} codes not in the file retired"
+        return line + f"; {len(self.users)} users; {len(self.warnings)} warnings"
+
+
+def import_refi(project, path):
+    """Import a .qdc, .qdpx or .qde file by its extension; returns an ImportReport."""
+    suffix = Path(path).suffix.lower()
+    if suffix == ".qdc":
+        return import_qdc(project, path)
+    if suffix in (".qdpx", ".qde"):
+        return import_qdpx(project, path)
+    raise RefiError(f"is not a REFI-QDA file (expected .qdc, .qdpx or .qde, got "
+                    f"'{suffix or '(none)'}')", path=path)
+
+
+def import_qdc(project, path):
+    """Import a REFI-QDA codebook (.qdc) as the project's new codebook version.
+
+    Like a YAML codebook import, the file's codes become the current codebook and codes not
+    in it are retired (kept with their codings). A code matched to an existing one (by the
+    GUID kept from an earlier import, our own export's GUID, the 'Code id:' line that
+    `export_qdc` writes into its description, else its name under the same parent) keeps its
+    id, so its codings stay; its keywords and patterns (not in REFI) are kept too. New codes
+    get the stated id or one made from their name. Descriptions written by `export_qdc` are
+    split back into definition, inclusion, exclusion and examples; any other description
+    becomes the definition. The REFI GUIDs are kept in the project's settings and reused by
+    the next export. Returns an ImportReport.
+    """
+    path = Path(path)
+    report = ImportReport(path=str(path))
+    warn = Warnings(path, report.warnings)
+    codes, origin = read_codebook(path, warn)
+    existing = project.codebook_or_none()
+    project._auto_backup("import_refi")
+    with project.store.transaction() as session:
+        plan = _CodebookPlan(session, existing, codes, path)
+        codebook = plan.codebook(replace_all=True, header_name=path.stem, source=origin)
+        _save_codebook(session, project, plan, codebook, path, report)
+        _remember(session, {"codes": plan.kept_guids()})
+        project.store.log(session, project.coder, "import_refi", "codebook", None,
+                          file=str(path), codes=report.codes, retired=report.codes_retired)
+    warn.flush()
+    return report
+
+
+def import_qdpx(project, path):
+    """Import a REFI-QDA project (.qdpx, or a bare .qde) into the project; all or nothing.
+
+    Users become coder names; the codebook's codes are added to the current codebook
+    (matched ones updated, see `import_qdc`); text sources become documents (their plain
+    text from `internal://` in the archive, `relative://` or `file://` paths, or else their
+    `.docx` rich text), each selection mapped onto the stored text (`offsets`);
+    cases and variables become cases with typed attributes, linked to their documents;
+    codings become `manual` codings with origin `refi` by the creating user; notes become
+    memos on what refers to them (project, document, code, coding, case). Sources that cannot
+    be read, non-text sources (PDF, picture, audio, video) and unsupported elements are
+    skipped with a warning. Importing the same file again adds nothing.
+    A broken or hostile file raises RefiError and stores nothing.
+    """
+    path = Path(path)
+    report = ImportReport(path=str(path))
+    warn = Warnings(path, report.warnings)
+    qde = read_project(path, project.speaker_rules(), warn)
+    _store_project(project, qde, path, report, warn)
+    warn.flush()
+    return report
+
+
+class _CodebookPlan:
+    """REFI codes matched to our code ids (a GUID kept from an import, our own export's GUID,
+    the 'Code id:' line of its description, or its name under the same parent), else given
+    a new id: the stated one, or one made from the name."""
+
+    def __init__(self, session, existing, codes, path):
+        self.codes, self.path, self.existing = codes, path, existing
+        self.guids = Guids.of_project(session.scalars(select(ProjectRow)).one())
+        all_keys = set(session.scalars(select(CodeRow.key)))
+        by_guid = {guid.upper(): key for key, guid in self.guids.kept.get("codes", {}).items()
+                   if key in all_keys}
+        by_guid.update({self.guids.derived("code", key): key for key in all_keys})
+        current = self.existing.codes if self.existing else ()
+        by_name = {}
+        for code in current:
+            by_name.setdefault((_fold_name(code.name), code.parent), code.id)
+        taken, used = set(all_keys), set()
+        self.keys, self.new = {}, set()
+        for code in codes:  # parents come before their children
+            parent = self.keys.get(code.parent) if code.parent else None
+            stated = parse_description(code.description)["id"]
+            candidates = (by_guid.get(code.guid), stated if stated in all_keys else None,
+                          by_name.get((_fold_name(code.name), parent)))
+            key = next((k for k in candidates if k and k not in used), None)
+            if key is None:
+                key = stated if stated and stated not in taken else \
+                    code_id_from_name(code.name, taken)
+                self.new.add(key)
+            taken.add(key)
+            used.add(key)
+            self.keys[code.guid] = key
+
+    def codebook(self, replace_all, header_name, source=""):
+        existing = {code.id: code for code in self.existing.codes} if self.existing else {}
+        imported = []
+        for code in self.codes:
+            key = self.keys[code.guid]
+            fields = parse_description(code.description)
+            del fields["id"]
+            old = existing.get(key)
+            if old is not None and not any(fields.values()):
+                fields = {k: getattr(old, k) for k in fields}
+            imported.append(Code(
+                id=key, name=code.name, parent=self.keys.get(code.parent) if code.parent
+                else None, colour=code.colour or (old.colour if old else None),
+                keywords=old.keywords if old else (), patterns=old.patterns if old else (),
+                **fields))
+        if replace_all or self.existing is None:
+            codes = tuple(imported)
+        else:
+            by_key = {code.id: code for code in imported}
+            codes = tuple(by_key.pop(code.id, code) for code in self.existing.codes) + \
+                tuple(by_key.values())
+        if self.existing is not None:
+            header = replace(self.existing, codes=codes)
+        else:
+            header = Codebook(id=code_id_from_name(header_name, set()), name=header_name,
+                              source=source, codes=codes)
+        try:
+            return parse_codebook(dump_codebook(header), path=self.path)
+        except CodebookError as exc:
+            raise RefiError(f"its codebook cannot be stored: {exc}", path=self.path) from exc
+
+    def kept_guids(self):
+        return {key: guid for guid, key in self.keys.items()}
+
+
+def _save_codebook(session, project, plan, codebook, path, report):
+    report.codes = len(plan.new)
+    if plan.existing is not None and codebook == plan.existing:
+        return
+    if plan.existing is not None:
+        kept = {code.id for code in codebook.codes}
+        report.codes_retired = sum(1 for code in plan.existing.codes if code.id not in kept)
+    project._write_codebook(session, codebook, origin=str(path))
+    session.flush()
+
+
+def _fold_name(name):
+    return " ".join(unicodedata.normalize("NFKC", name).casefold().split())
+
+
+def _remember(session, kept):
+    """Merge REFI GUIDs read from a file into settings['refi'] for the next export."""
+    row = session.scalars(select(ProjectRow)).one()
+    settings = dict(row.settings or {})
+    refi = {k: dict(v) for k, v in (settings.get(SETTINGS_KEY) or {}).items()}
+    for kind, mapping in kept.items():
+        if mapping:
+            refi[kind] = {**refi.get(kind, {}), **mapping}
+    row.settings = {**settings, SETTINGS_KEY: refi}
+
+
+def _store_project(project, qde, path, report, warn):
+    """Store what the reader found in one transaction (documents, codebook, cases, codings,
+    memos, kept GUIDs) together with its events."""
+    report.users = sorted(set(qde.users.values()))
+    existing = project.codebook_or_none()
+    project._auto_backup("import_refi")
+    with project.store.transaction() as session:
+        code_ids, kept_codes = {}, {}
+        if qde.codes:
+            plan = _CodebookPlan(session, existing, qde.codes, path)
+            codebook = plan.codebook(replace_all=False, header_name=qde.name or path.stem,
+                                     source=qde.origin)
+            _save_codebook(session, project, plan, codebook, path, report)
+            keys = dict(session.execute(select(CodeRow.key, CodeRow.id)).all())
+            code_ids = {guid: keys[key] for guid, key in plan.keys.items()}
+            kept_codes = plan.kept_guids()
+        documents = {}
+        for source in qde.sources:
+            documents[source.guid] = _store_document(session, project, source, path, report)
+        case_ids = _store_cases(session, project, qde, documents, report, warn)
+        codings = _store_codings(session, project, qde, documents, code_ids, report, warn)
+        _store_memos(session, project, qde, documents, code_ids, codings, case_ids, report,
+                     warn)
+        _remember(session, {
+            "codes": kept_codes,
+            "users": {name: guid for guid, name in qde.users.items()},
+            "cases": {case.name: case.guid for case in qde.cases},
+            "variables": {name: guid for guid, (name, _) in qde.variables.items()}})
+        project.store.log(session, project.coder, "import_refi", "project", None,
+                          file=str(path), users=report.users, documents=report.documents,
+                          codes=report.codes, codings=report.codings, memos=report.memos,
+                          cases=report.cases, warnings=len(report.warnings))
+
+
+def _store_document(session, project, source, path, report):
+    """Like Project._store_document, inside the import's transaction. Returns the row."""
+    parsed = source.parsed
+    existing, notes = match_document(session, parsed.name, parsed.sha256, by_content=True)
+    report.warnings.extend(notes)
+    if existing is not None:
+        report.documents_present += 1
+        return existing
+    name = free_name(session, parsed.name)
+    case_id, case_name = CaseOwners().case_for(session, name)
+    document = DocumentRow(name=name, format=parsed.format, text=parsed.text,
+                           sha256=parsed.sha256, words=parsed.words, case_id=case_id,
+                           meta={**parsed.metadata, "source": f"{path}: {source.name}",
+                                 "refi_guid": source.guid})
+    session.add(document)
+    session.flush()
+    if parsed.turns:
+        session.execute(insert(TurnRow), [
+            dict(document_id=document.id, seq=i, speaker=t.speaker, role=t.role,
+                 start=t.start, end=t.end, time_start=t.time_start, time_end=t.time_end)
+            for i, t in enumerate(parsed.turns)])
+    project.store.log(session, project.coder, "ingest", "document", document.id, name=name,
+                      sha256=parsed.sha256, case=case_name, turns=len(parsed.turns),
+                      refi=str(path))
+    report.documents += 1
+    return document
+
+
+def _store_cases(session, project, qde, documents, report, warn):
+    used_variables = {guid for case in qde.cases for guid, _ in case.values}
+    case_ids, owner = {}, {}
+    rows, new = {}, set()
+    for case in qde.cases:
+        row = session.scalars(select(CaseRow).where(CaseRow.name == case.name)).first()
+        if row is None:
+            row = CaseRow(name=case.name, files=[])
+            session.add(row)
+            new.add(case.guid)
+        values = dict(case.values)
+        for guid in used_variables:
+            values.setdefault(guid, (qde.variables[guid][1], None))
+        _set_attributes(row, {qde.variables[g][0]: v for g, v in values.items()})
+        for source_guid in case.sources:
+            document = documents.get(source_guid)
+            if document is None:
+                continue
+            if source_guid in owner:
+                warn(f"source '{document.name}' belongs to cases '{owner[source_guid]}' "
+                     f"and '{case.name}'; a document has one case here, so it stays "
+                     f"with '{owner[source_guid]}'")
+                continue
+            owner[source_guid] = case.name
+            document.case = row
+        rows[case.guid] = row
+    for source in qde.sources:
+        document = documents[source.guid]
+        if source.values and document.case is not None:
+            _set_attributes(document.case, {qde.variables[g][0]: v for g, v in source.values})
+    session.flush()
+    project._drop_empty_stem_cases(session)
+    session.flush()
+    for guid, row in rows.items():
+        if not inspect(row).was_deleted:
+            case_ids[guid] = row.id
+    report.cases = len(new & set(case_ids))
+    return case_ids
+
+
+def _set_attributes(case, values):
+    current = {a.name: a for a in case.attributes}
+    for name, (kind, value) in values.items():
+        if name in current:
+            if value is not None or current[name].value is None:
+                current[name].type, current[name].value = kind, value
+        else:
+            case.attributes.append(AttributeRow(name=name, type=kind, value=value))
+
+
+# -- codings ----------------------------------------------------------------------------------
+# One function, on its own, so the project's one codings writer (issue 14, item 3) can take
+# its place: the rule for "already there" is the same document, code, span, coder and status.
+
+def _store_codings(session, project, qde, documents, code_ids, report, warn):
+    """Selections' codings as manual codings, each unless already there; returns
+    {selection or coding guid: [coding ids]} for the memos on them."""
+    existing = {tuple(row[1:]): row[0] for row in session.execute(select(
+        CodingRow.id, CodingRow.document_id, CodingRow.code_id, CodingRow.start, CodingRow.end,
+        CodingRow.coder, CodingRow.status))}
+    added, unknown_codes, ids = [], 0, {}
+    for source in qde.sources:
+        document = documents[source.guid]
+        whole = RefiSelection(guid="", name="", start=0, end=len(document.text), user=None,
+                              created=None, codings=source.whole_codings, notes=[],
+                              description="")
+        for selection in [*source.selections, whole]:
+            for coding_guid, code_guid, user, created, _notes in selection.codings:
+                code_id = code_ids.get(code_guid)
+                if code_id is None:
+                    unknown_codes += 1
+                    continue
+                coder = qde.user(user) or qde.user(selection.user) or project.coder
+                key = (document.id, code_id, selection.start, selection.end, coder, MANUAL)
+                if key in existing:
+                    report.codings_present += 1
+                    row_id = existing[key]
+                else:
+                    row = CodingRow(document_id=document.id, code_id=code_id,
+                                    start=selection.start, end=selection.end, coder=coder,
+                                    status=MANUAL, origin=ORIGIN,
+                                    **({"created_at": created} if created else {}))
+                    session.add(row)
+                    added.append((row, key))
+                    existing[key] = row
+                    row_id = row
+                for guid in (coding_guid, selection.guid):
+                    if guid:
+                        ids.setdefault(guid, []).append(row_id)
+    if unknown_codes:
+        warn(f"skipped {counted(unknown_codes, 'coding')} of codes not in the codebook")
+    session.flush()  # the import's one event records the counts, as import_codings does
+    report.codings = len(added)
+    return {guid: [r if isinstance(r, int) else r.id for r in rows] for guid, rows in ids.items()}
+
+
+def _store_memos(session, project, qde, documents, code_ids, codings, case_ids, report,
+                 warn):
+    """Notes as memos on whatever refers to them (one memo per reference); descriptions of
+    sources, selections and cases as memos too."""
+    source_of_selection = qde.selection_owner
+    targets = {}  # note guid -> [(target_type, target_id)]
+    unplaced = []
+
+    def target_of(kind, guid):
+        if kind == "project":
+            return ("project", None)
+        if kind == "source" and guid in documents:
+            return ("document", documents[guid].id)
+        if kind == "code" and guid in code_ids:
+            return ("code", code_ids[guid])
+        if kind in ("selection", "coding") and codings.get(guid):
+            return ("coding", codings[guid][0])
+        if kind == "selection" and source_of_selection.get(guid) in documents:
+            return ("document", documents[source_of_selection[guid]].id)
+        if kind == "case" and guid in case_ids:
+            return ("case", case_ids[guid])
+        return None
+
+    refs = list(qde.note_refs)
+    for source in qde.sources:
+        refs += [(note, "source", source.guid) for note in source.notes]
+        for selection in source.selections:
+            refs += [(note, "selection", selection.guid) for note in selection.notes]
+            for coding_guid, *_rest, notes in selection.codings:
+                refs += [(note, "coding", coding_guid) for note in notes]
+    kinds = {**{g: "source" for g in documents}, **{g: "code" for g in code_ids},
+             **{g: "case" for g in case_ids}, **{g: "selection" for g in codings},
+             **{g: "selection" for g in source_of_selection}}
+    other_links = 0
+    for origin, other in qde.links:  # a Link between a note and something, either way
+        if origin not in qde.notes:
+            origin, other = other, origin
+        if origin in qde.notes:
+            refs.append((origin, kinds.get(other, "?"), other))
+        else:
+            other_links += 1
+    if other_links:
+        warn(f"skipped {other_links} <Link> elements that do not link a note "
+             "(not supported)")
+    for note, kind, target in refs:
+        if note not in qde.notes:
+            continue
+        found = target_of(kind, target)
+        if found is None:
+            unplaced.append(qde.notes[note].name or note)
+            found = ("project", None)
+        targets.setdefault(note, []).append(found)
+    if unplaced:
+        warn("notes linked to objects that were not imported (non-text sources, "
+             "skipped selections) are attached to the project instead: "
+             + ", ".join(repr(n) for n in unplaced))
+    existing = set(session.execute(select(MemoRow.target_type, MemoRow.target_id,
+                                          MemoRow.coder, MemoRow.title, MemoRow.text)).all())
+    memos = []
+    for note in qde.notes.values():
+        for target_type, target_id in dict.fromkeys(targets.get(note.guid, [("project", None)])):
+            memos.append((target_type, target_id, note.user or project.coder, note.name,
+                          note.text, note.created))
+    for source in qde.sources:
+        if source.description:
+            memos.append(("document", documents[source.guid].id, project.coder, "Description",
+                          source.description, None))
+        for selection in source.selections:
+            if selection.description:
+                target = target_of("selection", selection.guid)
+                memos.append((*target, qde.user(selection.user) or project.coder,
+                              quote_name(selection.name, 60), selection.description,
+                              selection.created))
+    for case in qde.cases:
+        if case.description and case.guid in case_ids:
+            memos.append(("case", case_ids[case.guid], project.coder, "Description",
+                          case.description, None))
+    for target_type, target_id, coder, title, text, created in memos:
+        key = (target_type, target_id, coder, title, text)
+        if key in existing or not text.strip():
+            continue
+        existing.add(key)
+        memo = MemoRow(target_type=target_type, target_id=target_id, coder=coder, title=title,
+                       text=text)
+        if created is not None:
+            memo.created_at = memo.updated_at = created
+        session.add(memo)
+        report.memos += 1
