@@ -11,7 +11,7 @@ PARTICIPANT = "participant"
 TRANSCRIPT_FORMATS = {".txt": "txt", ".text": "txt", ".md": "md", ".markdown": "md",
                       ".docx": "docx", ".vtt": "vtt", ".srt": "srt", ".pdf": "pdf"}
 
-# Statuses a coding moves through (DESIGN.md, "Coding").
+# Statuses a coding moves through: suggested -> accepted or rejected; manual when a person codes.
 SUGGESTED, ACCEPTED, REJECTED, MANUAL = "suggested", "accepted", "rejected", "manual"
 STATUSES = (SUGGESTED, ACCEPTED, REJECTED, MANUAL)
 COUNTED_STATUSES = (ACCEPTED, MANUAL)  # what analysis counts unless asked otherwise

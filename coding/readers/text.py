@@ -1,4 +1,4 @@
-"""Bytes -> frozen text: decoding, Unicode NFC, "\\n" line ends (DESIGN.md, "Text and offsets")."""
+"""Bytes -> frozen text: decoding, NFC, "\\n" line ends (ARCHITECTURE.md, "Text and offsets")."""
 
 import codecs
 import re
