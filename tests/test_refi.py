@@ -187,6 +187,22 @@ def test_suggestions_are_exported_only_on_request(study, tmp_path, shared):
     assert b"Suggestion (rule:keywords, score 0.45): asset" in qde
 
 
+def test_export_into_a_binary_file_writes_what_a_path_gets(study, tmp_path):
+    path, buffer = tmp_path / "study.qdpx", io.BytesIO()
+    on_disk, in_memory = export_qdpx(study, path), export_qdpx(study, buffer)
+    assert (in_memory.path, on_disk.path) == ("", str(path))
+    assert {**vars(in_memory), "path": ""} == {**vars(on_disk), "path": ""}
+    with zipfile.ZipFile(path) as disk, zipfile.ZipFile(io.BytesIO(buffer.getvalue())) as memory:
+        assert memory.namelist() == disk.namelist()
+        assert memory.namelist()[0] == "project.qde" and len(memory.namelist()) == 13
+        for name in disk.namelist():  # the project XML and every source text, byte for byte
+            assert memory.read(name) == disk.read(name), name
+    codebook = io.BytesIO()
+    export_qdc(study, codebook)
+    export_qdc(study, tmp_path / "book.qdc")
+    assert codebook.getvalue() == (tmp_path / "book.qdc").read_bytes()
+
+
 def test_export_to_a_missing_folder_names_the_file(study, tmp_path):
     target = tmp_path / "no" / "such" / "study.qdpx"
     with pytest.raises(CodingError) as info:

@@ -1,6 +1,7 @@
 """Export: download the codings, theme matrices, a Word report and REFI-QDA files, made by the
 same functions as `coding export`."""
 
+import io
 import tempfile
 from pathlib import Path
 
@@ -73,8 +74,8 @@ def _documents_and_interchange(proj, codebook, include):
         st.session_state["export_report_file"] = _via_file(
             "themes.docx", lambda path: write_report(proj, path, include_suggestions=include))
     if columns[1].button("Prepare REFI-QDA project (.qdpx)", key="export_qdpx"):
-        st.session_state["export_qdpx_file"] = _via_file(
-            "project.qdpx", lambda path: refi.export_qdpx(proj, path, include_suggestions=include))
+        st.session_state["export_qdpx_file"] = _in_memory(
+            lambda buffer: refi.export_qdpx(proj, buffer, include_suggestions=include))
     for key, name in (("export_report_file", "themes.docx"), ("export_qdpx_file",
                                                               "project.qdpx")):
         if st.session_state.get(key):
@@ -84,6 +85,14 @@ def _documents_and_interchange(proj, codebook, include):
                                file_name=f"{codebook.id}.yaml", key="download-codebook")
     st.caption("A REFI-QDA project opens in NVivo, ATLAS.ti, MAXQDA and QualCoder; "
                "`coding export PROJECT qdc` writes the codebook alone.")
+
+
+def _in_memory(write):
+    """Run a writer into a buffer and return the bytes it wrote (None after an error)."""
+    buffer = io.BytesIO()
+    if state.safely(write, buffer) is None:
+        return None
+    return buffer.getvalue()
 
 
 def _via_file(name, write):

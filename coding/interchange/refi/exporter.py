@@ -1,7 +1,11 @@
 """Writing REFI-QDA files (QDA-XML 1.0): the codebook as a .qdc (`export_qdc`) and the whole
 project as a .qdpx (`export_qdpx`: a zip holding `project.qde` and `sources/<guid>.txt`, each
 our stored document text in UTF-8, so exported positions are our offsets unchanged). GUIDs are
-stable across exports (`common.Guids`).
+stable across exports (`common.Guids`). Both write to a path (atomically) or into a binary file
+object, so the app builds a download in memory:
+
+>>> buffer = io.BytesIO()
+>>> export_qdpx(project, buffer)
 """
 
 import io
@@ -16,7 +20,7 @@ from importlib import metadata
 from sqlalchemy import select
 
 from ...errors import RefiError
-from ...files import write_atomic
+from ...files import write_to
 from ...records import COUNTED_STATUSES, SUGGESTED, Codebook
 from ...storage.schema import (CaseRow, CodeRow, CodingRow, DocumentRow, EventRow, MemoRow,
                                ProjectRow)
@@ -33,7 +37,7 @@ _INTEGER = re.compile(r"^[+-]?\d+$")
 class ExportReport:
     """What an export wrote; `warnings` lists what was left out and why."""
 
-    path: str
+    path: str  # the path written; for a file object its name, or "" (io.BytesIO)
     documents: int = 0
     codes: int = 0
     codings: int = 0
@@ -43,26 +47,28 @@ class ExportReport:
     warnings: list = field(default_factory=list)
 
 
-def export_qdc(project, path):
-    """Write the current codebook as a REFI-QDA codebook (.qdc); returns an ExportReport."""
+def export_qdc(project, target):
+    """Write the current codebook as a REFI-QDA codebook (.qdc) to `target`, a path or a binary
+    file object; returns an ExportReport."""
     codebook = project.codebook()
     with project.store.reading() as session:
         guids = Guids.of_project(session.scalars(select(ProjectRow)).one())
     root = ET.Element("CodeBook", {"xmlns": NS_CODEBOOK, "origin": _origin()})
     _code_elements(root, codebook, guids, notes={})
-    _write(path, _xml_bytes(root))
-    return ExportReport(path=str(path), codes=len(codebook.codes))
+    _write(target, _xml_bytes(root))
+    return ExportReport(path=_name(target), codes=len(codebook.codes))
 
 
-def export_qdpx(project, path, include_suggestions=False):
-    """Write the project as a REFI-QDA project (.qdpx); returns an ExportReport.
+def export_qdpx(project, target, include_suggestions=False):
+    """Write the project as a REFI-QDA project (.qdpx) to `target`, a path or a binary file
+    object; returns an ExportReport.
 
     Codings exported are accepted and manual ones; with include_suggestions, pending
     suggestions too (their score and rationale in the selection's Description).
     """
     statuses = COUNTED_STATUSES + ((SUGGESTED,) if include_suggestions else ())
     data = _read_project(project, statuses)
-    report = ExportReport(path=str(path))
+    report = ExportReport(path=_name(target))
     plan = _ExportPlan(data, report)
     guids = data.guids
     root = ET.Element("Project", _attrs({
@@ -89,9 +95,9 @@ def export_qdpx(project, path, include_suggestions=False):
             _el(note, "PlainTextContent", text=memo.text)
     if plan.links:  # a Case cannot hold a NoteRef: its memos are Notes linked to it
         links_el = _el(root, "Links")
-        for link_guid, origin, target in plan.links:
+        for link_guid, case_guid, note_guid in plan.links:
             _el(links_el, "Link", guid=link_guid, name="Case memo", direction="OneWay",
-                originGUID=origin, targetGUID=target)
+                originGUID=case_guid, targetGUID=note_guid)
     for note in plan.note_refs.get(("project", None), []):
         _el(root, "NoteRef", targetGUID=note)
 
@@ -102,7 +108,7 @@ def export_qdpx(project, path, include_suggestions=False):
             info = zipfile.ZipInfo(name, date_time=stamp)  # same project, same bytes
             info.compress_type = zipfile.ZIP_DEFLATED
             archive.writestr(info, content)
-    _write(path, buffer.getvalue())
+    _write(target, buffer.getvalue())
     report.documents, report.memos, report.cases = (len(data.documents), len(plan.notes),
                                                     len(data.cases))
     report.codes, report.users = len(plan.code_guid), len(users)
@@ -365,9 +371,15 @@ def _origin():
         return "coding"
 
 
-def _write(path, content):
+def _write(target, content):
     try:
-        write_atomic(path, content)  # raises CodingError naming the file when it cannot write
+        write_to(target, content)  # raises CodingError naming a path when it cannot write
     except OSError as exc:
-        raise RefiError(f"cannot write this file: {exc.strerror or exc}", path=path) from exc
+        raise RefiError(f"cannot write this file: {exc.strerror or exc}",
+                        path=_name(target) or None) from exc
+
+
+def _name(target):
+    """A path as text; a file object's name (an open file's path), or "" for a buffer."""
+    return str(getattr(target, "name", "")) if hasattr(target, "write") else str(target)
 
