@@ -102,8 +102,8 @@ def test_automatic_backups_rotate_and_skip_unchanged_data(study, tmp_path):
     made = []
     for n in range(KEEP + 2):
         study.add_memo(f"note {n}")
-        made.append(study._auto_backup("import_codings"))
-    assert study._auto_backup("import_codings") is None  # nothing changed since the last one
+        made.append(auto_backup(study.store, "import_codings"))
+    assert auto_backup(study.store, "import_codings") is None  # nothing changed since the last one
     automatic = [b for b in study.backups() if b.automatic]
     assert [b.path for b in automatic] == made[-KEEP:]
     assert all(not b.exists() for b in made[:-KEEP])

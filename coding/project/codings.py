@@ -140,14 +140,13 @@ class CodingUseCases:
             (warn or say)(note)
         auto_backup(self.store, "import_codings")
         with self.store.transaction() as session:
-            stored = add_codings(session, [
+            _, added = add_codings(session, [
                 dict(document_id=document_id, code_id=code_id, start=start, end=end,
                      coder=row.coder or self.coder, status=status, origin="import",
                      memos=[dict(coder=row.coder or self.coder, text=row.memo)] if row.memo
                      else [])
                 for row, document_id, code_id, (start, end) in planned])
-            added = sum(1 for coding_id in stored if coding_id is not None)
-            skipped = len(stored) - added
+            added, skipped = sum(added), len(added) - sum(added)
             self.store.log(session, self.coder, "import_codings", "coding", None,
                            file=str(path), added=added, skipped=skipped,
                            **({"loose_names": {given: name for given, (name, _, _)

@@ -15,7 +15,7 @@ import pandas as pd
 from sqlalchemy import func, select
 
 from ..records import STATUSES
-from ..storage.backup import auto_backup, backup, backups, before_upgrade, restore, sqlite_file
+from ..storage.backup import backup, backups, before_upgrade, restore, sqlite_file
 from ..storage.schema import (AttributeRow, CaseRow, CodebookVersionRow, CodeRow, CodingRow,
                               DocumentRow, EventRow, MemoRow, ProjectRow, TurnRow)
 from ..storage.store import Store
@@ -26,7 +26,6 @@ from .documents import DocumentUseCases
 from .history import history, undo
 from .suggestions import SuggestionUseCases
 from .team import TeamUseCases
-from .writing import drop_empty_stem_cases, write_codebook
 
 
 def default_coder():
@@ -134,13 +133,3 @@ class Project(DocumentUseCases, CodingUseCases, CodebookUseCases, SuggestionUseC
                 "codings_by_status": {s: statuses.get(s, 0) for s in STATUSES},
                 "coders": coders, "memos": count(MemoRow), "events": count(EventRow),
             }
-
-    # -- kept for coding.interchange.refi until it stores through project.writing ----------
-    def _auto_backup(self, reason):
-        return auto_backup(self.store, reason)
-
-    def _write_codebook(self, session, codebook, origin):
-        write_codebook(session, self.store, self.coder, codebook, origin)
-
-    def _drop_empty_stem_cases(self, session):
-        drop_empty_stem_cases(session)

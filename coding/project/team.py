@@ -160,15 +160,14 @@ class TeamUseCases:
             memos_of = {coding_id: [dict(coder=m.coder, title=m.title, text=m.text)
                                     for m in group.itertuples()]
                         for coding_id, group in coding_memos.groupby("target_id")}
-            stored = add_codings(session, [
+            _, added = add_codings(session, [
                 dict(document_id=docs[matched[row.document]], code_id=code_ids[row.code],
                      start=int(row.start), end=int(row.end), coder=row.coder,
                      status=row.status, origin=row.origin,
                      score=None if pd.isna(row.score) else float(row.score),
                      rationale=row.rationale, memos=memos_of.get(row.coding_id, []))
                 for row in theirs.itertuples()])
-            added = sum(1 for coding_id in stored if coding_id is not None)
-            skipped = len(stored) - added
+            added, skipped = sum(added), len(added) - sum(added)
             self.store.log(session, self.coder, "merge_codings", "project", None,
                            source=str(other), added=added, skipped=skipped)
         return added, skipped, int(theirs["document"].nunique())

@@ -76,12 +76,11 @@ def import_word_comments(project, path, status=MANUAL):
             DocumentRow.name == name, DocumentRow.sha256 == parsed.sha256)).one()
         code_ids = dict(session.execute(select(CodeRow.key, CodeRow.id).where(
             CodeRow.key.in_({code for code, _, _ in planned}))).all())
-        stored = add_codings(session, [
+        _, added = add_codings(session, [
             dict(document_id=document_id, code_id=code_ids[code], start=start, end=end,
                  coder=coder, status=status, origin=ORIGIN)
             for code, (start, end), coder in planned])
-        added = sum(1 for coding_id in stored if coding_id is not None)
-        skipped = len(stored) - added
+        added, skipped = sum(added), len(added) - sum(added)
         project.store.log(session, project.coder, "import_word_comments", "coding", None,
                           file=str(path), document=name, added=added, skipped=skipped)
     return added, skipped, name

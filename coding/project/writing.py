@@ -91,20 +91,21 @@ def add_codings(session, rows):
     `rows`. A row is a dict of coding fields (document_id, code_id, start, end, coder, status,
     origin; optionally score, rationale, created_at, reviewed_by, reviewed_at) with an optional
     "memos" list of memo fields (coder, text; optionally title, created_at, updated_at) to
-    attach to the new coding. Returns the new coding's id for each row, None where skipped."""
+    attach to a new coding. Returns (ids, added): for each row the id of its coding, new or
+    already there, and whether it was added."""
     if not rows:
-        return []
+        return [], []
     documents = sorted({row["document_id"] for row in rows})
-    existing = set(session.execute(
-        select(*(getattr(CodingRow, field) for field in CODING_KEY))
-        .where(CodingRow.document_id.in_(documents))).all())
-    added = []
+    existing = {tuple(found[1:]): found[0] for found in session.execute(
+        select(CodingRow.id, *(getattr(CodingRow, field) for field in CODING_KEY))
+        .where(CodingRow.document_id.in_(documents)))}
+    codings, added = [], []
     for row in rows:
         key = tuple(row[field] for field in CODING_KEY)
         if key in existing:
-            added.append(None)
+            codings.append(existing[key])
+            added.append(False)
             continue
-        existing.add(key)
         fields = {k: v for k, v in row.items() if k != "memos"
                   and not (k == "created_at" and v is None)}
         coding = CodingRow(**fields)
@@ -114,9 +115,11 @@ def add_codings(session, rows):
             for memo in row["memos"]:
                 session.add(MemoRow(target_type="coding", target_id=coding.id,
                                     **{k: v for k, v in memo.items() if v is not None}))
-        added.append(coding)
+        existing[key] = coding
+        codings.append(coding)
+        added.append(True)
     session.flush()
-    return [None if coding is None else coding.id for coding in added]
+    return [c if isinstance(c, int) else c.id for c in codings], added
 
 
 def write_codebook(session, store, coder, codebook, origin):

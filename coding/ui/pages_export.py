@@ -2,15 +2,10 @@
 same functions as `coding export`."""
 
 import io
-import tempfile
-from pathlib import Path
 
 import streamlit as st
 
-from ..interchange import exports
-from ..interchange import refi
-from ..interchange.report import write_report
-from ..readers.codebooks import dump_codebook
+from ..interchange import exports, transfer
 from . import state
 
 TABLE_TITLES = {"codings": "Codings (one row per coding)", "code-by-case": "Code × case",
@@ -70,18 +65,19 @@ def _table_options(what, cases):
 def _documents_and_interchange(proj, codebook, include):
     st.subheader("Report and other tools")
     columns = st.columns(3)
+    options = exports.Options(include_suggestions=include)
     if columns[0].button("Prepare Word report", key="export_report"):
-        st.session_state["export_report_file"] = _via_file(
-            "themes.docx", lambda path: write_report(proj, path, include_suggestions=include))
+        st.session_state["export_report_file"] = _in_memory(
+            lambda buffer: transfer.export(proj, "report", buffer, options=options))
     if columns[1].button("Prepare REFI-QDA project (.qdpx)", key="export_qdpx"):
         st.session_state["export_qdpx_file"] = _in_memory(
-            lambda buffer: refi.export_qdpx(proj, buffer, include_suggestions=include))
+            lambda buffer: transfer.export(proj, "qdpx", buffer, options=options))
     for key, name in (("export_report_file", "themes.docx"), ("export_qdpx_file",
                                                               "project.qdpx")):
         if st.session_state.get(key):
             st.download_button(f"Download {name}", st.session_state[key], file_name=name,
                                key=f"{key}_download")
-    columns[2].download_button("Codebook (YAML)", dump_codebook(codebook),
+    columns[2].download_button("Codebook (YAML)", proj.codebook_yaml(),
                                file_name=f"{codebook.id}.yaml", key="download-codebook")
     st.caption("A REFI-QDA project opens in NVivo, ATLAS.ti, MAXQDA and QualCoder; "
                "`coding export PROJECT qdc` writes the codebook alone.")
@@ -93,12 +89,3 @@ def _in_memory(write):
     if state.safely(write, buffer) is None:
         return None
     return buffer.getvalue()
-
-
-def _via_file(name, write):
-    """Run a writer that needs a path and return the bytes it wrote (None after an error)."""
-    with tempfile.TemporaryDirectory() as folder:
-        path = Path(folder) / name
-        if state.safely(write, path) is None:
-            return None
-        return path.read_bytes()

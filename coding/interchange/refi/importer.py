@@ -14,9 +14,11 @@ from sqlalchemy import insert, inspect, select
 
 from ...errors import CodebookError, RefiError
 from ...project.lookup import CaseOwners, free_name, match_document
+from ...project.writing import add_codings, drop_empty_stem_cases, write_codebook
 from ...readers.codebooks import code_id_from_name, dump_codebook, parse_codebook
 from ...records import MANUAL, Code, Codebook
-from ...storage.schema import (AttributeRow, CaseRow, CodeRow, CodingRow, DocumentRow, MemoRow,
+from ...storage.backup import auto_backup
+from ...storage.schema import (AttributeRow, CaseRow, CodeRow, DocumentRow, MemoRow,
                                ProjectRow, TurnRow)
 from .common import SETTINGS_KEY, Guids, counted, parse_description, quote_name
 from .reader import RefiSelection, Warnings, read_codebook, read_project
@@ -83,7 +85,7 @@ def import_qdc(project, path):
     warn = Warnings(path, report.warnings)
     codes, origin = read_codebook(path, warn)
     existing = project.codebook_or_none()
-    project._auto_backup("import_refi")
+    auto_backup(project.store, "import_refi")
     with project.store.transaction() as session:
         plan = _CodebookPlan(session, existing, codes, path)
         codebook = plan.codebook(replace_all=True, header_name=path.stem, source=origin)
@@ -192,7 +194,7 @@ def _save_codebook(session, project, plan, codebook, path, report):
     if plan.existing is not None:
         kept = {code.id for code in codebook.codes}
         report.codes_retired = sum(1 for code in plan.existing.codes if code.id not in kept)
-    project._write_codebook(session, codebook, origin=str(path))
+    write_codebook(session, project.store, project.coder, codebook, str(path))
     session.flush()
 
 
@@ -216,7 +218,7 @@ def _store_project(project, qde, path, report, warn):
     memos, kept GUIDs) together with its events."""
     report.users = sorted(set(qde.users.values()))
     existing = project.codebook_or_none()
-    project._auto_backup("import_refi")
+    auto_backup(project.store, "import_refi")
     with project.store.transaction() as session:
         code_ids, kept_codes = {}, {}
         if qde.codes:
@@ -304,7 +306,7 @@ def _store_cases(session, project, qde, documents, report, warn):
         if source.values and document.case is not None:
             _set_attributes(document.case, {qde.variables[g][0]: v for g, v in source.values})
     session.flush()
-    project._drop_empty_stem_cases(session)
+    drop_empty_stem_cases(session)
     session.flush()
     for guid, row in rows.items():
         if not inspect(row).was_deleted:
@@ -328,12 +330,9 @@ def _set_attributes(case, values):
 # its place: the rule for "already there" is the same document, code, span, coder and status.
 
 def _store_codings(session, project, qde, documents, code_ids, report, warn):
-    """Selections' codings as manual codings, each unless already there; returns
-    {selection or coding guid: [coding ids]} for the memos on them."""
-    existing = {tuple(row[1:]): row[0] for row in session.execute(select(
-        CodingRow.id, CodingRow.document_id, CodingRow.code_id, CodingRow.start, CodingRow.end,
-        CodingRow.coder, CodingRow.status))}
-    added, unknown_codes, ids = [], 0, {}
+    """Selections' codings as manual codings, each unless already there (project.writing's
+    one rule); returns {selection or coding guid: [coding ids]} for the memos on them."""
+    rows, guids, unknown_codes = [], [], 0
     for source in qde.sources:
         document = documents[source.guid]
         whole = RefiSelection(guid="", name="", start=0, end=len(document.text), user=None,
@@ -346,27 +345,21 @@ def _store_codings(session, project, qde, documents, code_ids, report, warn):
                     unknown_codes += 1
                     continue
                 coder = qde.user(user) or qde.user(selection.user) or project.coder
-                key = (document.id, code_id, selection.start, selection.end, coder, MANUAL)
-                if key in existing:
-                    report.codings_present += 1
-                    row_id = existing[key]
-                else:
-                    row = CodingRow(document_id=document.id, code_id=code_id,
-                                    start=selection.start, end=selection.end, coder=coder,
-                                    status=MANUAL, origin=ORIGIN,
-                                    **({"created_at": created} if created else {}))
-                    session.add(row)
-                    added.append((row, key))
-                    existing[key] = row
-                    row_id = row
-                for guid in (coding_guid, selection.guid):
-                    if guid:
-                        ids.setdefault(guid, []).append(row_id)
+                rows.append(dict(document_id=document.id, code_id=code_id,
+                                 start=selection.start, end=selection.end, coder=coder,
+                                 status=MANUAL, origin=ORIGIN, created_at=created))
+                guids.append((coding_guid, selection.guid))
     if unknown_codes:
         warn(f"skipped {counted(unknown_codes, 'coding')} of codes not in the codebook")
-    session.flush()  # the import's one event records the counts, as import_codings does
-    report.codings = len(added)
-    return {guid: [r if isinstance(r, int) else r.id for r in rows] for guid, rows in ids.items()}
+    coding_ids, added = add_codings(session, rows)
+    report.codings = sum(added)
+    report.codings_present += len(added) - sum(added)
+    ids = {}
+    for coding_id, pair in zip(coding_ids, guids):
+        for guid in pair:
+            if guid:
+                ids.setdefault(guid, []).append(coding_id)
+    return ids
 
 
 def _store_memos(session, project, qde, documents, code_ids, codings, case_ids, report,
