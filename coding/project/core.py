@@ -24,6 +24,7 @@ from .codebook import CodebookUseCases
 from .codings import CodingUseCases
 from .documents import DocumentUseCases
 from .history import history, undo
+from .snapshot import read_snapshot
 from .suggestions import SuggestionUseCases
 from .team import TeamUseCases
 
@@ -95,6 +96,15 @@ class Project(DocumentUseCases, CodingUseCases, CodebookUseCases, SuggestionUseC
         return check_project(self)
 
     # -- the project as a whole -------------------------------------------------------------
+    def project_row(self):
+        """The project's own row, read-only: its name, creation time and settings."""
+        with self.store.reading() as session:
+            return session.scalars(select(ProjectRow)).one()
+
+    def snapshot(self, statuses=()):
+        """Everything stored, read at once (project/snapshot.py): for writers that need it all."""
+        return read_snapshot(self.store, statuses)
+
     def data_version(self):
         """A number that changes whenever anything in the project changes (the newest event id:
         every change writes one), for caches to key on."""

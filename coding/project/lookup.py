@@ -8,7 +8,7 @@ from pathlib import Path
 from sqlalchemy import func, insert, select
 
 from ..readers import participants as case_sheets
-from ..storage.schema import AttributeRow, CaseRow, DocumentRow, utcnow
+from ..storage.schema import AttributeRow, CaseRow, CodeRow, DocumentRow, ProjectRow, utcnow
 
 
 def free_name(session, name):
@@ -110,3 +110,13 @@ class CaseOwners:
             found = session.scalar(insert(table).values(name=stem, files=[], created_at=utcnow())
                                    .returning(table.c.id))
         return found, stem
+
+
+def project_row(session):
+    """The project's own row: name, creation time, settings."""
+    return session.scalars(select(ProjectRow)).one()
+
+
+def code_ids(session):
+    """{code id: code row id} of every code, retired ones included."""
+    return dict(session.execute(select(CodeRow.key, CodeRow.id)).all())

@@ -9,12 +9,14 @@
 - `document_named`, `turn_records`, `drop_empty_stem_cases`: lookups and upkeep they share.
 """
 
+from dataclasses import dataclass
+
 from sqlalchemy import insert, select
 
 from ..errors import StoreError
 from ..records import SUGGESTED, IngestResult, Turn
-from ..storage.schema import (CaseRow, CodebookVersionRow, CodeRow, CodingRow, DocumentRow,
-                              MemoRow, TurnRow, utcnow)
+from ..storage.schema import (AttributeRow, CaseRow, CodebookVersionRow, CodeRow, CodingRow,
+                              DocumentRow, MemoRow, ProjectRow, TurnRow, utcnow)
 from .lookup import find_document, free_name, match_document
 
 # One coding is already there when a coding of the same document, code, span, coder and status
@@ -22,17 +24,43 @@ from .lookup import find_document, free_name, match_document
 CODING_KEY = ("document_id", "code_id", "start", "end", "coder", "status")
 
 
+@dataclass(frozen=True)
+class StoredDocument:
+    """What store_document did: the document's id, name and text, and whether it was added."""
+
+    id: int
+    name: str
+    text: str
+    case: str | None
+    added: bool
+    notes: tuple = ()
+
+
 def store_parsed(session, store, coder, parsed, path, suggestions, owners):
-    """Store a parsed document unless a document of the same name and content is already here,
-    and its suggestions. Returns (IngestResult, new suggestions). The cost of a file does not
-    grow with the documents already stored: documents are found through the name and sha256
-    indexes, cases through `owners` (lookup.CaseOwners)."""
-    existing, notes = match_document(session, parsed.name, parsed.sha256)
+    """Store a parsed document (see store_document) and its suggestions. Returns
+    (IngestResult, new suggestions)."""
+    stored = store_document(session, store, coder, parsed, path, owners)
+    added = store_suggestions(session, store, coder, stored.id, suggestions)
+    if not stored.added:
+        return IngestResult(path=str(path), status="duplicate", document=stored.name,
+                            case=stored.case, warnings=parsed.warnings), added
+    return IngestResult(path=str(path), status="added", document=stored.name, case=stored.case,
+                        turns=len(parsed.turns), words=parsed.words,
+                        warnings=(*parsed.warnings, *stored.notes)), added
+
+
+def store_document(session, store, coder, parsed, path, owners, by_content=False, meta=None,
+                   **logged):
+    """Store a parsed document unless a document of the same name and content (with
+    `by_content`, the only one with that content) is already here. `meta` is added to the
+    document's metadata, `logged` to its ingest event. The cost of a file does not grow with
+    the documents already stored: documents are found through the name and sha256 indexes,
+    cases through `owners` (lookup.CaseOwners). Returns a StoredDocument."""
+    existing, notes = match_document(session, parsed.name, parsed.sha256, by_content)
     if existing is not None:
-        added = store_suggestions(session, store, coder, existing.id, suggestions)
-        return IngestResult(path=str(path), status="duplicate", document=existing.name,
-                            case=existing.case.name if existing.case else None,
-                            warnings=parsed.warnings), added
+        return StoredDocument(existing.id, existing.name, existing.text,
+                              existing.case.name if existing.case else None, False,
+                              tuple(notes))
     name = free_name(session, parsed.name)
     if name != parsed.name:
         notes.append(f"{path}: another document is already named '{parsed.name}' "
@@ -43,18 +71,16 @@ def store_parsed(session, store, coder, parsed, path, suggestions, owners):
     document_id = session.scalar(insert(documents).values(
         name=name, format=parsed.format, text=parsed.text, sha256=parsed.sha256,
         words=parsed.words, case_id=case_id, created_at=utcnow(),
-        meta={**parsed.metadata, "source": str(path)}).returning(documents.c.id))
+        meta={**parsed.metadata, "source": str(path), **(meta or {})})
+        .returning(documents.c.id))
     if parsed.turns:
         session.execute(insert(TurnRow.__table__), [
             dict(document_id=document_id, seq=i, speaker=t.speaker, role=t.role,
                  start=t.start, end=t.end, time_start=t.time_start, time_end=t.time_end)
             for i, t in enumerate(parsed.turns)])
     store.log(session, coder, "ingest", "document", document_id, name=name,
-              sha256=parsed.sha256, case=case_name, turns=len(parsed.turns))
-    added = store_suggestions(session, store, coder, document_id, suggestions)
-    return IngestResult(path=str(path), status="added", document=name, case=case_name,
-                        turns=len(parsed.turns), words=parsed.words,
-                        warnings=(*parsed.warnings, *notes)), added
+              sha256=parsed.sha256, case=case_name, turns=len(parsed.turns), **logged)
+    return StoredDocument(document_id, name, parsed.text, case_name, True, tuple(notes))
 
 
 def store_suggestions(session, store, coder, document_id, suggestions):
@@ -185,3 +211,78 @@ def drop_empty_stem_cases(session):
     for case in session.scalars(select(CaseRow)):
         if case.id not in used and not case.files and not case.attributes:
             session.delete(case)
+
+
+def store_case(session, name, attributes, keep_known=False):
+    """The case called `name` (made when new) with `attributes` ({name: (type, value)}) set;
+    with `keep_known`, a None value never replaces a known one. Returns (case id, made)."""
+    case = session.scalars(select(CaseRow).where(CaseRow.name == name)).first()
+    made = case is None
+    if made:
+        case = CaseRow(name=name, files=[])
+        session.add(case)
+    set_attributes(case, attributes, keep_known)
+    session.flush()
+    return case.id, made
+
+
+def set_attributes(case, attributes, keep_known=False):
+    """Set a case's (CaseRow) attributes from {name: (type, value)}."""
+    current = {a.name: a for a in case.attributes}
+    for name, (kind, value) in attributes.items():
+        if name in current:
+            if not keep_known or value is not None or current[name].value is None:
+                current[name].type, current[name].value = kind, value
+        else:
+            case.attributes.append(AttributeRow(name=name, type=kind, value=value))
+
+
+def set_case_of(session, document_id, case_id):
+    """Give a document to a case."""
+    session.get(DocumentRow, document_id).case_id = case_id
+
+
+def update_case_attributes_of(session, document_id, attributes, keep_known=False):
+    """Set attributes on the case a document belongs to (nothing when it has none)."""
+    document = session.get(DocumentRow, document_id)
+    if document.case_id is not None:
+        set_attributes(session.get(CaseRow, document.case_id), attributes, keep_known)
+
+
+def existing_cases(session, case_ids):
+    """The ids among `case_ids` that still exist (drop_empty_stem_cases may have removed some)."""
+    session.flush()
+    return set(session.scalars(select(CaseRow.id).where(CaseRow.id.in_(list(case_ids))))) \
+        if case_ids else set()
+
+
+def add_memos(session, memos):
+    """Store memos (dicts: target_type, target_id, coder, title, text; optionally created_at),
+    each unless an identical one (target, coder, title, text) is there or came before, and
+    none without text. Returns how many were added."""
+    existing = set(session.execute(select(MemoRow.target_type, MemoRow.target_id,
+                                          MemoRow.coder, MemoRow.title, MemoRow.text)).all())
+    added = 0
+    for memo in memos:
+        key = (memo["target_type"], memo["target_id"], memo["coder"], memo["title"],
+               memo["text"])
+        if key in existing or not memo["text"].strip():
+            continue
+        existing.add(key)
+        row = MemoRow(**{k: v for k, v in memo.items() if k != "created_at"})
+        if memo.get("created_at") is not None:
+            row.created_at = row.updated_at = memo["created_at"]
+        session.add(row)
+        added += 1
+    return added
+
+
+def merge_settings(session, key, updates):
+    """Merge {kind: {name: value}} into the project's settings[key] (each kind merged)."""
+    row = session.scalars(select(ProjectRow)).one()
+    settings = dict(row.settings or {})
+    merged = {k: dict(v) for k, v in (settings.get(key) or {}).items()}
+    for kind, mapping in updates.items():
+        if mapping:
+            merged[kind] = {**merged.get(kind, {}), **mapping}
+    row.settings = {**settings, key: merged}

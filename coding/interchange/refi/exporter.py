@@ -17,13 +17,9 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from importlib import metadata
 
-from sqlalchemy import select
-
 from ...errors import RefiError
 from ...files import write_to
 from ...records import COUNTED_STATUSES, SUGGESTED, Codebook
-from ...storage.schema import (CaseRow, CodeRow, CodingRow, DocumentRow, EventRow, MemoRow,
-                               ProjectRow)
 from .common import DECIMAL, Guids, describe_code, quote_name, valid_date
 
 NS_PROJECT = "urn:QDA-XML:project:1.0"
@@ -51,8 +47,7 @@ def export_qdc(project, target):
     """Write the current codebook as a REFI-QDA codebook (.qdc) to `target`, a path or a binary
     file object; returns an ExportReport."""
     codebook = project.codebook()
-    with project.store.reading() as session:
-        guids = Guids.of_project(session.scalars(select(ProjectRow)).one())
+    guids = Guids.of_project(project.project_row())
     root = ET.Element("CodeBook", {"xmlns": NS_CODEBOOK, "origin": _origin()})
     _code_elements(root, codebook, guids, notes={})
     _write(target, _xml_bytes(root))
@@ -251,30 +246,18 @@ class _Snapshot:
 
 
 def _read_project(project, statuses):
-    codebook = project.codebook_or_none()
-    with project.store.reading() as session:
-        row = session.scalars(select(ProjectRow)).one()
-        guids = Guids.of_project(row)
-        documents = list(session.scalars(select(DocumentRow).order_by(DocumentRow.name)))
-        cases = list(session.scalars(select(CaseRow).order_by(CaseRow.name)))
-        for case in cases:
-            case.attributes  # noqa: B018 - load them while the session is open
-        code_keys = dict(session.execute(select(CodeRow.id, CodeRow.key)).all())
-        codings = list(session.scalars(select(CodingRow).where(
-            CodingRow.status.in_(list(statuses))).order_by(
-            CodingRow.document_id, CodingRow.start, CodingRow.end, CodingRow.id)))
-        memos = list(session.scalars(select(MemoRow).order_by(MemoRow.id)))
-        events = session.execute(select(EventRow.coder, EventRow.at, EventRow.action,
-                                        EventRow.entity, EventRow.entity_id)
-                                 .order_by(EventRow.id)).all()
-    coders = {c.coder for c in codings} | {m.coder for m in memos} | {e.coder for e in events}
-    creators = {e.entity_id: e.coder for e in events
-                if e.action == "ingest" and e.entity == "document"}
-    return _Snapshot(guids=guids, name=row.name, created_at=row.created_at,
-                     modified_at=events[-1].at if events else None,
-                     first_coder=events[0].coder if events else None, codebook=codebook,
-                     code_keys=code_keys, documents=documents, cases=cases, codings=codings,
-                     memos=memos, coders={c for c in coders if c}, creators=creators)
+    snapshot = project.snapshot(statuses)
+    codings, memos, events = snapshot.codings, snapshot.memos, snapshot.events
+    coders = {c.coder for c in codings} | {m.coder for m in memos} | {e[0] for e in events}
+    creators = {entity_id: coder for coder, _, action, entity, entity_id in events
+                if action == "ingest" and entity == "document"}
+    row = snapshot.project
+    return _Snapshot(guids=Guids.of_project(row), name=row.name, created_at=row.created_at,
+                     modified_at=events[-1][1] if events else None,
+                     first_coder=events[0][0] if events else None, codebook=snapshot.codebook,
+                     code_keys=snapshot.code_keys, documents=snapshot.documents,
+                     cases=snapshot.cases, codings=codings, memos=memos,
+                     coders={c for c in coders if c}, creators=creators)
 
 
 def _code_elements(parent, codebook, guids, notes):

@@ -10,16 +10,14 @@ import unicodedata
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from sqlalchemy import insert, inspect, select
-
 from ...errors import CodebookError, RefiError
-from ...project.lookup import CaseOwners, free_name, match_document
-from ...project.writing import add_codings, drop_empty_stem_cases, write_codebook
+from ...project.lookup import CaseOwners, code_ids, project_row
+from ...project.writing import (add_codings, add_memos, drop_empty_stem_cases, existing_cases,
+                                merge_settings, set_case_of, store_case, store_document,
+                                update_case_attributes_of, write_codebook)
 from ...readers.codebooks import code_id_from_name, dump_codebook, parse_codebook
 from ...records import MANUAL, Code, Codebook
 from ...storage.backup import auto_backup
-from ...storage.schema import (AttributeRow, CaseRow, CodeRow, DocumentRow, MemoRow,
-                               ProjectRow, TurnRow)
 from .common import SETTINGS_KEY, Guids, counted, parse_description, quote_name
 from .reader import RefiSelection, Warnings, read_codebook, read_project
 
@@ -90,7 +88,7 @@ def import_qdc(project, path):
         plan = _CodebookPlan(session, existing, codes, path)
         codebook = plan.codebook(replace_all=True, header_name=path.stem, source=origin)
         _save_codebook(session, project, plan, codebook, path, report)
-        _remember(session, {"codes": plan.kept_guids()})
+        merge_settings(session, SETTINGS_KEY, {"codes": plan.kept_guids()})
         project.store.log(session, project.coder, "import_refi", "codebook", None,
                           file=str(path), codes=report.codes, retired=report.codes_retired)
     warn.flush()
@@ -127,8 +125,8 @@ class _CodebookPlan:
 
     def __init__(self, session, existing, codes, path):
         self.codes, self.path, self.existing = codes, path, existing
-        self.guids = Guids.of_project(session.scalars(select(ProjectRow)).one())
-        all_keys = set(session.scalars(select(CodeRow.key)))
+        self.guids = Guids.of_project(project_row(session))
+        all_keys = set(code_ids(session))
         by_guid = {guid.upper(): key for key, guid in self.guids.kept.get("codes", {}).items()
                    if key in all_keys}
         by_guid.update({self.guids.derived("code", key): key for key in all_keys})
@@ -202,17 +200,6 @@ def _fold_name(name):
     return " ".join(unicodedata.normalize("NFKC", name).casefold().split())
 
 
-def _remember(session, kept):
-    """Merge REFI GUIDs read from a file into settings['refi'] for the next export."""
-    row = session.scalars(select(ProjectRow)).one()
-    settings = dict(row.settings or {})
-    refi = {k: dict(v) for k, v in (settings.get(SETTINGS_KEY) or {}).items()}
-    for kind, mapping in kept.items():
-        if mapping:
-            refi[kind] = {**refi.get(kind, {}), **mapping}
-    row.settings = {**settings, SETTINGS_KEY: refi}
-
-
 def _store_project(project, qde, path, report, warn):
     """Store what the reader found in one transaction (documents, codebook, cases, codings,
     memos, kept GUIDs) together with its events."""
@@ -220,23 +207,23 @@ def _store_project(project, qde, path, report, warn):
     existing = project.codebook_or_none()
     auto_backup(project.store, "import_refi")
     with project.store.transaction() as session:
-        code_ids, kept_codes = {}, {}
+        guid_ids, kept_codes = {}, {}
         if qde.codes:
             plan = _CodebookPlan(session, existing, qde.codes, path)
             codebook = plan.codebook(replace_all=False, header_name=qde.name or path.stem,
                                      source=qde.origin)
             _save_codebook(session, project, plan, codebook, path, report)
-            keys = dict(session.execute(select(CodeRow.key, CodeRow.id)).all())
-            code_ids = {guid: keys[key] for guid, key in plan.keys.items()}
+            keys = code_ids(session)
+            guid_ids = {guid: keys[key] for guid, key in plan.keys.items()}
             kept_codes = plan.kept_guids()
         documents = {}
         for source in qde.sources:
             documents[source.guid] = _store_document(session, project, source, path, report)
-        case_ids = _store_cases(session, project, qde, documents, report, warn)
-        codings = _store_codings(session, project, qde, documents, code_ids, report, warn)
-        _store_memos(session, project, qde, documents, code_ids, codings, case_ids, report,
+        case_ids = _store_cases(session, qde, documents, report, warn)
+        codings = _store_codings(session, project, qde, documents, guid_ids, report, warn)
+        _store_memos(session, project, qde, documents, guid_ids, codings, case_ids, report,
                      warn)
-        _remember(session, {
+        merge_settings(session, SETTINGS_KEY, {
             "codes": kept_codes,
             "users": {name: guid for guid, name in qde.users.items()},
             "cases": {case.name: case.guid for case in qde.cases},
@@ -248,47 +235,31 @@ def _store_project(project, qde, path, report, warn):
 
 
 def _store_document(session, project, source, path, report):
-    """Like Project._store_document, inside the import's transaction. Returns the row."""
-    parsed = source.parsed
-    existing, notes = match_document(session, parsed.name, parsed.sha256, by_content=True)
-    report.warnings.extend(notes)
-    if existing is not None:
+    """A source's text as a document, unless it is here (by name and content, or by content
+    alone when only one document has it). Returns project.writing.StoredDocument."""
+    stored = store_document(session, project.store, project.coder, source.parsed,
+                            f"{path}: {source.name}", CaseOwners(), by_content=True,
+                            meta={"refi_guid": source.guid}, refi=str(path))
+    report.warnings.extend(stored.notes)
+    if stored.added:
+        report.documents += 1
+    else:
         report.documents_present += 1
-        return existing
-    name = free_name(session, parsed.name)
-    case_id, case_name = CaseOwners().case_for(session, name)
-    document = DocumentRow(name=name, format=parsed.format, text=parsed.text,
-                           sha256=parsed.sha256, words=parsed.words, case_id=case_id,
-                           meta={**parsed.metadata, "source": f"{path}: {source.name}",
-                                 "refi_guid": source.guid})
-    session.add(document)
-    session.flush()
-    if parsed.turns:
-        session.execute(insert(TurnRow), [
-            dict(document_id=document.id, seq=i, speaker=t.speaker, role=t.role,
-                 start=t.start, end=t.end, time_start=t.time_start, time_end=t.time_end)
-            for i, t in enumerate(parsed.turns)])
-    project.store.log(session, project.coder, "ingest", "document", document.id, name=name,
-                      sha256=parsed.sha256, case=case_name, turns=len(parsed.turns),
-                      refi=str(path))
-    report.documents += 1
-    return document
+    return stored
 
 
-def _store_cases(session, project, qde, documents, report, warn):
+def _store_cases(session, qde, documents, report, warn):
     used_variables = {guid for case in qde.cases for guid, _ in case.values}
-    case_ids, owner = {}, {}
-    rows, new = {}, set()
+    case_ids, owner, made = {}, {}, set()
     for case in qde.cases:
-        row = session.scalars(select(CaseRow).where(CaseRow.name == case.name)).first()
-        if row is None:
-            row = CaseRow(name=case.name, files=[])
-            session.add(row)
-            new.add(case.guid)
         values = dict(case.values)
         for guid in used_variables:
             values.setdefault(guid, (qde.variables[guid][1], None))
-        _set_attributes(row, {qde.variables[g][0]: v for g, v in values.items()})
+        case_id, new = store_case(session, case.name,
+                                  {qde.variables[g][0]: v for g, v in values.items()},
+                                  keep_known=True)
+        if new:
+            made.add(case.guid)
         for source_guid in case.sources:
             document = documents.get(source_guid)
             if document is None:
@@ -299,37 +270,26 @@ def _store_cases(session, project, qde, documents, report, warn):
                      f"with '{owner[source_guid]}'")
                 continue
             owner[source_guid] = case.name
-            document.case = row
-        rows[case.guid] = row
+            set_case_of(session, document.id, case_id)
+        case_ids[case.guid] = case_id
     for source in qde.sources:
-        document = documents[source.guid]
-        if source.values and document.case is not None:
-            _set_attributes(document.case, {qde.variables[g][0]: v for g, v in source.values})
+        if source.values:
+            update_case_attributes_of(session, documents[source.guid].id,
+                                      {qde.variables[g][0]: v for g, v in source.values},
+                                      keep_known=True)
     session.flush()
     drop_empty_stem_cases(session)
-    session.flush()
-    for guid, row in rows.items():
-        if not inspect(row).was_deleted:
-            case_ids[guid] = row.id
-    report.cases = len(new & set(case_ids))
+    kept = existing_cases(session, case_ids.values())
+    case_ids = {guid: case_id for guid, case_id in case_ids.items() if case_id in kept}
+    report.cases = len(made & set(case_ids))
     return case_ids
-
-
-def _set_attributes(case, values):
-    current = {a.name: a for a in case.attributes}
-    for name, (kind, value) in values.items():
-        if name in current:
-            if value is not None or current[name].value is None:
-                current[name].type, current[name].value = kind, value
-        else:
-            case.attributes.append(AttributeRow(name=name, type=kind, value=value))
 
 
 # -- codings ----------------------------------------------------------------------------------
 # One function, on its own, so the project's one codings writer (issue 14, item 3) can take
 # its place: the rule for "already there" is the same document, code, span, coder and status.
 
-def _store_codings(session, project, qde, documents, code_ids, report, warn):
+def _store_codings(session, project, qde, documents, guid_ids, report, warn):
     """Selections' codings as manual codings, each unless already there (project.writing's
     one rule); returns {selection or coding guid: [coding ids]} for the memos on them."""
     rows, guids, unknown_codes = [], [], 0
@@ -340,7 +300,7 @@ def _store_codings(session, project, qde, documents, code_ids, report, warn):
                               description="")
         for selection in [*source.selections, whole]:
             for coding_guid, code_guid, user, created, _notes in selection.codings:
-                code_id = code_ids.get(code_guid)
+                code_id = guid_ids.get(code_guid)
                 if code_id is None:
                     unknown_codes += 1
                     continue
@@ -362,7 +322,7 @@ def _store_codings(session, project, qde, documents, code_ids, report, warn):
     return ids
 
 
-def _store_memos(session, project, qde, documents, code_ids, codings, case_ids, report,
+def _store_memos(session, project, qde, documents, guid_ids, codings, case_ids, report,
                  warn):
     """Notes as memos on whatever refers to them (one memo per reference); descriptions of
     sources, selections and cases as memos too."""
@@ -375,8 +335,8 @@ def _store_memos(session, project, qde, documents, code_ids, codings, case_ids, 
             return ("project", None)
         if kind == "source" and guid in documents:
             return ("document", documents[guid].id)
-        if kind == "code" and guid in code_ids:
-            return ("code", code_ids[guid])
+        if kind == "code" and guid in guid_ids:
+            return ("code", guid_ids[guid])
         if kind in ("selection", "coding") and codings.get(guid):
             return ("coding", codings[guid][0])
         if kind == "selection" and source_of_selection.get(guid) in documents:
@@ -392,7 +352,7 @@ def _store_memos(session, project, qde, documents, code_ids, codings, case_ids, 
             refs += [(note, "selection", selection.guid) for note in selection.notes]
             for coding_guid, *_rest, notes in selection.codings:
                 refs += [(note, "coding", coding_guid) for note in notes]
-    kinds = {**{g: "source" for g in documents}, **{g: "code" for g in code_ids},
+    kinds = {**{g: "source" for g in documents}, **{g: "code" for g in guid_ids},
              **{g: "case" for g in case_ids}, **{g: "selection" for g in codings},
              **{g: "selection" for g in source_of_selection}}
     other_links = 0
@@ -418,8 +378,6 @@ def _store_memos(session, project, qde, documents, code_ids, codings, case_ids, 
         warn("notes linked to objects that were not imported (non-text sources, "
              "skipped selections) are attached to the project instead: "
              + ", ".join(repr(n) for n in unplaced))
-    existing = set(session.execute(select(MemoRow.target_type, MemoRow.target_id,
-                                          MemoRow.coder, MemoRow.title, MemoRow.text)).all())
     memos = []
     for note in qde.notes.values():
         for target_type, target_id in dict.fromkeys(targets.get(note.guid, [("project", None)])):
@@ -439,14 +397,7 @@ def _store_memos(session, project, qde, documents, code_ids, codings, case_ids, 
         if case.description and case.guid in case_ids:
             memos.append(("case", case_ids[case.guid], project.coder, "Description",
                           case.description, None))
-    for target_type, target_id, coder, title, text, created in memos:
-        key = (target_type, target_id, coder, title, text)
-        if key in existing or not text.strip():
-            continue
-        existing.add(key)
-        memo = MemoRow(target_type=target_type, target_id=target_id, coder=coder, title=title,
-                       text=text)
-        if created is not None:
-            memo.created_at = memo.updated_at = created
-        session.add(memo)
-        report.memos += 1
+    report.memos += add_memos(session, [
+        dict(target_type=target_type, target_id=target_id, coder=coder, title=title, text=text,
+             created_at=created)
+        for target_type, target_id, coder, title, text, created in memos])
