@@ -7,7 +7,7 @@ from sqlalchemy import func, select
 
 from ..errors import CodingsFileError, StoreError
 from ..readers import participants as case_sheets
-from ..readers.codings_file import locate_quote, read_codings_file
+from ..readers.codings_file import locate_quotes, read_codings_file, same_words
 from ..records import COUNTED_STATUSES, MANUAL, STATUSES
 from ..storage.backup import auto_backup
 from ..storage.schema import (AttributeRow, CaseRow, CodeRow, CodingRow, DocumentRow, MemoRow,
@@ -116,21 +116,10 @@ class CodingUseCases:
                 if code is None:
                     problems.append(where + f"no code '{row.code}' in the codebook")
                     continue
-                if row.quote:  # near where start says, when the file has it (quotes repeat)
-                    near = None if row.start is None else max(0, row.start - len(row.quote))
-                    span = (near is not None and locate_quote(document.text, row.quote, near)) \
-                        or locate_quote(document.text, row.quote)
-                    if span is None:
-                        short = row.quote if len(row.quote) < 70 else row.quote[:67] + "..."
-                        problems.append(where + f"quote not found in {document.name}: "
-                                                f"\"{short}\"")
-                        continue
-                else:
-                    span = (row.start, row.end)
-                    if not 0 <= span[0] < span[1] <= len(document.text):
-                        problems.append(where + f"span [{span[0]}, {span[1]}) is outside "
-                                                f"{document.name} (0..{len(document.text)})")
-                        continue
+                span, problem = _span_of(row, document)
+                if problem:
+                    problems.append(where + problem)
+                    continue
                 planned.append((row, document.id, code.id, span))
         if problems:
             raise CodingsFileError(f"{len(problems)} of {len(rows)} rows cannot be applied; "
@@ -305,6 +294,40 @@ class CodingUseCases:
                   "created_at": m.created_at} for m in session.scalars(select(MemoRow))],
                 columns=["memo_id", "target_type", "target_id", "coder", "title", "text",
                          "created_at"])
+
+
+def _span_of(row, document):
+    """(span, None) for a codings-file row in `document`, or (None, what is wrong).
+
+    Given start and end are the truth and a quote beside them only a check (white space aside):
+    our own exports round-trip exactly, a quote that trails a line end included (issue 15). A
+    quote alone must occur once, or `start` picks the nearest copy; it is never silently the
+    first of several."""
+    text, name = document.text, document.name
+    if row.start is not None and row.end is not None:
+        start, end = row.start, row.end
+        if not 0 <= start < end <= len(text):
+            return None, f"span [{start}, {end}) is outside {name} (0..{len(text)})"
+        if row.quote and not same_words(text[start:end], row.quote):
+            return None, (f"the quote does not match the text at [{start}, {end}) of {name}: "
+                          f"the file has \"{_short(row.quote)}\", the document "
+                          f"\"{_short(text[start:end])}\"")
+        return (start, end), None
+    spans = locate_quotes(text, row.quote)
+    if not spans:
+        return None, f"quote not found in {name}: \"{_short(row.quote)}\""
+    if row.start is not None:
+        return min(spans, key=lambda span: abs(span[0] - row.start)), None
+    if len(spans) > 1:
+        shown = ", ".join(str(a) for a, _ in spans[:5]) + (", ..." if len(spans) > 5 else "")
+        return None, (f"quote occurs {len(spans)} times in {name} (at {shown}): give start "
+                      f"and end to pick one: \"{_short(row.quote)}\"")
+    return spans[0], None
+
+
+def _short(text, limit=70):
+    text = " ".join(text.split())
+    return text if len(text) < limit else text[:limit - 3] + "..."
 
 
 def _find_code(session, key):

@@ -99,6 +99,27 @@ def locate_quote(text, quote, start=0):
     return positions[found], positions[last] + 1
 
 
+def locate_quotes(text, quote):
+    """Every [start, end) of `quote` in `text`, by the rules of locate_quote (exact copies when
+    there are any, else copies found ignoring case, white space and typography)."""
+    spans, at = [], text.find(quote) if quote else -1
+    while at >= 0:
+        spans.append((at, at + len(quote)))
+        at = text.find(quote, at + 1)
+    if spans:
+        return spans
+    at = 0
+    while (found := locate_quote(text, quote, at)) is not None:
+        spans.append(found)
+        at = found[0] + 1
+    return spans
+
+
+def same_words(text, quote):
+    """True when `quote` is `text` but for white space (a line end, runs of spaces)."""
+    return text.split() == quote.split()
+
+
 def _fold(text):
     """Lower-case, fold typography and collapse white space, keeping each character's origin."""
     chars, positions = [], []
