@@ -653,12 +653,19 @@ EXPORTS = transfer.EXPORTS
 @main.command("import")
 @PROJECT
 @click.argument("file", type=INPUT_FILE)
+@click.option("--dry-run", is_flag=True,
+              help="Show what would be imported and skipped, and store nothing.")
 @click.pass_context
-def import_file(ctx, project, file):
+def import_file(ctx, project, file, dry_run):
     """Import FILE, the reader picked by its extension: .qdpx/.qde (a REFI-QDA project from
     NVivo, ATLAS.ti, MAXQDA, QualCoder...), .qdc (a REFI-QDA codebook), .yaml/.yml (a
-    codebook), .csv/.xlsx (codings), .docx (a transcript coded with Word comments)."""
+    codebook), .csv/.xlsx (codings), .docx (a transcript coded with Word comments). An
+    import cannot be undone (a backup is taken first): --dry-run shows it first."""
     with _open(ctx, project) as opened:
+        if dry_run:
+            for line in transfer.preview_import(opened, file, warn=_warn):
+                out.print(line)
+            return
         out.print(transfer.import_file(opened, file, warn=_warn))
 
 

@@ -45,6 +45,39 @@ def import_file(project, path, warn=print):
                       ".qdpx, .qde, .qdc, .yaml, .csv, .xlsx or .docx", path=path)
 
 
+def preview_import(project, path, warn=print):
+    """What import_file would do, with nothing stored: the import runs on a scratch copy of
+    the project (Project.scratch_copy), and the copy's counts before and after say what it
+    would add. `warn` is told what would be left out and why. Returns the lines to show."""
+    with project.scratch_copy() as copy:
+        before = _contents(copy)
+        line = import_file(copy, path, warn)
+        after = _contents(copy)
+    new_documents = sorted(after["documents"] - before["documents"])
+    lines = [f"Dry run, nothing stored: {line}"]
+    if new_documents:
+        lines.append(f"would add {len(new_documents)} documents: " + ", ".join(new_documents[:10])
+                     + (f" and {len(new_documents) - 10} more" if len(new_documents) > 10
+                        else ""))
+    for key, noun in (("codes", "codes"), ("cases", "cases"), ("memos", "memos")):
+        if after[key] != before[key]:
+            lines.append(f"would add {after[key] - before[key]} {noun}")
+    coders = {coder: n - before["codings"].get(coder, 0)
+              for coder, n in after["codings"].items() if n > before["codings"].get(coder, 0)}
+    if coders:
+        lines.append(f"would add {sum(coders.values())} codings: " + ", ".join(
+            f"{n} by {coder}" for coder, n in sorted(coders.items())))
+    return lines
+
+
+def _contents(project):
+    summary = project.summary()
+    frame = project.codings_frame(statuses=None)
+    return {"documents": {d.name for d in project.documents()}, "codes": summary["codes"],
+            "cases": summary["cases"], "memos": summary["memos"],
+            "codings": frame["coder"].value_counts().to_dict() if len(frame) else {}}
+
+
 def export(project, what, target, fmt=None, options=Options(), raw=False, warn=print):
     """Write `what` (a table of exports.TABLES, "report", "qdc" or "qdpx") of `project` to
     `target`, a path or a binary file object; a table's format comes from `fmt`, else the

@@ -9,13 +9,17 @@ its event-log record, so a failure leaves the project as it was.
 
 import getpass
 import os
+import tempfile
+from contextlib import contextmanager
 from pathlib import Path
 
 import pandas as pd
 from sqlalchemy import func, select
 
 from ..records import STATUSES
-from ..storage.backup import backup, backups, before_upgrade, restore, sqlite_file
+from ..errors import StoreError
+from ..storage.backup import (backup, backups, before_upgrade, copy_database, restore,
+                              sqlite_file)
 from ..storage.schema import (AttributeRow, CaseRow, CodebookVersionRow, CodeRow, CodingRow,
                               DocumentRow, EventRow, MemoRow, ProjectRow, TurnRow)
 from ..storage.store import Store
@@ -96,6 +100,24 @@ class Project(DocumentUseCases, CodingUseCases, CodebookUseCases, SuggestionUseC
         return check_project(self)
 
     # -- the project as a whole -------------------------------------------------------------
+    @contextmanager
+    def scratch_copy(self):
+        """A throwaway copy of this SQLite project (the same coder), deleted on leaving `with`:
+        for trying an import before storing it (`coding import --dry-run`). A PostgreSQL
+        project is a StoreError."""
+        path = sqlite_file(self.store)
+        if path is None:
+            raise StoreError("a dry run copies the project, which only works for a SQLite "
+                             "file; for PostgreSQL, import into a copy restored from pg_dump",
+                             path=self.store.label)
+        with tempfile.TemporaryDirectory(prefix="coding-dry-run-") as folder:
+            copy = Project(Store.open(copy_database(path, Path(folder) / path.name)),
+                           coder=self.coder)
+            try:
+                yield copy
+            finally:
+                copy.close()
+
     def project_row(self):
         """The project's own row, read-only: its name, creation time and settings."""
         with self.store.reading() as session:

@@ -7,6 +7,7 @@ from pathlib import Path
 import pandas as pd
 import streamlit as st
 
+from ..interchange import transfer
 from ..records import TRANSCRIPT_FORMATS
 from . import state
 
@@ -76,6 +77,39 @@ def _upload(proj):
                                  type=["csv", "xlsx"], key="upload_sheet")
         if st.button("Add to project", key="upload", disabled=not files and not sheet):
             _ingest_uploads(proj, files or [], sheet)
+    with st.expander("Import a project, codebook or codings file"):
+        upload = st.file_uploader(
+            "A REFI-QDA project (.qdpx, .qde) or codebook (.qdc) from NVivo, ATLAS.ti, MAXQDA "
+            "or QualCoder, a codebook (.yaml), codings (.csv, .xlsx) or a transcript coded "
+            "with Word comments (.docx)", type=[s.lstrip(".") for s in transfer.IMPORTS],
+            key="import_file")
+        st.caption("An import cannot be undone (a backup is taken first): preview it to see "
+                   "what it would add and skip.")
+        left, right = st.columns(2)
+        if left.button("Preview", key="import_preview", disabled=upload is None):
+            _import_upload(proj, upload, dry_run=True)
+        if right.button("Import", key="import_apply", type="primary", disabled=upload is None):
+            _import_upload(proj, upload, dry_run=False)
+
+
+def _import_upload(proj, upload, dry_run):
+    """Run the import (or its dry run) on the upload, saved in a folder of its own; what it
+    reports, and every warning, is shown as text."""
+    warnings = []
+    with tempfile.TemporaryDirectory() as folder:
+        path = _save_upload(folder, 0, upload, "The upload")
+        if path is None:
+            return
+        if dry_run:
+            lines = state.safely(transfer.preview_import, proj, path, warn=warnings.append)
+        else:
+            line = state.safely(transfer.import_file, proj, path, warn=warnings.append)
+            lines = None if line is None else [line]
+    for warning in warnings:
+        st.warning(state.message(str(warning).replace(str(path), upload.name)))
+    for line in lines or []:
+        (st.info if dry_run else st.success)(state.message(line.replace(str(path),
+                                                                        upload.name)))
 
 
 def _ingest_uploads(proj, files, sheet):
