@@ -9,7 +9,8 @@ PARTICIPANT = "participant"
 
 # The transcript files ingest reads: extension -> format (coding.readers.transcripts).
 TRANSCRIPT_FORMATS = {".txt": "txt", ".text": "txt", ".md": "md", ".markdown": "md",
-                      ".docx": "docx", ".vtt": "vtt", ".srt": "srt", ".pdf": "pdf"}
+                      ".docx": "docx", ".odt": "odt", ".vtt": "vtt", ".srt": "srt", ".sbv": "sbv",
+                      ".pdf": "pdf"}
 
 # Statuses a coding moves through: suggested -> accepted or rejected; manual when a person codes.
 SUGGESTED, ACCEPTED, REJECTED, MANUAL = "suggested", "accepted", "rejected", "manual"

@@ -110,6 +110,17 @@ class Line:
     time_end: float | None = None
 
 
+def bold_label_line(text, first):
+    """The line of a paragraph whose first run, `first`, is bold (.docx, .odt): that run is the
+    speaker's label ("Interviewer", "Isobel:") when it reads as one (at most four words and 40
+    characters, with speech after it); otherwise the paragraph is plain text."""
+    if text.startswith(first):
+        label = first.strip().rstrip(":").strip()
+        if 0 < len(label) <= 40 and len(label.split()) <= 4 and text[len(first):].strip():
+            return Line(text, speaker=label, body=len(first))
+    return Line(text)
+
+
 def segment(lines, rules):
     """Join lines with "\\n" into the frozen text and split it into turns.
 

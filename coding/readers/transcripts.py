@@ -1,13 +1,12 @@
 """Transcript files -> ParsedDocument: one reader per format, one ingest_file().
 
 Every reader returns lines (speakers.Line); speakers.segment() turns them into the frozen text
-and its turns, so offsets are counted the same way for every format.
+and its turns, so offsets are counted the same way for every format. Caption files (.vtt, .srt,
+.sbv) are read in subtitles.py, .odt in odt.py, Teams' .docx export in teams.py.
 """
 
-import html
 import io
 import os
-import re
 import zipfile
 import zlib
 from pathlib import Path
@@ -16,7 +15,10 @@ from ..errors import TranscriptError
 from ..files import check_regular_file, open_regular_file
 from ..records import TRANSCRIPT_FORMATS, ParsedDocument
 from .archive import MAX_RATIO, OLE_MAGIC, RATIO_FLOOR, declares_dtd
-from .speakers import Line, SpeakerRules, parse_time, segment
+from .odt import read_odt
+from .speakers import Line, SpeakerRules, bold_label_line, segment
+from .subtitles import read_subtitles
+from .teams import teams_lines
 from .text import check_is_text, decode_bytes, normalise, sha256_text
 
 MAX_FILE_BYTES = 50 * 1024 * 1024  # a 9,000-word transcript is ~60 KB; 50 MB is not a transcript
@@ -109,6 +111,9 @@ def _read_docx(data, path, rules):
             lines.extend(Line(row) for row in _table_rows(block))
         else:
             lines.append(_docx_paragraph(block, headings))
+    teams = teams_lines(lines, path)  # a transcript Teams saved as .docx (issue 15, item 11)
+    if teams is not None:
+        return teams, {"encoding": "docx", "layout": "Microsoft Teams transcript"}
     return lines, {"encoding": "docx"}
 
 
@@ -135,11 +140,8 @@ def _docx_paragraph(paragraph, headings):
     if paragraph._p.style in headings:
         return Line(text, heading=True)
     runs = [run for run in paragraph.runs if run.text]
-    first = normalise(runs[0].text) if runs else ""
-    if len(runs) >= 2 and runs[0].bold and text.startswith(first):
-        label = first.strip().rstrip(":").strip()
-        if 0 < len(label) <= 40 and len(label.split()) <= 4 and text[len(first):].strip():
-            return Line(text, speaker=label, body=len(first))
+    if len(runs) >= 2 and runs[0].bold:
+        return bold_label_line(text, normalise(runs[0].text))
     return Line(text)
 
 
@@ -157,91 +159,9 @@ def _table_rows(table):
     return rows
 
 
-_CUE_TIME = re.compile(r"^\s*(\S+)\s+-->\s+(\S+)")
-_TIMESTAMP = re.compile(r"^(?:\d{1,2}:)?\d{2}:\d{2}[.,]\d{3}$")
-
-
-def _read_subtitles(data, path, rules, fmt):
-    """WebVTT or SubRip via webvtt-py; voice tags or 'Name:' prefixes give speakers.
-
-    Consecutive cues of one speaker become one turn on one line, with the first cue's start and
-    the last cue's end time. Without any speaker, every cue is a turn of its own.
-    """
-    import webvtt
-
-    text, encoding, warnings = decode_bytes(data, path)
-    text = normalise(text)
-    check_is_text(text, path)
-    if fmt == "vtt" and not text.lstrip().startswith("WEBVTT"):
-        raise TranscriptError("is not a valid VTT file: it must start with a 'WEBVTT' line",
-                              path=path, line=1)
-    _check_cue_times(text, path, fmt)
-    try:
-        captions = webvtt.from_buffer(text.split("\n"), format=fmt).captions
-    except Exception as exc:  # webvtt-py: MalformedFileError / MalformedCaptionError
-        raise TranscriptError(f"is not a valid {fmt.upper()} file ({exc}): expected cues of a "
-                              "timing line such as '00:00:01.000 --> 00:00:04.000' followed by "
-                              "text", path=path) from exc
-    if not captions:
-        raise TranscriptError(f"holds no {fmt.upper()} cues ('00:00:01.000 --> 00:00:02.000' "
-                              "lines followed by text)", path=path)
-    cues = []
-    for caption in captions:
-        body = " ".join(html.unescape(caption.text).split())
-        speaker = caption.voice if fmt == "vtt" else None
-        if speaker is None:
-            found = rules.match(body)
-            if found:
-                speaker, offset, _ = found
-                body = body[offset:]
-        cues.append([speaker, body, caption.start_time.in_milliseconds() / 1000,
-                     caption.end_time.in_milliseconds() / 1000])
-    if not any(cue[0] for cue in cues):  # no speakers: each cue is a paragraph (and a turn)
-        lines = []
-        for _, body, start, end in cues:
-            lines += [Line(body, time_start=start, time_end=end), Line("")]
-        return lines[:-1], _decoded(encoding, warnings)
-    turns = []
-    for speaker, body, start, end in cues:
-        if turns and (speaker is None or speaker == turns[-1][0]):
-            turns[-1][1].append(body)
-            turns[-1][3] = end
-        else:
-            turns.append([speaker, [body], start, end])
-    lines = []
-    for speaker, bodies, start, end in turns:
-        label = f"{speaker}: " if speaker else ""
-        lines.append(Line(label + " ".join(b for b in bodies if b), speaker=speaker,
-                          body=len(label), time_start=start, time_end=end))
-    return lines, _decoded(encoding, warnings)
-
-
-def _check_cue_times(text, path, fmt):
-    """webvtt-py silently drops a cue with a bad timing line (and its speech with it): name
-    that line instead. A timing line is the first line of a cue block, or the second after a
-    cue number or identifier; in SRT, "-->" further down is speech (issue 13)."""
-    position, timed = 0, False  # the line's place in its block; the block has its timing
-    for number, line in enumerate(text.split("\n"), start=1):
-        position = position + 1 if line.strip() else 0
-        timed = timed and position > 0
-        if "-->" not in line or (fmt == "srt" and (timed or position > 2)):
-            continue
-        timed = True
-        found = _CUE_TIME.match(line)
-        if not found or not all(_TIMESTAMP.match(t) for t in found.groups()):
-            raise TranscriptError(f"bad cue timing {line.strip()!r} "
-                                  "(expected '00:00:01.000 --> 00:00:04.000')", path=path,
-                                  line=number)
-        for stamp in found.groups():
-            *hours, minutes, seconds = stamp.replace(",", ".").split(":")
-            if int(minutes) > 59 or float(seconds) >= 60:
-                raise TranscriptError(f"impossible time {stamp!r} in cue timing "
-                                      f"{line.strip()!r} (minutes and seconds go up to 59); "
-                                      "the cue would be lost", path=path, line=number)
-        start, end = (parse_time(t) for t in found.groups())
-        if end < start:
-            raise TranscriptError(f"cue ends before it starts: {line.strip()!r}", path=path,
-                                  line=number)
+def _read_odt(data, path, rules):
+    _check_not_ole(data, path, ".odt")  # a Word 97-2003 .doc renamed
+    return read_odt(data, path, rules)
 
 
 def _read_pdf(data, path, rules):
@@ -322,7 +242,9 @@ _READERS = {
     "txt": _read_text,
     "md": _read_text,
     "docx": _read_docx,
-    "vtt": lambda data, path, rules: _read_subtitles(data, path, rules, "vtt"),
-    "srt": lambda data, path, rules: _read_subtitles(data, path, rules, "srt"),
+    "odt": _read_odt,
+    "vtt": lambda data, path, rules: read_subtitles(data, path, rules, "vtt"),
+    "srt": lambda data, path, rules: read_subtitles(data, path, rules, "srt"),
+    "sbv": lambda data, path, rules: read_subtitles(data, path, rules, "sbv"),
     "pdf": _read_pdf,
 }
