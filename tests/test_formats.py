@@ -311,7 +311,7 @@ def test_srt_with_some_cue_numbers_missing(tmp_path):
      "4: bad cue timing '0:00:03,0:00:04.000' (expected '0:00:01.000,0:00:04.000')"),
     ("orphan.sbv", "0:00:01.000,0:00:02.000\nA: fine\n\nno timing here\n",
      "4: text 'no timing here' is in no cue: every SBV cue starts with its timing "
-     "('0:00:01.000,0:00:04.000') after a blank line; webvtt-py would drop it"),
+     "('0:00:01.000,0:00:04.000') after a blank line; this text would be lost"),
     ("impossible.srt", "00:00:01,000 --> 00:00:02,000\nA: fine\n\n"
                        "00:00:03,000 --> 00:75:02,000\nA: lost\n",
      "4: impossible time '00:75:02,000' in cue timing '00:00:03,000 --> 00:75:02,000'"),

@@ -359,6 +359,115 @@ def _(folder):
     return write(folder, "long_line.txt", LONG_LINE)
 
 
+# issue 15, items 9-11: .odt (read through the safe archive reader), .sbv, SRT without cue
+# numbers, Teams' unpadded .vtt times
+ODT_TEXT = "Interviewer: What helped?\nP01: We grow vegetables together."
+
+
+def real_odt():
+    from test_formats import odt_bytes  # the package parts as LibreOffice writes them
+
+    return odt_bytes('<text:p text:style-name="P2">Interviewer: What helped?</text:p>'
+                     '<text:p text:style-name="P2"><text:span text:style-name="T1">P01:'
+                     '</text:span> We grow vegetables together.</text:p>')
+
+
+@hostile("odt_zip_bomb", TRANSCRIPT, "zip bomb")
+def _(folder):
+    return write(folder, "odt_zip_bomb.odt", rezip(real_odt(), "content.xml",
+                                                   lambda xml: padded(xml, b"<text:p", 210)))
+
+
+@hostile("odt_zip_bomb_small_ratio", TRANSCRIPT, "zip bomb")
+def _(folder):
+    return write(folder, "odt_ratio_bomb.odt", rezip(real_odt(), "content.xml",
+                                                     lambda xml: padded(xml, b"<text:p", 40)))
+
+
+@hostile("odt_size_header_lies", TRANSCRIPT, "is not a readable .odt")
+def _(folder):
+    bomb = rezip(real_odt(), "content.xml", lambda xml: padded(xml, b"<text:p", 5))
+    return write(folder, "odt_lying.odt", lie_about_size(bomb, "content.xml", 4000))
+
+
+@hostile("odt_billion_laughs", TRANSCRIPT, "declares a DTD")
+def _(folder):
+    return write(folder, "odt_laughs.odt", rezip(
+        real_odt(), "content.xml", lambda xml: with_doctype(xml, LAUGHS)))
+
+
+@hostile("odt_xxe_styles", TRANSCRIPT, "declares a DTD")
+def _(folder):
+    return write(folder, "odt_xxe_styles.odt", rezip(
+        real_odt(), "styles.xml", lambda xml: with_doctype(xml, XXE)))
+
+
+@hostile("odt_password_protected", TRANSCRIPT, "is a password-protected .odt")
+def _(folder):  # content.xml encrypted, as the manifest says (ODF 1.2 section 3.8)
+    return write(folder, "odt_locked.odt", rezip(rezip(
+        real_odt(), "content.xml", lambda xml: garbage(len(xml), 7)),
+        "META-INF/manifest.xml", lambda xml: xml.replace(
+            b'manifest:full-path="content.xml" manifest:media-type="text/xml"/>',
+            b'manifest:full-path="content.xml" manifest:media-type="text/xml"><manifest:'
+            b'encryption-data manifest:checksum="AAAA"><manifest:algorithm manifest:algorithm-'
+            b'name="http://www.w3.org/2001/04/xmlenc#aes256-cbc"/></manifest:encryption-data>'
+            b'</manifest:file-entry>')))
+
+
+@hostile("odt_truncated", TRANSCRIPT, "is not a readable .odt")
+def _(folder):
+    data = real_odt()
+    return write(folder, "odt_truncated.odt", data[:len(data) // 2])
+
+
+@hostile("binary_garbage_odt", TRANSCRIPT, "is not a readable .odt")
+def _(folder):
+    return write(folder, "garbage.odt", garbage(8192, 5))
+
+
+@hostile("odt_from_libreoffice", TRANSCRIPT, text=ODT_TEXT)
+def _(folder):
+    return write(folder, "libreoffice.odt", real_odt())
+
+
+@hostile("sbv_impossible_cue_time", TRANSCRIPT, "impossible time '0:75:01.000'")
+def _(folder):  # webvtt-py reads it as 1:15:01
+    return write(folder, "impossible.sbv", "0:00:01.000,0:00:04.000\nInt: Hi\n\n"
+                                           "0:75:01.000,0:76:00.000\nAnn: Speech that was lost\n")
+
+
+@hostile("sbv_text_in_no_cue", TRANSCRIPT, "is in no cue")
+def _(folder):  # webvtt-py drops a block without a timing
+    return write(folder, "orphan.sbv", "0:00:01.000,0:00:04.000\nInt: Hi\n\nAnn: lost\n")
+
+
+@hostile("srt_without_numbers_impossible_time", TRANSCRIPT, "impossible time '00:75:01,000'")
+def _(folder):
+    return write(folder, "impossible_unnumbered.srt",
+                 "00:00:01,000 --> 00:00:04,000\nInt: Hi\n\n"
+                 "00:75:01,000 --> 00:76:00,000\nAnn: Speech that was lost\n")
+
+
+@hostile("vtt_teams_impossible_time", TRANSCRIPT, "impossible time '0:0:75.0'")
+def _(folder):
+    return write(folder, "teams_impossible.vtt", "WEBVTT\n\n0:0:1.0 --> 0:0:4.0\n<v Int>Hi</v>"
+                                                 "\n\n0:0:75.0 --> 0:1:20.0\n<v Ann>lost</v>\n")
+
+
+@hostile("srt_without_cue_numbers", TRANSCRIPT, text="Interviewer: And then --> what?\n"
+                                                    "P01: Costs --> care.")
+def _(folder):  # real files omit the numbers; webvtt-py dropped every such cue
+    return write(folder, "unnumbered.srt", "00:00:01,000 --> 00:00:02,000\nInterviewer: And "
+                                           "then --> what?\n\n00:00:02,500 --> 00:00:04,000\n"
+                                           "P01: Costs --> care.\n")
+
+
+@hostile("sbv_captions", TRANSCRIPT, text="Interviewer: What helped?\nP01: The group.")
+def _(folder):
+    return write(folder, "captions.sbv", "0:00:01.000,0:00:02.000\nInterviewer: What helped?\n"
+                                         "\n0:00:02.500,0:00:04.000\nP01: The group.\n")
+
+
 # -- codebooks --------------------------------------------------------------------------------
 
 @hostile("codebook_cycle", CODEBOOK, "codes form a cycle: a -> b -> a")

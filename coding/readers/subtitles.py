@@ -166,7 +166,7 @@ def _check_sbv_times(lines, path):
         if not found and not re.match(r"\s*\d+:\d", line):
             raise TranscriptError(f"text {line.strip()[:60]!r} is in no cue: every SBV cue "
                                   f"starts with its timing ({EXAMPLES['sbv']}) after a blank "
-                                  "line; webvtt-py would drop it", path=path, line=index + 1)
+                                  "line; this text would be lost", path=path, line=index + 1)
         if not found or not all(_SBV_TIMESTAMP.match(t) for t in found.groups()):
             raise TranscriptError(f"bad cue timing {line.strip()!r} (expected "
                                   f"{EXAMPLES['sbv']})", path=path, line=index + 1)
