@@ -179,6 +179,33 @@ def test_odt_paragraphs_tables_headings_and_bold_speakers_in_body_order(tmp_path
     assert (first.start, first.end) == (99, 111)  # after "Interviewer\t", in code points
 
 
+def test_odt_contents_lists_and_nested_tables(tmp_path):
+    body = ('<text:table-of-content text:name="Contents1"><text:index-body><text:index-title>'
+            '<text:p text:style-name="P2">Contents</text:p></text:index-title><text:p '
+            'text:style-name="P2">Interviewer: questions<text:tab/>1</text:p></text:index-body>'
+            '</text:table-of-content>'
+            '<text:section text:name="Section1"><text:p text:style-name="P2">Interviewer: Who '
+            'came?</text:p></text:section>'
+            '<table:table table:name="Table2"><table:table-header-rows><table:table-row>'
+            '<table:table-cell table:number-columns-repeated="2"><text:p>Name</text:p>'
+            '</table:table-cell></table:table-row></table:table-header-rows><table:table-row>'
+            '<table:table-cell><text:p>Ann</text:p><table:table><table:table-row>'
+            '<table:table-cell><text:p>P01</text:p></table:table-cell><table:table-cell>'
+            '<text:p>carer</text:p></table:table-cell></table:table-row></table:table>'
+            '</table:table-cell><table:table-cell><text:p>group lead</text:p></table:table-cell>'
+            '</table:table-row></table:table>'
+            '<text:list><text:list-item><text:h text:outline-level="2">Part 2: Later</text:h>'
+            '</text:list-item></text:list><text:numbered-paragraph><text:p text:style-name="P2">'
+            'Ann: All<text:s text:c="99999999"/>of us.</text:p></text:numbered-paragraph>')
+    document = ingest_file(write(tmp_path, "toc.odt", odt_bytes(body)))
+    assert document.text == ("Contents\nInterviewer: questions\t1\nInterviewer: Who came?\n"
+                             "Name | Name\nAnn P01 | carer | group lead\nPart 2: Later\n"
+                             "Ann: All" + " " * 100 + "of us.")  # a repeat count is capped
+    assert spoken(document) == [("Interviewer", "interviewer",
+                                 "Who came?\nName | Name\nAnn P01 | carer | group lead"),
+                                ("Ann", "participant", "All" + " " * 100 + "of us.")]
+
+
 def test_odt_white_space_is_read_as_odf_says(tmp_path):
     body = ('<text:p text:style-name="P2">\n   Interviewer:\n  What   helped?  </text:p>'
             '<text:p text:style-name="P2">Ann: The <text:span text:style-name="T2"> walking'
@@ -473,6 +500,32 @@ def test_teams_docx_speaker_and_time_lines_give_turns(tmp_path):
          "It started with a walk.\nThen a second one.\nNote: we had a cafe too.", 9.0, None),
         ("Ann Smith", "participant", "Great, thank you.", 3723.0, None),
     ]
+
+
+def test_teams_docx_with_bold_names_in_the_speaker_lines(tmp_path):
+    document = docx.Document()
+    for speaker, time, speech in [("Ann Smith", "0:03", "How did it start?"),
+                                  ("Isobel Reid", "0:09", "With a walk.")]:
+        header = document.add_paragraph()
+        header.add_run(speaker).bold = True
+        header.add_run(f"   {time}")
+        document.add_paragraph(speech)
+    document.save(tmp_path / "bold.docx")
+    assert turns(ingest_file(tmp_path / "bold.docx")) == [
+        ("Ann Smith", "participant", "How did it start?", 3.0, None),
+        ("Isobel Reid", "participant", "With a walk.", 9.0, None)]
+
+
+def test_a_labelled_docx_with_a_few_teams_like_lines_is_read_as_written(tmp_path):
+    path = teams_docx(tmp_path, "p07.docx", [
+        "Interview started 10:02", "Interviewer: How did it start?", "Ann: With a walk.",
+        "Interviewer: And then?", "Ann: A cafe.", "Interview ended 10:47"])
+    document = ingest_file(path)
+    assert "layout" not in document.metadata
+    assert spoken(document) == [("Interviewer", "interviewer", "How did it start?"),
+                                ("Ann", "participant", "With a walk."),
+                                ("Interviewer", "interviewer", "And then?"),
+                                ("Ann", "participant", "A cafe.\nInterview ended 10:47")]
 
 
 def test_teams_docx_2021_cues_of_timing_speaker_and_speech(tmp_path):

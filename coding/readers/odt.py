@@ -38,7 +38,7 @@ TEXT_MIMETYPES = ("application/vnd.oasis.opendocument.text",
 _HEADING_STYLES = {"Heading", "Title", "Subtitle"}
 # Block containers whose paragraphs are read in order, as lists and sections show them.
 _CONTAINERS = {TEXT + name for name in ("list", "list-item", "list-header", "section",
-                                        "index-body", "index-title")}
+                                        "numbered-paragraph", "index-body", "index-title")}
 # Tables of contents and other indexes: navigation, read as headings (never speech).
 _INDEXES = {TEXT + name for name in ("table-of-content", "alphabetical-index",
                                      "illustration-index", "table-index", "object-index",

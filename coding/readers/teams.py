@@ -29,16 +29,29 @@ _EVENT = re.compile(r"^.{1,80} (?:started|stopped) transcription\s*$")
 _MIN_HEADERS = 2  # one "Name 10:30" line is an ordinary line, not a Teams layout
 
 
-def teams_lines(lines, path):
+def teams_lines(lines, path, rules):
     """The lines of a Teams transcript in place of a .docx's paragraph lines, or None when the
-    document is not one."""
+    document is not one.
+
+    A transcript typed in Word with `Name:` labels (or bold ones) stays one even if a few of its
+    lines look like Teams' ("Interview started 10:02"): Teams' lines must outnumber labels.
+    """
     flat = [Line(part, heading=line.heading) for line in lines for part in line.text.split("\n")]
-    if any(_is_timing(line.text) for line in flat):
+    labels = sum(1 for line in lines if not line.heading and not _teams_like(line.text)
+                 and (line.speaker or rules.match(line.text)))  # a header's bold name is none
+    timings = sum(1 for line in flat if _is_timing(line.text))
+    if timings and timings > labels:
         return _cue_layout(flat, path)
-    headers = [_header(line, path) for line in flat]
-    if sum(1 for h in headers if h) >= _MIN_HEADERS:
-        return _block_layout(flat, headers)
+    headers = [None if timings else _header(line) for line in flat]
+    found = sum(1 for header in headers if header)
+    if found >= _MIN_HEADERS and found > labels:
+        return _block_layout(flat, headers, path)
     return None
+
+
+def _teams_like(text):
+    """Whether a paragraph holds one of Teams' header or timing lines."""
+    return any(_is_timing(part) or _header(Line(part)) for part in text.split("\n"))
 
 
 def _is_timing(text):
@@ -72,12 +85,15 @@ def _cue_layout(flat, path):
     return lines + cue_lines([cue for cue in cues if cue[1]])
 
 
-def _header(line, path):
-    """(speaker, seconds) of a block's header line, else None."""
+def _header(line):
+    """(speaker, time as written) of a block's header line, else None."""
     found = None if line.heading else _HEADER.match(line.text)
     if not found or _EVENT.match(line.text):
         return None
-    stamp = found.group("time")
+    return " ".join(found.group("speaker").split()), found.group("time")
+
+
+def _seconds(stamp, line, path):
     fields = [int(part) for part in stamp.split(":")]
     if fields[-1] > 59 or (len(fields) == 3 and fields[1] > 59):
         raise TranscriptError(f"impossible time {stamp!r} in the Teams speaker line "
@@ -86,18 +102,19 @@ def _header(line, path):
     seconds = 0
     for part in fields:
         seconds = seconds * 60 + part
-    return " ".join(found.group("speaker").split()), float(seconds)
+    return float(seconds)
 
 
-def _block_layout(flat, headers):
+def _block_layout(flat, headers, path):
     """Header lines over paragraphs: one line per turn, the paragraphs of consecutive blocks
     of one speaker in it, each on its own line."""
     lines, turn = [], None  # turn: [speaker, paragraphs, start]
     for line, header in zip(flat, headers):
         if header:
+            seconds = _seconds(header[1], line, path)
             if turn is None or turn[0] != header[0]:
                 _flush(lines, turn)
-                turn = [header[0], [], header[1]]
+                turn = [header[0], [], seconds]
         elif _EVENT.match(line.text) or line.heading or (turn is None and line.text.strip()):
             _flush(lines, turn)
             turn = None

@@ -111,7 +111,7 @@ def _read_docx(data, path, rules):
             lines.extend(Line(row) for row in _table_rows(block))
         else:
             lines.append(_docx_paragraph(block, headings))
-    teams = teams_lines(lines, path)  # a transcript Teams saved as .docx (issue 15, item 11)
+    teams = teams_lines(lines, path, rules)  # Teams' .docx export (issue 15, item 11)
     if teams is not None:
         return teams, {"encoding": "docx", "layout": "Microsoft Teams transcript"}
     return lines, {"encoding": "docx"}
