@@ -67,9 +67,8 @@ def read_subtitles(data, path, rules, fmt):
         voice = " ".join(html.unescape(caption.voice or "").split()) if fmt == "vtt" else ""
         cues.append([voice or None, body, caption.start_time.in_milliseconds() / 1000,
                      caption.end_time.in_milliseconds() / 1000])
-    return cue_lines(_with_labels(cues, rules)), {"encoding": encoding,
-                                                  **({"warnings": list(warnings)}
-                                                     if warnings else {})}
+    metadata = {"encoding": encoding, **({"warnings": list(warnings)} if warnings else {})}
+    return cue_lines(_with_labels(cues, rules)), metadata
 
 
 def cue_lines(cues):
