@@ -101,7 +101,8 @@ def init(ctx, project, name):
               help="Participants sheet (.csv/.xlsx): case id, file, attribute columns.")
 @click.pass_context
 def ingest(ctx, project, paths, sheet):
-    """Ingest transcripts (.txt .md .docx .vtt .srt .pdf) from files and folders."""
+    """Ingest transcripts (.txt .md .docx .odt .vtt .srt .sbv .pdf, Teams and Zoom
+    transcripts) from files and folders."""
     with _open(ctx, project) as opened:
         results = _ingest_with_progress(opened, paths, sheet)
     _report_ingest(results)
