@@ -27,6 +27,7 @@ from .check import check_project
 from .codebook import CodebookUseCases
 from .codings import CodingUseCases
 from .documents import DocumentUseCases
+from .groups import GroupUseCases
 from .history import history, undo
 from .snapshot import read_snapshot
 from .suggestions import SuggestionUseCases
@@ -56,7 +57,7 @@ def restore_project(project, backup, coder=None):
 
 
 class Project(DocumentUseCases, CodingUseCases, CodebookUseCases, SuggestionUseCases,
-              TeamUseCases):
+              TeamUseCases, GroupUseCases):
     """One coding project. `coder` is stamped on every change made through it."""
 
     def __init__(self, store, coder=None):

@@ -23,6 +23,7 @@ from sqlalchemy import func, select
 from ..errors import StoreError
 from ..records import ACCEPTED, MANUAL, REJECTED, SUGGESTED, Code, Codebook
 from ..storage.schema import CodebookVersionRow, CodeRow, CodingRow, DocumentRow, EventRow, MemoRow
+from .groups import drop_group, store_group, stored_group
 from .writing import write_codes
 
 PASSED_OVER = ("train", "suggest", "drop_stale_suggestions")
@@ -117,6 +118,13 @@ def describe(event, names=None):
         return f"trained model {d.get('version')} on {d.get('units')} {d.get('unit')}s"
     if action == "settings":
         return "changed the speaker settings"
+    if action == "set_group":
+        if d.get("group") is None:
+            return f"removed the {d.get('kind')} group '{d.get('name')}'"
+        members = len((d.get("group") or {}).get("members") or [])
+        verb = "made" if d.get("previous") is None else "changed"
+        return f"{verb} the {d.get('kind')} group '{d.get('name')}' " \
+               f"({_plural(members, 'member')})"
     if action == "upgrade":
         return f"upgraded the schema from {d.get('from')} to {d.get('to')}"
     if action == "restore":
@@ -184,7 +192,7 @@ def _changes(session, coder, page=200):
 def _cannot(event, what, done):
     when = event.at.strftime("%Y-%m-%d %H:%M") if event.at else "?"
     message = (f"cannot undo '{event.action}' (event {event.id} at {when}: {what}): only "
-               "codings, reviews, recodes, spans, memos, consensus decisions and codebook "
+               "codings, reviews, recodes, spans, memos, consensus decisions, groups and codebook "
                "changes can be undone; to go back past it, restore a backup taken before it "
                "(`coding backup PROJECT --list`, then `coding restore PROJECT BACKUP`)")
     if done:
@@ -327,10 +335,24 @@ def _undo_merge_codes(project, session, event):
     return [version.id]
 
 
+def _undo_group(project, session, event):
+    """set_group: the group as it was before (gone again when it was new)."""
+    d = event.detail
+    if stored_group(session, d["kind"], d["name"]) != d.get("group"):
+        raise _Conflict(f"the {d['kind']} group '{d['name']}' has changed since")
+    previous = d.get("previous")
+    if previous is None:
+        drop_group(session, d["kind"], d["name"])
+    else:
+        store_group(session, d["kind"], d["name"], previous["members"],
+                    previous.get("description", ""))
+
+
 REVERSALS = {"accept": _undo_review, "reject": _undo_review, "add_coding": _undo_add_coding,
              "remove_coding": _undo_remove_coding, "recode": _undo_recode,
              "respan": _undo_respan, "add_memo": _undo_add_memo, "resolve": _undo_resolve,
              "merge_codes": _undo_merge_codes, "import_codebook": _undo_codebook_edit,
+             "set_group": _undo_group,
              **{action: _undo_codebook_edit for action in CODEBOOK_EDITS}}
 
 

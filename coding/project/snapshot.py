@@ -1,7 +1,7 @@
 """The whole project read at once, in one consistent snapshot, for writers that need all of
 it (a REFI-QDA export): the project row, the codebook, documents, cases with attributes,
-codings of some statuses, memos and the event log's coders and times. The rows are read-only
-data once the session has closed."""
+codings of some statuses, memos, groups and the event log's coders and times. The rows are
+read-only data once the session has closed."""
 
 from dataclasses import dataclass
 
@@ -9,6 +9,7 @@ from sqlalchemy import select
 
 from ..storage.schema import CaseRow, CodeRow, CodingRow, DocumentRow, EventRow, MemoRow, ProjectRow
 from .codebook import read_codebook
+from .groups import read_groups
 
 
 @dataclass(frozen=True)
@@ -21,6 +22,7 @@ class Snapshot:
     codings: list              # CodingRow of the statuses asked for, in document order
     memos: list                # MemoRow, oldest first
     events: list               # (coder, at, action, entity, entity_id), oldest first
+    groups: list = ()          # groups.Group of codes and documents
 
 
 def read_snapshot(store, statuses):
@@ -40,5 +42,6 @@ def read_snapshot(store, statuses):
         events = [tuple(e) for e in session.execute(
             select(EventRow.coder, EventRow.at, EventRow.action, EventRow.entity,
                    EventRow.entity_id).order_by(EventRow.id))]
+        groups = read_groups(session)
     return Snapshot(project=row, codebook=codebook, code_keys=code_keys, documents=documents,
-                    cases=cases, codings=codings, memos=memos, events=events)
+                    cases=cases, codings=codings, memos=memos, events=events, groups=groups)

@@ -286,3 +286,12 @@ def merge_settings(session, key, updates):
         if mapping:
             merged[kind] = {**merged.get(kind, {}), **mapping}
     row.settings = {**settings, key: merged}
+
+
+def merge_document_meta(session, document_id, key, mapping):
+    """Merge `mapping` into a document's meta[key] (a dict), keeping what is there: REFI
+    selection and coding GUIDs kept for the next export."""
+    document = session.get(DocumentRow, document_id)
+    meta = dict(document.meta or {})
+    meta[key] = {**mapping, **(meta.get(key) or {})}
+    document.meta = meta

@@ -1,7 +1,11 @@
 """Writing REFI-QDA files (QDA-XML 1.0): the codebook as a .qdc (`export_qdc`) and the whole
-project as a .qdpx (`export_qdpx`: a zip holding `project.qde` and `sources/<guid>.txt`, each
-our stored document text in UTF-8, so exported positions are our offsets unchanged). GUIDs are
-stable across exports (`common.Guids`). Both write to a path (atomically) or into a binary file
+project as a .qdpx (`export_qdpx`: a zip holding `project.qde`, `sources/<guid>.txt`, each our
+stored document text in UTF-8, and `coding.json`, our code ids by GUID, which other tools
+ignore). Positions are our offsets unchanged (code points), or with `positions="utf16"` in
+UTF-16 code units, as NVivo for Windows counts them (`offsets.to_utf16`; the project's origin
+says so, so our own import reads them back right). GUIDs are valid and stable across exports
+(`common.Guids`); selection and coding GUIDs kept from an import are written again. Code and
+document groups are written as Sets. Both write to a path (atomically) or into a binary file
 object, so the app builds a download in memory:
 
 >>> buffer = io.BytesIO()
@@ -9,6 +13,7 @@ object, so the app builds a download in memory:
 """
 
 import io
+import json
 import re
 import xml.etree.ElementTree as ET
 import zipfile
@@ -16,11 +21,13 @@ from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from importlib import metadata
+from pathlib import PurePath
 
 from ...errors import RefiError
 from ...files import write_to
 from ...records import COUNTED_STATUSES, SUGGESTED, Codebook
-from .common import DECIMAL, Guids, describe_code, quote_name, valid_date
+from .common import DECIMAL, Guids, describe_code, quote_name, valid_date, valid_guid
+from .offsets import CODE_POINTS, UNIT_NAMES, UTF16, to_utf16
 
 NS_PROJECT = "urn:QDA-XML:project:1.0"
 NS_CODEBOOK = "urn:QDA-XML:codebook:1.0"
@@ -40,6 +47,8 @@ class ExportReport:
     memos: int = 0
     cases: int = 0
     users: int = 0
+    groups: int = 0
+    positions: str = CODE_POINTS  # the unit of selection positions: CODE_POINTS or UTF16
     warnings: list = field(default_factory=list)
 
 
@@ -50,27 +59,45 @@ def export_qdc(project, target):
     guids = Guids.of_project(project.project_row())
     root = ET.Element("CodeBook", {"xmlns": NS_CODEBOOK, "origin": _origin()})
     _code_elements(root, codebook, guids, notes={})
+    current = {code.id for code in codebook.codes}
+    sets = [(g, [guids.code(key) for key in g.members if key in current])
+            for g in project.groups("code")]
+    sets = [(group, members) for group, members in sets if members]
+    if sets:  # the codebook schema names a member by `guid`, the project schema `targetGUID`
+        sets_el = _el(root, "Sets")
+        for group, members in sets:
+            set_el = _el(sets_el, "Set", guid=guids.set("code", group.name), name=group.name)
+            if group.description:
+                _el(set_el, "Description", text=group.description)
+            for member in members:
+                _el(set_el, "MemberCode", guid=member)
     _write(target, _xml_bytes(root))
-    return ExportReport(path=_name(target), codes=len(codebook.codes))
+    return ExportReport(path=_name(target), codes=len(codebook.codes), groups=len(sets))
 
 
-def export_qdpx(project, target, include_suggestions=False):
+def export_qdpx(project, target, include_suggestions=False, positions=CODE_POINTS):
     """Write the project as a REFI-QDA project (.qdpx) to `target`, a path or a binary file
     object; returns an ExportReport.
 
     Codings exported are accepted and manual ones; with include_suggestions, pending
-    suggestions too (their score and rationale in the selection's Description).
+    suggestions too (their score and rationale in the selection's Description). Positions
+    are code points (REFI-QDA's characters, what ATLAS.ti, MAXQDA, QualCoder and we read), or
+    with positions="utf16" UTF-16 code units, for NVivo for Windows.
     """
+    if positions not in UNIT_NAMES:
+        raise RefiError(f"positions must be {' or '.join(map(repr, UNIT_NAMES))}, not "
+                        f"{positions!r}")
     statuses = COUNTED_STATUSES + ((SUGGESTED,) if include_suggestions else ())
     data = _read_project(project, statuses)
-    report = ExportReport(path=_name(target))
+    report = ExportReport(path=_name(target), positions=positions)
     plan = _ExportPlan(data, report)
     guids = data.guids
+    origin = _origin() + (" (positions in UTF-16 code units)" if positions == UTF16 else "")
     root = ET.Element("Project", _attrs({
-        "xmlns": NS_PROJECT, "name": data.name, "origin": _origin(),
+        "xmlns": NS_PROJECT, "name": data.name, "origin": origin,
         "creatingUserGUID": guids.user(data.first_coder) if data.first_coder else None,
         "creationDateTime": _iso(data.created_at), "modifiedDateTime": _iso(data.modified_at)}))
-    users = sorted(data.coders)
+    users = sorted(data.coders | data.kept_users)
     if users:
         users_el = _el(root, "Users")
         for name in users:
@@ -80,7 +107,7 @@ def export_qdpx(project, target, include_suggestions=False):
                        notes={key: plan.note_refs.get(("code", guid), [])
                               for key, guid in plan.code_guid.items()})
     _case_elements(root, data, plan)
-    files = _source_elements(root, data, plan, report)
+    files = _source_elements(root, data, plan, report, positions)
     if plan.notes:
         notes_el = _el(root, "Notes")
         for note_guid, memo in plan.notes:
@@ -93,19 +120,26 @@ def export_qdpx(project, target, include_suggestions=False):
         for link_guid, case_guid, note_guid in plan.links:
             _el(links_el, "Link", guid=link_guid, name="Case memo", direction="OneWay",
                 originGUID=case_guid, targetGUID=note_guid)
+    report.groups = _set_elements(root, data, plan)
     for note in plan.note_refs.get(("project", None), []):
         _el(root, "NoteRef", targetGUID=note)
 
     buffer = io.BytesIO()
     stamp = _zip_time(data.modified_at or data.created_at)
+    # Our code ids, by GUID: a new project importing this file keeps them (REFI has no field
+    # for them, and they stay out of the researcher's descriptions: issue 15, item 5).
+    ids = json.dumps({"format": 1, "codes": {guid: key for key, guid in
+                                              sorted(plan.code_guid.items())}},
+                     indent=1, sort_keys=True).encode("utf-8")
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
-        for name, content in [("project.qde", _xml_bytes(root)), *files.items()]:
+        for name, content in [("project.qde", _xml_bytes(root)), *files.items(),
+                              ("coding.json", ids)]:
             info = zipfile.ZipInfo(name, date_time=stamp)  # same project, same bytes
             info.compress_type = zipfile.ZIP_DEFLATED
             archive.writestr(info, content)
     _write(target, buffer.getvalue())
     report.documents, report.memos, report.cases = (len(data.documents), len(plan.notes),
-                                                    len(data.cases))
+                                                    len(plan.case_guid))
     report.codes, report.users = len(plan.code_guid), len(users)
     return report
 
@@ -118,8 +152,10 @@ class _ExportPlan:
         current = {code.id for code in data.codebook.codes} if data.codebook else set()
         self.code_guid = {key: guids.code(key) for key in current}
         self.doc_guid = {doc.id: guids.document(doc) for doc in data.documents}
-        self.case_guid = {case.id: guids.case(case.name) for case in data.cases}
+        self.case_guid = {case.id: guids.case(case.name) for case in _real_cases(data)}
+        kept = {doc.id: (doc.meta or {}).get("refi_selections") or {} for doc in data.documents}
         self.selections, seen, retired = {}, Counter(), 0
+        spans, used = {}, set()  # a kept selection GUID's span; coding GUIDs written
         for coding in data.codings:
             key = data.code_keys[coding.code_id]
             if key not in current:
@@ -130,8 +166,20 @@ class _ExportPlan:
             seen[content] += 1
             suffix = f"#{seen[content]}" if seen[content] > 1 else ""
             # From content, not the project: a re-export of an import gives the same GUIDs.
-            self.selections[coding.id] = (guids.content("selection", *content, suffix),
-                                          guids.content("coding", *content, suffix))
+            selection = guids.content("selection", *content, suffix)
+            coding_guid = guids.content("coding", *content, suffix)
+            # GUIDs an import kept are written again, as long as they still fit: a selection
+            # holds one span (several codings may share it), a coding GUID is used once.
+            kept_selection, kept_coding = [valid_guid(g) for g in
+                                           kept[coding.document_id].get(str(coding.id))
+                                           or (None, None)]
+            span = (coding.document_id, coding.start, coding.end)
+            if kept_selection and spans.setdefault(kept_selection, span) == span:
+                selection = kept_selection
+            if kept_coding and kept_coding not in used:
+                coding_guid = kept_coding
+            used.add(coding_guid)
+            self.selections[coding.id] = (selection, coding_guid)
         if retired:
             report.warnings.append(f"{retired} codings of retired codes were left out")
         self.notes, self.links, self.note_refs, left_out = [], [], {}, 0
@@ -168,18 +216,19 @@ class _ExportPlan:
 
 
 def _case_elements(root, data, plan):
-    variables = _variables(data.cases, data.guids)
+    cases = [case for case in data.cases if case.id in plan.case_guid]
+    variables = _variables(cases, data.guids)
     if variables:
         variables_el = _el(root, "Variables")
         for name, (guid, kind) in variables.items():
             _el(variables_el, "Variable", guid=guid, name=name, typeOfVariable=kind)
-    if not data.cases:
+    if not cases:
         return
     documents_of = {}
     for doc in data.documents:
         documents_of.setdefault(doc.case_id, []).append(doc)
     cases_el = _el(root, "Cases")
-    for case in data.cases:
+    for case in cases:
         case_el = _el(cases_el, "Case", guid=plan.case_guid[case.id], name=case.name)
         for attribute in case.attributes:
             _variable_value(case_el, attribute, variables)
@@ -187,45 +236,94 @@ def _case_elements(root, data, plan):
             _el(case_el, "SourceRef", targetGUID=plan.doc_guid[doc.id])
 
 
-def _source_elements(root, data, plan, report):
-    """TextSources with their selections; returns the archive's sources/ files."""
+def _source_elements(root, data, plan, report, positions):
+    """TextSources with their selections (codings that share a selection GUID in one
+    selection); returns the archive's sources/ files."""
     if not data.documents:
         return {}
     guids, files, by_document = data.guids, {}, {}
     for coding in data.codings:
         if coding.id in plan.selections:
-            by_document.setdefault(coding.document_id, []).append(coding)
+            selection_guid = plan.selections[coding.id][0]
+            by_document.setdefault(coding.document_id, {}).setdefault(
+                selection_guid, []).append(coding)
     sources_el = _el(root, "Sources")
     for doc in data.documents:
         guid = plan.doc_guid[doc.id]
         creator = data.creators.get(doc.id)
+        unit = to_utf16(doc.text) if positions == UTF16 else (lambda offset: offset)
         source = _el(sources_el, "TextSource", guid=guid, name=doc.name,
                      plainTextPath=f"internal://{guid}.txt",
                      creatingUser=guids.user(creator) if creator else None,
                      creationDateTime=_iso(doc.created_at))
-        for coding in by_document.get(doc.id, []):
-            selection_guid, coding_guid = plan.selections[coding.id]
+        for selection_guid, codings in by_document.get(doc.id, {}).items():
+            first = codings[0]
             selection = _el(source, "PlainTextSelection", guid=selection_guid,
-                            name=quote_name(doc.text[coding.start:coding.end]),
-                            startPosition=coding.start, endPosition=coding.end,
-                            creatingUser=guids.user(coding.coder),
-                            creationDateTime=_iso(coding.created_at))
-            if coding.status == SUGGESTED:
+                            name=quote_name(doc.text[first.start:first.end]),
+                            startPosition=unit(first.start), endPosition=unit(first.end),
+                            creatingUser=guids.user(first.coder),
+                            creationDateTime=_iso(first.created_at))
+            if first.status == SUGGESTED:
                 _el(selection, "Description",
-                    text=f"Suggestion ({coding.origin}, score {coding.score or 0:.2f}): "
-                         f"{coding.rationale or ''}".strip())
-            coding_el = _el(selection, "Coding", guid=coding_guid,
-                            creatingUser=guids.user(coding.coder),
-                            creationDateTime=_iso(coding.created_at))
-            _el(coding_el, "CodeRef",
-                targetGUID=plan.code_guid[data.code_keys[coding.code_id]])
-            for note in plan.note_refs.get(("coding", selection_guid), []):
+                    text=f"Suggestion ({first.origin}, score {first.score or 0:.2f}): "
+                         f"{first.rationale or ''}".strip())
+            for coding in codings:
+                coding_el = _el(selection, "Coding", guid=plan.selections[coding.id][1],
+                                creatingUser=guids.user(coding.coder),
+                                creationDateTime=_iso(coding.created_at))
+                _el(coding_el, "CodeRef",
+                    targetGUID=plan.code_guid[data.code_keys[coding.code_id]])
+                report.codings += 1
+            for note in dict.fromkeys(plan.note_refs.get(("coding", selection_guid), [])):
                 _el(selection, "NoteRef", targetGUID=note)
-            report.codings += 1
         for note in plan.note_refs.get(("document", guid), []):
             _el(source, "NoteRef", targetGUID=note)
         files[f"sources/{guid}.txt"] = doc.text.encode("utf-8")  # exactly our frozen text
     return files
+
+
+def _set_elements(root, data, plan):
+    """Code and document groups as Sets (one Set for a code group and a document group of
+    the same name); returns how many groups were written."""
+    doc_guid = {doc.name: plan.doc_guid[doc.id] for doc in data.documents}
+    sets, written = {}, 0
+    for group in data.groups:
+        if group.kind == "code":
+            members = [plan.code_guid[key] for key in group.members if key in plan.code_guid]
+        else:
+            members = [doc_guid[name] for name in group.members if name in doc_guid]
+        if members:
+            entry = sets.setdefault(group.name, {"code": [], "document": [], "guid": None,
+                                                 "description": group.description})
+            entry[group.kind] = members
+            entry["guid"] = entry["guid"] or data.guids.set(group.kind, group.name)
+            written += 1
+    if sets:
+        sets_el = _el(root, "Sets")
+        for name, entry in sets.items():
+            set_el = _el(sets_el, "Set", guid=entry["guid"], name=name)
+            if entry["description"]:
+                _el(set_el, "Description", text=entry["description"])
+            for member in entry["code"]:
+                _el(set_el, "MemberCode", targetGUID=member)
+            for member in entry["document"]:
+                _el(set_el, "MemberSource", targetGUID=member)
+    return written
+
+
+def _real_cases(data):
+    """The cases worth writing: not the one-document case ingest makes from a file's name
+    with nothing of its own (no attributes, files, memos; not from an import), which other
+    tools would show as an invented case per document (issue 15, item 5)."""
+    documents_of, with_memos = Counter(doc.case_id for doc in data.documents), set()
+    stems = {doc.case_id: PurePath(doc.name).stem for doc in data.documents}
+    for memo in data.memos:
+        if memo.target_type == "case":
+            with_memos.add(memo.target_id)
+    kept = data.guids.kept.get("cases", {})
+    return [case for case in data.cases
+            if case.attributes or case.files or case.id in with_memos or case.name in kept
+            or documents_of[case.id] != 1 or stems.get(case.id) != case.name]
 
 
 @dataclass
@@ -243,6 +341,8 @@ class _Snapshot:
     memos: list
     coders: set
     creators: dict
+    kept_users: set
+    groups: list
 
 
 def _read_project(project, statuses):
@@ -252,12 +352,14 @@ def _read_project(project, statuses):
     creators = {entity_id: coder for coder, _, action, entity, entity_id in events
                 if action == "ingest" and entity == "document"}
     row = snapshot.project
-    return _Snapshot(guids=Guids.of_project(row), name=row.name, created_at=row.created_at,
+    guids = Guids.of_project(row)
+    return _Snapshot(guids=guids, name=row.name, created_at=row.created_at,
                      modified_at=events[-1][1] if events else None,
                      first_coder=events[0][0] if events else None, codebook=snapshot.codebook,
                      code_keys=snapshot.code_keys, documents=snapshot.documents,
                      cases=snapshot.cases, codings=codings, memos=memos,
-                     coders={c for c in coders if c}, creators=creators)
+                     coders={c for c in coders if c}, creators=creators,
+                     kept_users=set(guids.kept.get("users", {})), groups=list(snapshot.groups))
 
 
 def _code_elements(parent, codebook, guids, notes):

@@ -3,7 +3,10 @@ a .qdpx or .qde project's documents, codes, cases, codings and memos (`import_qd
 one transaction with its events, after `reader` has read and checked the whole file.
 
 What a round trip through REFI keeps and loses is listed in the package docstring; GUIDs read
-from a file are kept in the project (`common.Guids`) for the next export.
+from a file are kept in the project (`common.Guids`) for the next export. The report says, per
+source, how many codings came in and how many were skipped and why (`ImportReport.sources`),
+and names the sources none of whose codings came in (`ImportReport.dropped`): a file never
+imports wrongly without a word (issue 15).
 """
 
 import unicodedata
@@ -11,15 +14,17 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from ...errors import CodebookError, RefiError
+from ...project.groups import store_group
 from ...project.lookup import CaseOwners, code_ids, project_row
 from ...project.writing import (add_codings, add_memos, drop_empty_stem_cases, existing_cases,
-                                merge_settings, set_case_of, store_case, store_document,
-                                update_case_attributes_of, write_codebook)
+                                merge_document_meta, merge_settings, set_case_of, store_case,
+                                store_document, update_case_attributes_of, write_codebook)
 from ...readers.codebooks import code_id_from_name, dump_codebook, parse_codebook
 from ...records import MANUAL, Code, Codebook
 from ...storage.backup import auto_backup
-from .common import SETTINGS_KEY, Guids, counted, parse_description, quote_name
-from .reader import RefiSelection, Warnings, read_codebook, read_project
+from .common import SETTINGS_KEY, Guids, counted, parse_description, quote_name, valid_guid
+from .elements import RefiSelection, Warnings
+from .reader import read_codebook, read_project
 
 ORIGIN = "refi"  # the origin of imported codings
 
@@ -38,12 +43,27 @@ class ImportReport:
     codings_present: int = 0
     memos: int = 0
     cases: int = 0
+    groups: int = 0  # code and document groups made or added to (from Sets)
     warnings: list = field(default_factory=list)
+    sources: list = field(default_factory=list)  # reader.SourceTally per source in the file
+    idle_users: list = field(default_factory=list)  # users of the file with no codings in it
+
+    @property
+    def dropped(self):
+        """The sources the file gives codings, none of which came in: [SourceTally]."""
+        return [source for source in self.sources if source.dropped]
+
+    def details(self):
+        """One line per source of the file: the document it became, the unit of its
+        positions, its codings imported and skipped, and why (SourceTally.line)."""
+        return [source.line() for source in self.sources]
 
     def summary(self):
         """One line for a person: '2 documents, 14 codes, 16 codings, ... added; 3 warnings'."""
         parts = [f"{self.documents} documents", f"{self.codes} codes",
                  f"{self.codings} codings", f"{self.memos} memos", f"{self.cases} cases"]
+        if self.groups:
+            parts.append(counted(self.groups, "group"))
         present = [f"{n} {what}" for n, what in ((self.documents_present, "documents"),
                                                   (self.codings_present, "codings")) if n]
         line = ", ".join(parts) + " added"
@@ -51,7 +71,14 @@ class ImportReport:
             line += f" ({', '.join(present)} already present)"
         if self.codes_retired:
             line += f"; {self.codes_retired} codes not in the file retired"
-        return line + f"; {len(self.users)} users; {len(self.warnings)} warnings"
+        line += f"; {len(self.users)} users"
+        if self.idle_users:
+            line += f" ({len(self.idle_users)} with no codings: {', '.join(self.idle_users)})"
+        line += f"; {len(self.warnings)} warnings"
+        if self.dropped:
+            line += (f"; NO codings imported from {counted(len(self.dropped), 'source')} that "
+                     "has them: " + ", ".join(f"'{s.name}' ({s.codings})" for s in self.dropped))
+        return line
 
 
 def import_refi(project, path):
@@ -70,27 +97,32 @@ def import_qdc(project, path):
 
     Like a YAML codebook import, the file's codes become the current codebook and codes not
     in it are retired (kept with their codings). A code matched to an existing one (by the
-    GUID kept from an earlier import, our own export's GUID, the 'Code id:' line that
-    `export_qdc` writes into its description, else its name under the same parent) keeps its
-    id, so its codings stay; its keywords and patterns (not in REFI) are kept too. New codes
-    get the stated id or one made from their name. Descriptions written by `export_qdc` are
-    split back into definition, inclusion, exclusion and examples; any other description
-    becomes the definition. The REFI GUIDs are kept in the project's settings and reused by
-    the next export. Returns an ImportReport.
+    GUID or id kept from an earlier import, our own export's GUID, a 'Code id:' line that
+    exports before issue 15 wrote into descriptions, else its name under the same parent)
+    keeps its id, so its codings stay; its keywords and patterns (not in REFI) are kept too.
+    New codes get the stated id or one made from their name. Descriptions written by
+    `export_qdc` are split back into definition, inclusion, exclusion and examples; any other
+    description becomes the definition. The REFI GUIDs are kept in the project's settings and
+    reused by the next export; ids that are not GUIDs (`c001`) are kept for matching, and
+    exports write GUIDs made for them. Sets of codes become code groups. Returns an
+    ImportReport.
     """
     path = Path(path)
     report = ImportReport(path=str(path))
     warn = Warnings(path, report.warnings)
-    codes, origin = read_codebook(path, warn)
+    codes, origin, sets = read_codebook(path, warn)
     existing = project.codebook_or_none()
     auto_backup(project.store, "import_refi")
     with project.store.transaction() as session:
         plan = _CodebookPlan(session, existing, codes, path)
         codebook = plan.codebook(replace_all=True, header_name=path.stem, source=origin)
         _save_codebook(session, project, plan, codebook, path, report)
-        merge_settings(session, SETTINGS_KEY, {"codes": plan.kept_guids()})
+        kept = plan.kept(warn)
+        _store_sets(session, sets, plan.keys, {}, kept, report, warn)
+        merge_settings(session, SETTINGS_KEY, kept)
         project.store.log(session, project.coder, "import_refi", "codebook", None,
-                          file=str(path), codes=report.codes, retired=report.codes_retired)
+                          file=str(path), codes=report.codes, retired=report.codes_retired,
+                          groups=report.groups)
     warn.flush()
     return report
 
@@ -103,32 +135,38 @@ def import_qdpx(project, path):
     text from `internal://` in the archive, `relative://` or `file://` paths, or else their
     `.docx` rich text), each selection mapped onto the stored text (`offsets`);
     cases and variables become cases with typed attributes, linked to their documents;
-    codings become `manual` codings with origin `refi` by the creating user; notes become
-    memos on what refers to them (project, document, code, coding, case). Sources that cannot
-    be read, non-text sources (PDF, picture, audio, video) and unsupported elements are
-    skipped with a warning. Importing the same file again adds nothing.
-    A broken or hostile file raises RefiError and stores nothing.
+    codings become `manual` codings with origin `refi`, each by its own or its selection's
+    creating user as the file has it (a GUID not among the file's users becomes a user named
+    'user XXXXXXXX'); notes become memos on what refers to them (project, document, code,
+    coding, case); Sets become code and document groups. Sources that cannot be read, non-text
+    sources (PDF, picture, audio, video) and unsupported elements are skipped with a warning,
+    and the report counts, per source, the codings imported and skipped and why. Importing the
+    same file again adds nothing. A broken or hostile file raises RefiError and stores nothing.
     """
     path = Path(path)
     report = ImportReport(path=str(path))
     warn = Warnings(path, report.warnings)
     qde = read_project(path, project.speaker_rules(), warn)
     _store_project(project, qde, path, report, warn)
+    report.sources = qde.tallies
     warn.flush()
     return report
 
 
 class _CodebookPlan:
-    """REFI codes matched to our code ids (a GUID kept from an import, our own export's GUID,
-    the 'Code id:' line of its description, or its name under the same parent), else given
-    a new id: the stated one, or one made from the name."""
+    """REFI codes matched to our code ids (a GUID or id kept from an import, our own export's
+    GUID, the id our export wrote beside it in coding.json, the 'Code id:' line older exports
+    wrote into its description, or its name under the same parent), else given a new id: the
+    one coding.json or the description states, or one made from the name."""
 
-    def __init__(self, session, existing, codes, path):
+    def __init__(self, session, existing, codes, path, stated_ids=None):
         self.codes, self.path, self.existing = codes, path, existing
         self.guids = Guids.of_project(project_row(session))
         all_keys = set(code_ids(session))
-        by_guid = {guid.upper(): key for key, guid in self.guids.kept.get("codes", {}).items()
-                   if key in all_keys}
+        by_guid = {}
+        for kind in ("ids", "codes"):  # the file's own ids, then GUIDs kept or made for them
+            by_guid.update({_fold_id(guid): key for key, guid in
+                            self.guids.kept.get(kind, {}).items() if key in all_keys})
         by_guid.update({self.guids.derived("code", key): key for key in all_keys})
         current = self.existing.codes if self.existing else ()
         by_name = {}
@@ -138,9 +176,10 @@ class _CodebookPlan:
         self.keys, self.new = {}, set()
         for code in codes:  # parents come before their children
             parent = self.keys.get(code.parent) if code.parent else None
-            stated = parse_description(code.description)["id"]
-            candidates = (by_guid.get(code.guid), stated if stated in all_keys else None,
-                          by_name.get((_fold_name(code.name), parent)))
+            stated = (stated_ids or {}).get(code.guid) or \
+                parse_description(code.description)["id"]
+            candidates = (by_guid.get(_fold_id(code.guid)), stated if stated in all_keys
+                          else None, by_name.get((_fold_name(code.name), parent)))
             key = next((k for k in candidates if k and k not in used), None)
             if key is None:
                 key = stated if stated and stated not in taken else \
@@ -181,8 +220,23 @@ class _CodebookPlan:
         except CodebookError as exc:
             raise RefiError(f"its codebook cannot be stored: {exc}", path=self.path) from exc
 
-    def kept_guids(self):
-        return {key: guid for guid, key in self.keys.items()}
+    def kept(self, warn):
+        """The settings to keep: {"codes": {code id: GUID}, "ids": {code id: the file's id}}.
+        A file id that is not a GUID (`c001`) is kept under "ids", so the file imports onto
+        the same codes again, and given a GUID made for it, which exports write (issue 15,
+        item 5: our re-export of such a codebook must be valid)."""
+        codes, ids = {}, {}
+        for guid, key in self.keys.items():
+            codes[key] = valid_guid(guid) or self.guids.derived("code", key)
+            if valid_guid(guid) is None:
+                ids[key] = guid
+        if ids:
+            shown = ", ".join(f"'{i}'" for i in list(ids.values())[:3]) + \
+                (", ..." if len(ids) > 3 else "")
+            warn(f"{counted(len(ids), 'code id')} {'is' if len(ids) == 1 else 'are'} not "
+                 f"GUIDs ({shown}); exports write GUIDs made for them, kept in the project "
+                 "with the ids, so this file imports onto the same codes again")
+        return {"codes": codes, "ids": ids}
 
 
 def _save_codebook(session, project, plan, codebook, path, report):
@@ -200,38 +254,59 @@ def _fold_name(name):
     return " ".join(unicodedata.normalize("NFKC", name).casefold().split())
 
 
+def _fold_id(value):
+    """A file's id as matched: a GUID in upper case; any other id as written, upper case too
+    (projects imported before issue 15 kept 'c001' as 'C001')."""
+    return valid_guid(value) or str(value).strip().upper()
+
+
 def _store_project(project, qde, path, report, warn):
     """Store what the reader found in one transaction (documents, codebook, cases, codings,
-    memos, kept GUIDs) together with its events."""
-    report.users = sorted(set(qde.users.values()))
+    memos, groups, kept GUIDs) together with its events."""
     existing = project.codebook_or_none()
     auto_backup(project.store, "import_refi")
     with project.store.transaction() as session:
-        guid_ids, kept_codes = {}, {}
+        guid_ids, code_keys, kept = {}, {}, {}
         if qde.codes:
-            plan = _CodebookPlan(session, existing, qde.codes, path)
+            plan = _CodebookPlan(session, existing, qde.codes, path, qde.code_ids)
             codebook = plan.codebook(replace_all=False, header_name=qde.name or path.stem,
                                      source=qde.origin)
             _save_codebook(session, project, plan, codebook, path, report)
             keys = code_ids(session)
+            code_keys = plan.keys
             guid_ids = {guid: keys[key] for guid, key in plan.keys.items()}
-            kept_codes = plan.kept_guids()
+            kept = plan.kept(warn)
         documents = {}
         for source in qde.sources:
             documents[source.guid] = _store_document(session, project, source, path, report)
+            source.tally.document = documents[source.guid].name
         case_ids = _store_cases(session, qde, documents, report, warn)
-        codings = _store_codings(session, project, qde, documents, guid_ids, report, warn)
+        codings, coders = _store_codings(session, project, qde, documents, guid_ids, report,
+                                         warn)
         _store_memos(session, project, qde, documents, guid_ids, codings, case_ids, report,
                      warn)
+        _store_sets(session, qde.sets, code_keys, documents, kept, report, warn)
+        _undeclared_users(qde, warn)
+        report.users = sorted(set(qde.users.values()))
+        report.idle_users = sorted(qde.users[g] for g in qde.declared
+                                   if qde.users[g] not in coders)
         merge_settings(session, SETTINGS_KEY, {
-            "codes": kept_codes,
-            "users": {name: guid for guid, name in qde.users.items()},
+            **kept,
+            "users": {name: valid_guid(guid) for guid, name in qde.users.items()
+                      if valid_guid(guid)},
             "cases": {case.name: case.guid for case in qde.cases},
             "variables": {name: guid for guid, (name, _) in qde.variables.items()}})
         project.store.log(session, project.coder, "import_refi", "project", None,
                           file=str(path), users=report.users, documents=report.documents,
                           codes=report.codes, codings=report.codings, memos=report.memos,
-                          cases=report.cases, warnings=len(report.warnings))
+                          cases=report.cases, groups=report.groups,
+                          warnings=len(report.warnings))
+
+
+def _undeclared_users(qde, warn):
+    for guid, uses in qde.undeclared.items():
+        warn(f"creatingUser {guid} is not among the file's users; its "
+             f"{counted(uses, 'coding or note')} are credited to '{qde.users[guid]}'")
 
 
 def _store_document(session, project, source, path, report):
@@ -291,8 +366,14 @@ def _store_cases(session, qde, documents, report, warn):
 
 def _store_codings(session, project, qde, documents, guid_ids, report, warn):
     """Selections' codings as manual codings, each unless already there (project.writing's
-    one rule); returns {selection or coding guid: [coding ids]} for the memos on them."""
-    rows, guids, unknown_codes = [], [], 0
+    one rule), credited to the coding's creatingUser, else its selection's. Counts go to each
+    source's tally; the selection and coding GUIDs of every coding are kept in its document's
+    meta for the next export. Returns ({selection or coding guid: [coding ids]} for the memos
+    on them, the coders credited)."""
+    rows, origins, unknown_codes, anonymous = [], [], 0, 0
+    declared = sorted(qde.declared)
+    # A file that names no creator of a coding: its only user made it, if it has one.
+    fallback = qde.users[declared[0]] if len(declared) == 1 else project.coder
     for source in qde.sources:
         document = documents[source.guid]
         whole = RefiSelection(guid="", name="", start=0, end=len(document.text), user=None,
@@ -303,23 +384,67 @@ def _store_codings(session, project, qde, documents, guid_ids, report, warn):
                 code_id = guid_ids.get(code_guid)
                 if code_id is None:
                     unknown_codes += 1
+                    source.tally.skipped["codes not in the codebook"] += 1
                     continue
-                coder = qde.user(user) or qde.user(selection.user) or project.coder
+                coder = qde.credit(user, selection.user)
+                if coder is None:
+                    coder, anonymous = fallback, anonymous + 1
                 rows.append(dict(document_id=document.id, code_id=code_id,
                                  start=selection.start, end=selection.end, coder=coder,
                                  status=MANUAL, origin=ORIGIN, created_at=created))
-                guids.append((coding_guid, selection.guid))
+                origins.append((source, coding_guid, selection.guid))
     if unknown_codes:
         warn(f"skipped {counted(unknown_codes, 'coding')} of codes not in the codebook")
+    if anonymous:
+        whom = "the file's only user" if len(declared) == 1 else "the importing coder"
+        warn(f"{counted(anonymous, 'coding')} name no creatingUser; credited to "
+             f"'{fallback}' ({whom})")
     coding_ids, added = add_codings(session, rows)
     report.codings = sum(added)
     report.codings_present += len(added) - sum(added)
-    ids = {}
-    for coding_id, pair in zip(coding_ids, guids):
-        for guid in pair:
+    ids, kept = {}, {}
+    for coding_id, new, (source, coding_guid, selection_guid) in zip(coding_ids, added,
+                                                                     origins):
+        if new:
+            source.tally.imported += 1
+        else:
+            source.tally.present += 1
+        for guid in (coding_guid, selection_guid):
             if guid:
                 ids.setdefault(guid, []).append(coding_id)
-    return ids
+        pair = [valid_guid(selection_guid), valid_guid(coding_guid)]
+        if any(pair):
+            kept.setdefault(documents[source.guid].id, {}).setdefault(str(coding_id), pair)
+    for document_id, mapping in kept.items():
+        merge_document_meta(session, document_id, "refi_selections", mapping)
+    return ids, {row["coder"] for row in rows}
+
+
+def _store_sets(session, sets, code_keys, documents, kept, report, warn):
+    """Sets as groups: their codes as a code group, their sources as a document group (both
+    under the set's name; a group already there keeps its members and gains these). Members
+    that were not imported, and notes, are counted in a warning. The set's GUID is kept."""
+    missing, notes, guids = 0, 0, {}
+    for refi_set in sets:
+        codes = [code_keys[g] for g in refi_set.codes if g in code_keys]
+        sources = [documents[g].id for g in refi_set.sources if g in documents]
+        missing += len(refi_set.codes) - len(codes) + len(refi_set.sources) - len(sources)
+        notes += refi_set.notes
+        for kind, members in (("code", codes), ("document", sources)):
+            if members:
+                before, after = store_group(session, kind, refi_set.name, members,
+                                            refi_set.description or None, merge=True)
+                report.groups += before != after
+                if valid_guid(refi_set.guid):
+                    guids[f"{kind}:{refi_set.name}"] = valid_guid(refi_set.guid)
+    if missing:
+        warn(f"{counted(missing, 'set member')} not imported (codes or sources that were "
+             "skipped) left out of their groups")
+    if notes:
+        warn(f"{counted(notes, 'note')} in sets not grouped (groups hold codes and "
+             "documents)")
+    if guids:
+        kept["sets"] = guids
 
 
 def _store_memos(session, project, qde, documents, guid_ids, codings, case_ids, report,
@@ -390,7 +515,7 @@ def _store_memos(session, project, qde, documents, guid_ids, codings, case_ids, 
         for selection in source.selections:
             if selection.description:
                 target = target_of("selection", selection.guid)
-                memos.append((*target, qde.user(selection.user) or project.coder,
+                memos.append((*target, qde.credit(selection.user) or project.coder,
                               quote_name(selection.name, 60), selection.description,
                               selection.created))
     for case in qde.cases:
