@@ -704,9 +704,17 @@ def import_word(ctx, project, files):
 @click.option("--raw", is_flag=True,
               help="csv: write text as it is, for R and pandas. By default text a spreadsheet "
                    "would run as a formula (starting with = + - @) gets a leading '.")
+@click.option("--code-group", metavar="NAME",
+              help="Tables: only the codes of this code group.")
+@click.option("--document-group", metavar="NAME",
+              help="Tables: only the documents of this document group (and their cases).")
+@click.option("--positions", type=click.Choice(["codepoints", "utf16"]), default="codepoints",
+              show_default=True,
+              help="qdpx: selection positions in code points (REFI-QDA; ATLAS.ti, MAXQDA, "
+                   "QualCoder) or UTF-16 code units (NVivo for Windows).")
 @click.pass_context
 def export(ctx, project, what, output, fmt, include_suggestions, value, attribute, mode,
-           exemplars, raw):
+           exemplars, raw, code_group, document_group, positions):
     """Write an analysis table, a Word report, or a REFI-QDA codebook (.qdc) / project (.qdpx).
 
     \b
@@ -715,9 +723,13 @@ def export(ctx, project, what, output, fmt, include_suggestions, value, attribut
     coding export study.db framework -o framework.xlsx
     coding export study.db report -o themes.docx
     coding export study.db qdpx -o study.qdpx
+    coding export study.db qdpx --positions utf16 -o for_nvivo.qdpx
+    coding export study.db code-by-case --code-group Barriers -o barriers.xlsx
     """
     options = transfer.Options(include_suggestions=include_suggestions, value=value,
-                               attribute=attribute, mode=mode, exemplars=exemplars)
+                               attribute=attribute, mode=mode, exemplars=exemplars,
+                               code_group=code_group, document_group=document_group,
+                               positions=positions)
     with _open(ctx, project) as opened:
         out.print(transfer.export(opened, what, output, fmt, options, raw=raw, warn=_warn))
 

@@ -507,3 +507,167 @@ def study_like(tmp_path):
     with coding.init_project(tmp_path / "study.db", coder="tester") as project:
         project.import_codebook(CODEBOOK)
         yield project
+
+
+# -- 6. Sets: code and document groups --------------------------------------------------------
+
+SETS = [("5e7a0000-0000-4000-8000-000000000001", "Barriers", "What gets in the way.",
+         ["Trust", "Money worries"], [], 0),
+        ("5e7a0000-0000-4000-8000-000000000002", "First visits", "", [],
+         ["Interview 01", "Interview 02", "a scan"], 0),
+        ("5e7a0000-0000-4000-8000-000000000003", "Mixed", "", ["Activity"], ["Interview 03"],
+         1)]
+
+
+def with_sets(path, target):
+    """The NVivo-style project of `path` with a PDF source and the Sets of SETS added, as
+    ATLAS.ti and NVivo write them (MemberCode, MemberSource, MemberNote by targetGUID)."""
+    with zipfile.ZipFile(path) as archive:
+        qde = archive.read("project.qde").decode("utf-8")
+        members = [(n, archive.read(n)) for n in archive.namelist() if n != "project.qde"]
+    guids = {n: g for g, n, _ in NVIVO_CODES}
+    guids.update(dict(re.findall(r'<TextSource guid="([^"]+)" name="([^"]+)"', qde)[i][::-1]
+                      for i in range(3)))
+    guids["a scan"] = str(UUID(int=99))
+    sets = "".join(
+        f'<Set guid="{g}" name="{name}">' + (f"<Description>{d}</Description>" if d else "")
+        + "".join(f'<MemberCode targetGUID="{guids[c]}"/>' for c in codes)
+        + "".join(f'<MemberSource targetGUID="{guids[s]}"/>' for s in sources)
+        + "".join(f'<MemberNote targetGUID="{UUID(int=77)}"/>' for _ in range(notes))
+        + "</Set>" for g, name, d, codes, sources, notes in SETS)
+    qde = qde.replace("</Sources>", f'<PDFSource guid="{guids["a scan"]}" name="a scan" '
+                      'path="internal://scan.pdf"/></Sources>').replace(
+        "</Project>", f"<Sets>{sets}</Sets></Project>")
+    return zipped(target, qde, members)
+
+
+def groups_of(project):
+    return {(g.kind, g.name): (sorted(g.members), g.description) for g in project.groups()}
+
+
+def test_sets_import_as_code_and_document_groups_and_export_back(fresh, other, tmp_path,
+                                                                 shared):
+    path, _ = nvivo_qdpx(tmp_path / "nvivo.qdpx")
+    path = with_sets(path, tmp_path / "sets.qdpx")
+    report = import_qdpx(fresh, path)
+    assert report.groups == 4
+    assert "4 groups added" in report.summary()
+    assert f"{path}: 1 set member not imported (codes or sources that were skipped) left out " \
+        "of their groups" in report.warnings
+    assert f"{path}: 1 note in sets not grouped (groups hold codes and documents)" \
+        in report.warnings
+    expected = {("code", "Barriers"): (["money_worries", "trust"], "What gets in the way."),
+                ("code", "Mixed"): (["activity"], ""),
+                ("document", "First visits"): (["Interview 01", "Interview 02"], ""),
+                ("document", "Mixed"): (["Interview 03"], "")}
+    assert groups_of(fresh) == expected
+    assert import_qdpx(fresh, path).groups == 0  # the same file again changes nothing
+
+    again = tmp_path / "again.qdpx"
+    assert export_qdpx(fresh, again).groups == 4
+    root = validate(shared, again)
+    sets = {s.get("name"): (s.get("guid"), len(s.findall(f"{{{QDE}}}MemberCode")),
+                            len(s.findall(f"{{{QDE}}}MemberSource")))
+            for s in root.iter(f"{{{QDE}}}Set")}
+    assert sets == {"Barriers": (SETS[0][0].upper(), 2, 0),
+                    "First visits": (SETS[1][0].upper(), 0, 2),
+                    "Mixed": (SETS[2][0].upper(), 1, 1)}  # one Set again, as it came
+    import_qdpx(other, again)
+    assert groups_of(other) == expected
+
+
+def test_code_groups_in_a_codebook_file_both_ways(fresh, tmp_path, shared):
+    path = tmp_path / "sets.qdc"
+    path.write_text(C001.replace("</Codes>", '</Codes><Sets><Set guid="5e7a0000-0000-4000-8000-'
+                                 '000000000009" name="Practical"><MemberCode guid="c002"/>'
+                                 '<MemberCode guid="c003"/></Set></Sets>'), encoding="utf-8")
+    assert import_qdc(fresh, path).groups == 1
+    assert groups_of(fresh) == {("code", "Practical"): (["cost", "transport"], "")}
+    out = tmp_path / "out.qdc"
+    assert export_qdc(fresh, out).groups == 1
+    root = validate(shared, out)
+    kept = fresh.settings["refi"]["codes"]
+    assert [m.get("guid") for m in root.iter(f"{{{QDC}}}MemberCode")] == \
+        [kept["cost"], kept["transport"]]
+
+
+@pytest.fixture
+def grouped(tmp_path):
+    """A project from the NVivo-style file, with groups from its Sets and pending suggestions
+    in every document."""
+    path, _ = nvivo_qdpx(tmp_path / "nvivo.qdpx")
+    db = tmp_path / "grouped.db"
+    with coding.init_project(db, coder="importer") as project:
+        import_qdpx(project, with_sets(path, tmp_path / "sets.qdpx"))
+        for document in project.documents():
+            text = project.document_text(document.name)
+            for n, code in enumerate(("trust", "activity")):
+                start = text.index("P: ") + 3 + n
+                project.add_coding(document.name, code, start, start + 10, status="suggested",
+                                   origin="rule:keywords", score=0.5, rationale="test")
+    return db
+
+
+def test_groups_filter_the_analysis_exports(grouped, tmp_path, run):
+    import pandas as pd
+
+    with coding.open_project(grouped) as project:
+        out = tmp_path / "barriers.csv"
+        transfer.export(project, "code-by-case", out,
+                        options=transfer.Options(code_group="Barriers"))
+        assert list(pd.read_csv(out, index_col=0).index) == ["Trust", "Money worries"]
+        first = tmp_path / "first.csv"
+        transfer.export(project, "codings", first,
+                        options=transfer.Options(document_group="First visits"))
+        assert set(pd.read_csv(first)["document"]) == {"Interview 01", "Interview 02"}
+        both = transfer.export(project, "code-by-case", tmp_path / "both.csv",
+                               options=transfer.Options(code_group="Mixed",
+                                                        document_group="Mixed"))
+        assert both.startswith("code-by-case (1 rows)")
+        with pytest.raises(coding.CodingError, match="code and document groups limit the "
+                                                     "tables"):
+            transfer.export(project, "qdpx", tmp_path / "x.qdpx",
+                            options=transfer.Options(code_group="Barriers"))
+    result = run("export", grouped, "cooccurrence", "--code-group", "Barriers", "-o", "c.md")
+    assert result.exit_code == 0, result.output
+    result = run("export", grouped, "codings", "--document-group", "Nope", "-o", "c.csv")
+    assert result.exit_code == 1
+    assert "no document group named 'Nope' (the document groups: 'First visits', 'Mixed')" \
+        in result.output
+    result = run("export", grouped, "qdpx", "--positions", "utf16", "-o", "n.qdpx")
+    assert result.exit_code == 0, result.output
+    assert result.output.rstrip().endswith("4 groups, positions in UTF-16 code units")
+    result = run("export", grouped, "codings", "--positions", "utf16", "-o", "c.csv")
+    assert "Error: positions in utf16 are for a qdpx project, not codings" in result.output
+
+
+def test_groups_filter_the_themes_and_review_pages(grouped, monkeypatch):
+    from streamlit.testing.v1 import AppTest
+
+    from conftest import ROOT
+
+    monkeypatch.setenv("CODING_PROJECT", str(grouped))
+
+    def checked(at):
+        at = at.run()
+        assert not at.exception, [e.message for e in at.exception]
+        return at
+
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
+    at.query_params["coder"], at.query_params["page"] = "Tess", "Themes"
+    at = checked(at)
+    assert list(at.dataframe[0].value.index) == ["Wellbeing", "Activity", "Trust",
+                                                 "Money worries"]
+    at = checked(at.selectbox(key="themes_code_group").set_value("Barriers"))
+    assert list(at.dataframe[0].value.index) == ["Trust", "Money worries"]
+    at = checked(at.selectbox(key="themes_document_group").set_value("First visits"))
+    assert list(at.dataframe[0].value.columns) == ["Interview 01", "Interview 02"]
+
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
+    at.query_params["coder"], at.query_params["page"] = "Tess", "Review"
+    at = checked(at)
+    assert len([b for b in at.button if b.key and b.key.startswith("accept-")]) == 6
+    at = checked(at.selectbox(key="review_document_group").set_value("Mixed"))
+    assert len([b for b in at.button if b.key and b.key.startswith("accept-")]) == 2
+    at = checked(at.selectbox(key="review_code_group").set_value("Barriers"))
+    assert len([b for b in at.button if b.key and b.key.startswith("accept-")]) == 1

@@ -7,7 +7,9 @@ apostrophe (as in our xlsx files; `raw=True` for R and pandas), Markdown and LaT
 characters are escaped, so data shows as the text it is (issue 13).
 
 `tables(project, what, ...)` builds the tables (pandas); `write(tables, path, fmt)` writes them.
-The docx report lives in report.py and REFI-QDA in refi.py.
+A code group and a document group (`Options.code_group`, `document_group`; Project.groups)
+limit a table to their codes and documents (and a code-by-case table to those documents'
+cases). The docx report lives in report.py and REFI-QDA in refi/.
 """
 
 import io
@@ -49,6 +51,9 @@ class Options:
     attribute: str | None = None  # code-by-attribute: which case attribute (default: first)
     mode: str = "turn"            # co-occurrence: turn or overlap
     exemplars: int = 2            # framework: quotes per cell
+    code_group: str | None = None      # only the codes of this code group
+    document_group: str | None = None  # only the documents of this document group
+    positions: str = "codepoints"  # qdpx: selection positions in code points, or "utf16"
 
 
 def tables(project, what, options=Options()):
@@ -62,12 +67,17 @@ def tables(project, what, options=Options()):
     codebook = project.codebook()
     names = {code.id: code.name for code in codebook.codes}
     cases = list(project.cases()["case"])
+    frame, cases = in_groups(project, frame, cases, options)
     if what == "codings":
         frame = frame.assign(memo=frame["coding_id"].map(coding_memos(project)))
         extra = [c for c in frame.columns if c not in CODING_EXPORT_COLUMNS
                  and c not in ("rationale", "created_at") and not c.startswith("level_")]
         return {"Codings": frame.reindex(columns=CODING_EXPORT_COLUMNS + extra),
                 "Cases": project.cases(), "Codebook": codebook_table(codebook)}
+    if frame.empty and (options.code_group or options.document_group):
+        within = " and ".join(f"{kind} group '{name}'" for kind, name in (
+            ("code", options.code_group), ("document", options.document_group)) if name)
+        raise ExportError(f"has no codings to count in {within}", path=project.store.label)
     if frame.empty:
         raise ExportError("has no codings to count yet (accepted or manual); add "
                           "--include-suggestions to count pending suggestions",
@@ -98,6 +108,21 @@ def tables(project, what, options=Options()):
         columns=["code_name", "case", "document", "turn", "speaker", "role", "quote", "coder",
                  "status"])
     return result
+
+
+def in_groups(project, frame, cases, options):
+    """The codings of `frame` in the options' code group and document group (all when none is
+    given), and the `cases` left: with a document group, the cases of its documents. An
+    unknown group is a StoreError naming the groups there are."""
+    if options.code_group:
+        codes = set(project.group("code", options.code_group).members)
+        frame = frame[frame["code"].isin(codes)]
+    if options.document_group:
+        documents = set(project.group("document", options.document_group).members)
+        frame = frame[frame["document"].isin(documents)]
+        owners = {d.case for d in project.documents() if d.name in documents}
+        cases = [case for case in cases if case in owners]
+    return frame, cases
 
 
 def coding_memos(project):

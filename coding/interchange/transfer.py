@@ -81,8 +81,14 @@ def _contents(project):
 def export(project, what, target, fmt=None, options=Options(), raw=False, warn=print):
     """Write `what` (a table of exports.TABLES, "report", "qdc" or "qdpx") of `project` to
     `target`, a path or a binary file object; a table's format comes from `fmt`, else the
-    path's extension. `warn` is told what a REFI export left out. Returns one line saying
-    what was written."""
+    path's extension. `warn` is told what a REFI export left out. `options.code_group` and
+    `document_group` limit a table; `options.positions` ("codepoints" or "utf16", for NVivo)
+    is the unit of a .qdpx's positions. Returns one line saying what was written."""
+    if (options.code_group or options.document_group) and what not in exports.TABLES:
+        raise CodingError(f"code and document groups limit the tables ({', '.join(exports.TABLES)})"
+                          f", not {what}")
+    if options.positions != "codepoints" and what != "qdpx":
+        raise CodingError(f"positions in {options.positions} are for a qdpx project, not {what}")
     if what == "report":
         themes = write_report(project, target, group=options.attribute,
                               exemplars=max(options.exemplars, 1),
@@ -90,12 +96,15 @@ def export(project, what, target, fmt=None, options=Options(), raw=False, warn=p
         return f"Report on {themes} themes written to {_name(target)}"
     if what in ("qdc", "qdpx"):
         report = refi.export_qdc(project, target) if what == "qdc" else \
-            refi.export_qdpx(project, target, include_suggestions=options.include_suggestions)
+            refi.export_qdpx(project, target, include_suggestions=options.include_suggestions,
+                             positions=options.positions)
         for warning in report.warnings:
             warn(warning)
+        groups = f", {report.groups} groups" if report.groups else ""
+        unit = ", positions in UTF-16 code units" if report.positions == "utf16" else ""
         return (f"REFI-QDA {what} written to {_name(target)}: {report.documents} documents, "
                 f"{report.codes} codes, {report.codings} codings, {report.memos} memos, "
-                f"{report.cases} cases, {report.users} users")
+                f"{report.cases} cases, {report.users} users{groups}{unit}")
     if what not in exports.TABLES:
         raise CodingError(f"cannot export '{what}'; choose one of {', '.join(EXPORTS)}")
     result = exports.tables(project, what, options)

@@ -163,9 +163,11 @@ class SuggestionUseCases:
                 for d in session.scalars(query)]
 
     # -- the review queue -------------------------------------------------------------------
-    def pending(self, order="uncertainty", code=None, document=None, limit=None):
+    def pending(self, order="uncertainty", code=None, document=None, limit=None, codes=None,
+                documents=None):
         """Pending suggestions as a DataFrame, most uncertain first by default (so each
-        confirmation teaches the model most), or by document, or by score.
+        confirmation teaches the model most), or by document, or by score; of one code or
+        document, or of some (`codes`, `documents`: a code group's or document group's).
 
         Sorting and `limit` happen in the database, so the app's review page builds rows only
         for the suggestions it shows, however long the queue is."""
@@ -178,6 +180,7 @@ class SuggestionUseCases:
             query = query.where(CodeRow.key == code)
         if document is not None:
             query = query.where(DocumentRow.name == document)
+        query = _within(query, codes, documents)
         query = query.order_by(*{
             "uncertainty": (uncertainty.desc(), CodingRow.id),
             "document": (DocumentRow.name, CodingRow.start, CodeRow.key),
@@ -193,11 +196,14 @@ class SuggestionUseCases:
                              _rank=frame["coding_id"].map(rank))
         return frame.sort_values("_rank").drop(columns="_rank").reset_index(drop=True)
 
-    def pending_count(self, code=None):
-        """How many suggestions wait for review (of one code, or all)."""
+    def pending_count(self, code=None, codes=None, documents=None):
+        """How many suggestions wait for review (of one code, or some, or all; of some
+        documents, or all)."""
         query = select(func.count()).select_from(CodingRow).where(CodingRow.status == SUGGESTED)
+        if code is not None or codes is not None or documents is not None:
+            query = _within(query.join(DocumentRow).join(CodeRow), codes, documents)
         if code is not None:
-            query = query.join(CodeRow).where(CodeRow.key == code)
+            query = query.where(CodeRow.key == code)
         with self.store.reading() as session:
             return session.scalar(query)
 
@@ -385,3 +391,13 @@ class SuggestionUseCases:
                     model_pred[test_idx, column[code]] = scores[:, k] >= min_score
         return evaluation_table(truth, {"rules": rule_pred, "model": model_pred,
                                         "both": rule_pred | model_pred}, codes)
+
+
+def _within(query, codes, documents):
+    """A review-queue query (joined to documents and codes) limited to `codes` (code ids) and
+    `documents` (names), when given."""
+    if codes is not None:
+        query = query.where(CodeRow.key.in_(list(codes)))
+    if documents is not None:
+        query = query.where(DocumentRow.name.in_(list(documents)))
+    return query

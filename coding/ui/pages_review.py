@@ -1,9 +1,11 @@
-"""Review queue: confirm, reject, recode or reshape suggestions; every click is stored at once."""
+"""Review queue: confirm, reject, recode or reshape suggestions; every click is stored at once.
+The queue can be limited to a code group and a document group."""
 
 import streamlit as st
 
 from ..project.suggestions import ORDERS
 from . import state
+from .pages_themes import group_filter
 from .render import code_colours, highlight
 
 PAGE_SIZE = 10
@@ -33,9 +35,13 @@ def review_page(proj):
     with right:
         _retrain_controls(proj)
     _bulk_accept(proj, names)
-    queue, length = state.pending(proj, label, version, order,
-                                  None if code_filter == "(all codes)" else code_filter,
-                                  PAGE_SIZE)
+    codes, documents = group_filter(proj, label, version, "review")
+    code = None if code_filter == "(all codes)" else code_filter
+    if codes is None and documents is None:
+        queue, length = state.pending(proj, label, version, order, code, PAGE_SIZE)
+    else:
+        queue, length = _pending_in(proj, label, version, order, code, PAGE_SIZE,
+                                    _frozen(codes), _frozen(documents))
     if queue.empty:
         st.success("Nothing waiting for review.")
         return
@@ -43,6 +49,19 @@ def review_page(proj):
     colours = code_colours(codebook)
     for item in queue.itertuples(index=False):
         _suggestion_card(proj, item, names, colours, version)
+
+
+@st.cache_data(show_spinner=False, max_entries=8)
+def _pending_in(_proj, label, data_version, order, code, limit, codes, documents):
+    """The head of the review queue within a code group and a document group, and its
+    length (as state.pending)."""
+    return (_proj.pending(order=order, code=code, limit=limit, codes=codes,
+                          documents=documents),
+            _proj.pending_count(code, codes=codes, documents=documents))
+
+
+def _frozen(members):
+    return None if members is None else tuple(sorted(members))
 
 
 def _suggestion_card(proj, item, names, colours, version):

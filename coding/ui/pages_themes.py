@@ -1,5 +1,7 @@
 """Themes: code frequencies, code x case heatmap, code x attribute and co-occurrence matrices,
-and the quotes behind any code, case, attribute value or cell."""
+and the quotes behind any code, case, attribute value or cell; all of them limited to a code
+group and a document group when the project has groups (`group_filter`, also used by the
+Review page)."""
 
 from collections import Counter
 
@@ -23,8 +25,15 @@ def themes_page(proj):
     if state.blind():
         st.caption(f"Blind coding: only {state.plain(state.coder())}'s codings count.")
     codebook = state.codebook(proj, label, version)
+    codes, documents = group_filter(proj, label, version, "themes")
+    if codes is not None:
+        frame = frame[frame["code"].isin(codes)]
+    if documents is not None:
+        frame = frame[frame["document"].isin(documents)]
     if frame.empty:
-        st.info("No codings to count yet: review suggestions or code a transcript first.")
+        st.info("No codings to count yet: review suggestions or code a transcript first."
+                if codes is None and documents is None else
+                "No codings in the groups chosen.")
         return
     names = code_labels(codebook, frame)
     frequencies = analysis.code_frequencies(frame, codebook)
@@ -37,7 +46,8 @@ def themes_page(proj):
                                                "Co-occurrence"])
     selection = {}
     with by_case:
-        selection.update(_code_by_case(proj, frame, codebook, names, label, version))
+        selection.update(_code_by_case(proj, frame, codebook, names, label, version,
+                                       documents))
     with by_attribute:
         selection.update(_code_by_attribute(frame, codebook, names,
                                             state.cases(proj, label, version)))
@@ -60,12 +70,38 @@ def code_labels(codebook, frame):
     return labels
 
 
-def _code_by_case(proj, frame, codebook, names, label, version):
+@st.cache_data(show_spinner=False, max_entries=8)
+def _groups(_proj, label, data_version):
+    return _proj.groups()
+
+
+def group_filter(proj, label, version, key):
+    """A code group and a document group to limit a page to, chosen above it when the
+    project has groups (issue 15, item 6): (code ids or None, document names or None)."""
+    groups = _groups(proj, label, version)
+    if not groups:
+        return None, None
+    chosen = []
+    for column, kind in zip(st.columns(2), ("code", "document")):
+        named = {g.name: g.members for g in groups if g.kind == kind}
+        if not named:
+            chosen.append(None)
+            continue
+        name = column.selectbox(f"{kind.title()} group", [ALL, *named], key=f"{key}_{kind}_group",
+                                format_func=state.plain)
+        chosen.append(None if name == ALL else set(named[name]))
+    return tuple(chosen)
+
+
+def _code_by_case(proj, frame, codebook, names, label, version, documents=None):
     value = st.radio("Cells", analysis.MATRIX_VALUES, horizontal=True, key="case_value",
                      format_func={"count": "codings", "presence": "present (0/1)",
                                   "words": "words coded",
                                   "percent": "% of participant words"}.get)
     cases = state.cases(proj, label, version)
+    if documents is not None:  # a document group: its documents' cases only
+        owners = {d.case for d in state.documents(proj, label, version) if d.name in documents}
+        cases = cases[cases["case"].isin(owners)]
     words = state.case_words(proj, label, tuple((d.id, d.sha256, d.case) for d in
                                                 state.documents(proj, label, version))) \
         if value == "percent" else None
