@@ -376,6 +376,23 @@ def test_a_source_whose_codings_are_all_dropped_is_named(fresh, tmp_path, run):
         "2 documents, 6 codes, 70 codings, 0 memos, 0 cases added; 3 users (1 with no "
         "codings: eve); 1 warnings; NO codings imported from 1 source that has them: "
         "'board_2018.txt' (36)")
+    # the command line: what came in is stored, and the exit status says it is not all
+    db = tmp_path / "cli.db"
+    coding.init_project(db).close()
+    preview = run("import", db, path, "--dry-run")
+    assert preview.exit_code == 0, preview.output
+    assert "NO codings imported from 1 source that has them: 'board_2018.txt' (36)" \
+        in preview.output
+    result = run("import", db, path)
+    assert result.exit_code == 1
+    assert "its text is missing (plainTextPath 'board_2018.txt'" in result.output
+    assert result.output.rstrip().endswith(
+        "NO codings imported from 1 source that has them: 'board_2018.txt' (36). The rest of "
+        "the file is stored, but no coding of 'board_2018.txt' was imported (the warnings "
+        "above say why): fix the file and import it again (nothing is added twice), or "
+        "restore the backup taken before this import")
+    with coding.open_project(db) as project:
+        assert len(project.codings_frame()) == 70
 
 
 # -- 4. coders ------------------------------------------------------------------------------

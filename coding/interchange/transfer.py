@@ -24,12 +24,16 @@ def import_file(project, path, warn=print):
     project from NVivo, ATLAS.ti, MAXQDA, QualCoder...), .qdc (a REFI-QDA codebook),
     .yaml/.yml (a codebook), .csv/.xlsx (codings), .docx (a transcript coded with Word
     comments). `warn` is told what was left out or chosen. Returns one line saying what came
-    in."""
+    in. A REFI-QDA project of which some source's codings were all dropped raises
+    refi.IncompleteImportError after it is stored and `warn` is told why, so no interface
+    reports it as a success (issue 15, item 2)."""
     suffix = Path(path).suffix.lower()
     if suffix in (*REFI_PROJECTS, ".qdc"):
         report = refi.import_refi(project, path)
         for warning in report.warnings:
             warn(warning)
+        if report.dropped:
+            raise refi.IncompleteImportError(report)
         return f"{path}: {report.summary()}"
     if suffix in (".yaml", ".yml"):
         book, changed = project.import_codebook(path)
@@ -51,7 +55,10 @@ def preview_import(project, path, warn=print):
     would add. `warn` is told what would be left out and why. Returns the lines to show."""
     with project.scratch_copy() as copy:
         before = _contents(copy)
-        line = import_file(copy, path, warn)
+        try:
+            line = import_file(copy, path, warn)
+        except refi.IncompleteImportError as exc:  # the preview says it; nothing is stored
+            line = f"{path}: {exc.report.summary()}"
         after = _contents(copy)
     new_documents = sorted(after["documents"] - before["documents"])
     lines = [f"Dry run, nothing stored: {line}"]

@@ -28,9 +28,10 @@ origin `refi`), suggestion scores and rationales, and times below one second.
 
 from .common import GUID_NAMESPACE, SETTINGS_KEY, describe_code, parse_description
 from .exporter import NS_CODEBOOK, NS_PROJECT, ExportReport, export_qdc, export_qdpx
-from .importer import ORIGIN, ImportReport, import_qdc, import_qdpx, import_refi
+from .importer import (ORIGIN, ImportReport, IncompleteImportError, import_qdc, import_qdpx,
+                       import_refi)
 from .reader import MAX_CODE_DEPTH
 
-__all__ = ["ExportReport", "ImportReport", "export_qdc", "export_qdpx", "import_refi",
-           "import_qdc", "import_qdpx", "describe_code", "parse_description", "NS_PROJECT",
+__all__ = ["ExportReport", "ImportReport", "IncompleteImportError", "export_qdc", "export_qdpx",
+           "import_refi", "import_qdc", "import_qdpx", "describe_code", "parse_description", "NS_PROJECT",
            "NS_CODEBOOK", "SETTINGS_KEY", "ORIGIN", "GUID_NAMESPACE", "MAX_CODE_DEPTH"]

@@ -29,6 +29,19 @@ from .reader import read_codebook, read_project
 ORIGIN = "refi"  # the origin of imported codings
 
 
+class IncompleteImportError(RefiError):
+    """A project import that was stored, but none of the codings of some source came in: the
+    interfaces report it as an error (exit status 1) rather than as a success (issue 15)."""
+
+    def __init__(self, report):
+        self.report = report
+        names = ", ".join(f"'{s.name}'" for s in report.dropped)
+        super().__init__(f"{report.summary()}. The rest of the file is stored, but no coding of "
+                         f"{names} was imported (the warnings above say why): fix the file and "
+                         "import it again (nothing is added twice), or restore the backup "
+                         "taken before this import", path=report.path)
+
+
 @dataclass
 class ImportReport:
     """What an import added (counts of new rows) and every warning, each naming the file."""
