@@ -688,3 +688,17 @@ def test_groups_filter_the_themes_and_review_pages(grouped, monkeypatch):
     assert len([b for b in at.button if b.key and b.key.startswith("accept-")]) == 2
     at = checked(at.selectbox(key="review_code_group").set_value("Barriers"))
     assert len([b for b in at.button if b.key and b.key.startswith("accept-")]) == 1
+
+
+@pytest.mark.parametrize("content", [b"[" * 100_000, b"\xff\xfe not json",
+                                     b'{"codes": {"%s": "x y", "%s": "fine"}}'])
+def test_a_hostile_coding_json_gives_no_ids(fresh, tmp_path, content):
+    guids = (str(UUID(int=50)), str(UUID(int=51)))
+    qde = (f'<Project xmlns="{QDE}" name="n"><CodeBook><Codes><Code guid="{guids[0]}" '
+           f'name="Wellbeing" isCodable="true"/></Codes></CodeBook></Project>')
+    content = content.replace(b"%s", guids[0].encode(), 1).replace(b"%s", guids[1].encode(), 1)
+    report = import_qdpx(fresh, zipped(tmp_path / "j.qdpx", qde, [("coding.json", content)]))
+    assert [c.id for c in fresh.codebook().codes] == ["wellbeing"]  # from the name
+    if not content.startswith(b"{"):
+        assert report.warnings == [f"{tmp_path / 'j.qdpx'}: coding.json is not what our "
+                                   "exports write; ignored"]

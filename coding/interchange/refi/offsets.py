@@ -87,7 +87,7 @@ def choose_unit(text, spans, prior):
     boundaries = [p for span in spans for p in span]
     if not boundaries:
         return UnitChoice(prior, prior, {}, True, 0)
-    scores = {CODE_POINTS: _score(text, boundaries, list(range(len(text) + 1)))}
+    scores = {CODE_POINTS: _score(text, boundaries)}
     table = utf16_table(text) if _ASTRAL.search(text) else None
     if table is not None and any(p > len(text) or table[min(p, len(table) - 1)] != p
                                  for p in boundaries):
@@ -131,13 +131,14 @@ def to_utf16(text):
     return lambda offset: offset + bisect.bisect_left(astral, offset)
 
 
-def _score(text, boundaries, table):
-    """% of `boundaries` that are positions of `text` on a word edge, read through `table`
-    (index in the file's unit -> code point index, -1 for none)."""
+def _score(text, boundaries, table=None):
+    """% of `boundaries` that are positions of `text` on a word edge, read as code points or
+    through `table` (index in the file's unit -> code point index, -1 for none)."""
     hits = 0
     for position in boundaries:
-        if 0 <= position < len(table) and table[position] >= 0 and \
-                _word_edge(text, table[position]):
+        if table is not None:
+            position = table[position] if 0 <= position < len(table) else -1
+        if 0 <= position <= len(text) and _word_edge(text, position):
             hits += 1
     return round(100 * hits / len(boundaries))
 

@@ -234,7 +234,7 @@ class _ProjectReader(SourceReading):
         try:
             data = json.loads(self.archive.read("coding.json"))
             ids = data.get("codes") if isinstance(data, dict) else None
-        except ValueError:
+        except (ValueError, RecursionError):  # not JSON, or nested to exhaust the parser
             ids = None
         if not isinstance(ids, dict):
             self.warn("coding.json is not what our exports write; ignored")
