@@ -702,3 +702,34 @@ def test_a_hostile_coding_json_gives_no_ids(fresh, tmp_path, content):
     if not content.startswith(b"{"):
         assert report.warnings == [f"{tmp_path / 'j.qdpx'}: coding.json is not what our "
                                    "exports write; ignored"]
+
+
+def test_groups_are_set_checked_removed_and_undone(grouped):
+    from coding import StoreError
+    from coding.project.groups import Group
+
+    with coding.open_project(grouped, coder="Tess") as project:
+        group = project.set_group("code", "  Feelings ", ["wellbeing", "trust"], "How it felt")
+        assert group == Group("code", "Feelings", ("wellbeing", "trust"), "How it felt")
+        with pytest.raises(StoreError) as info:
+            project.set_group("code", "Feelings", ["wellbeing", "joy", "fear"])
+        assert str(info.value) == f"{grouped}: no codes 'joy', 'fear' in this project"
+        with pytest.raises(StoreError) as info:
+            project.set_group("document", "Later", ["Interview 09"])
+        assert str(info.value) == f"{grouped}: no document 'Interview 09' in this project"
+        with pytest.raises(StoreError) as info:
+            project.group("document", "Later")
+        assert str(info.value) == (f"{grouped}: no document group named 'Later' (the document "
+                                   "groups: 'First visits', 'Mixed')")
+        with pytest.raises(StoreError, match="kind must be 'code' or 'document', not 'case'"):
+            project.group("case", "x")
+        project.set_group("document", "First visits", ["Interview 03"])
+        project.remove_group("code", "Barriers")
+        assert [h for h in project.history(limit=3)["what"]] == [
+            "removed the code group 'Barriers'",
+            "changed the document group 'First visits' (1 member)",
+            "made the code group 'Feelings' (2 members)"]
+        project.undo(2)
+        assert project.group("code", "Barriers").members == ("trust", "money_worries")
+        assert project.group("document", "First visits").members == ("Interview 01",
+                                                                     "Interview 02")
