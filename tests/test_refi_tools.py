@@ -733,3 +733,37 @@ def test_groups_are_set_checked_removed_and_undone(grouped):
         assert project.group("code", "Barriers").members == ("trust", "money_worries")
         assert project.group("document", "First visits").members == ("Interview 01",
                                                                      "Interview 02")
+
+
+@pytest.mark.parametrize("origin", [None, "ATLAS.ti 23.1"])
+def test_selections_off_word_edges_are_kept_when_the_unit_is_not_in_doubt(other, fresh, tmp_path,
+                                                                          origin):
+    """Researchers select mid-word too. Our own export (its unit known) keeps every coding,
+    emoji or not; another tool's file with no emoji before a selection has no unit to doubt.
+    (The word-edge check once dropped every coding of such files.)"""
+    texts = {"a.txt": "Interviewer: Why?\nAnn: The walking group helps \U0001F600 every week.\n",
+             "b.txt": "Interviewer: And?\nBo: Money was short and the bus stopped running.\n"}
+    for name, text in texts.items():
+        (tmp_path / name).write_text(text)
+    other.import_codebook(CODEBOOK)
+    other.ingest([tmp_path / "a.txt", tmp_path / "b.txt"])
+    expected = []
+    for name in texts:
+        text = other.document_text(name) if origin is None or name == "b.txt" else None
+        if text is None:
+            continue
+        for start in range(20, len(text) - 8, 3):  # every third position: mostly mid-word
+            other.add_coding(name, "relationships", start, start + 7)
+            expected.append((name, text[start:start + 7]))
+    path = tmp_path / "mid.qdpx"
+    export_qdpx(other, path)
+    if origin is not None:  # the same file as if another tool had written it
+        with zipfile.ZipFile(path) as archive:
+            members = {info.filename: archive.read(info) for info in archive.infolist()}
+        members["project.qde"] = re.sub(rb'origin="[^"]*"', f'origin="{origin}"'.encode(),
+                                        members["project.qde"], count=1)
+        path = zipped(tmp_path / "other.qdpx", members.pop("project.qde"), members.items())
+    fresh.import_codebook(CODEBOOK)
+    report = import_qdpx(fresh, path)
+    assert report.codings == len(expected) > 10
+    assert wrong_codings(fresh, expected) == 0

@@ -74,7 +74,13 @@ def unit_of_origin(origin):
     return CODE_POINTS
 
 
-def choose_unit(text, spans, prior):
+def origin_is_ours(origin):
+    """True for a file this toolkit wrote: its positions are in the unit its origin says,
+    whatever the text looks like (researchers' selections need not fall on word edges)."""
+    return (origin or "").casefold().startswith("coding")
+
+
+def choose_unit(text, spans, prior, certain=False):
     """How to read the positions `spans` ([(start, end)] as the file gives them) of a source
     whose text is `text`, when its origin implies `prior`; returns a UnitChoice.
 
@@ -82,7 +88,9 @@ def choose_unit(text, spans, prior):
     edge (not between two letters or digits of a spaced script; never inside a surrogate
     pair). The text overrules the origin when the other reading scores SWITCH_MARGIN points
     higher; a reading fits when it scores at least FIT_SHARE, and a source is judged to fit
-    neither only from MIN_JUDGED selections on (fewer prove nothing).
+    neither only from MIN_JUDGED selections on (fewer prove nothing), and only when the two
+    readings differ: with no emoji before a boundary there is no unit to doubt. `certain`
+    (the file is our own) takes `prior` as it is.
     """
     boundaries = [p for span in spans for p in span]
     if not boundaries:
@@ -95,12 +103,12 @@ def choose_unit(text, spans, prior):
     else:
         scores[UTF16] = None  # no emoji before any boundary: both readings are the same
     unit = prior
-    if scores[UTF16] is not None:
+    if scores[UTF16] is not None and not certain:
         other = UTF16 if prior == CODE_POINTS else CODE_POINTS
         if scores[other] >= scores[prior] + SWITCH_MARGIN:
             unit = other
     chosen = scores[unit] if scores[UTF16] is not None else scores[CODE_POINTS]
-    fits = chosen >= FIT_SHARE or len(spans) < MIN_JUDGED
+    fits = certain or scores[UTF16] is None or chosen >= FIT_SHARE or len(spans) < MIN_JUDGED
     return UnitChoice(unit if scores[UTF16] is not None else prior, prior, scores, fits,
                       len(boundaries))
 

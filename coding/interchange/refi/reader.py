@@ -22,7 +22,7 @@ from .common import DECIMAL, valid_date
 from .elements import (RefiCase, RefiCode, RefiNote, RefiProject, RefiSet, children,
                        clean_name, first_child, free_user_name, guid_of, local, moment,
                        text_of)
-from .offsets import unit_of_origin
+from .offsets import origin_is_ours, unit_of_origin
 from .sources import SourceReading, decode
 
 MAX_CODE_DEPTH = 50  # GCPH has 2 levels; the codebook module walks trees recursively
@@ -191,6 +191,7 @@ class _ProjectReader(SourceReading):
         self.project = RefiProject(name=root.get("name") or "",
                                    origin=root.get("origin") or "")
         self.prior = unit_of_origin(self.project.origin)
+        self.certain = origin_is_ours(self.project.origin)
 
     def read(self):
         handlers = {"Users": self._users, "CodeBook": self._codebook,

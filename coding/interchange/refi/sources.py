@@ -151,7 +151,7 @@ class SourceReading:
         the stored text: the unit chosen by `offsets.choose_unit`, the choice reported when it
         matters. None (and every coding skipped, with counts) when the selections fit neither
         reading of the text."""
-        choice = choose_unit(original, [span for _, span in spans], self.prior)
+        choice = choose_unit(original, [span for _, span in spans], self.prior, self.certain)
         tally.unit = choice.unit if choice.differs else CODE_POINTS
         scores = choice.scores
         if not choice.fits:
