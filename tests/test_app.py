@@ -302,6 +302,17 @@ def test_export_page_prepares_matrices_reports_and_refi_files(db):
     assert "Appendix: codebook" in [p.text for p in report.paragraphs]
     at = run(at.button(key="export_qdpx").click())
     assert at.session_state["export_qdpx_file"][:2] == b"PK"  # a zip archive
+    import zipfile
+
+    def origin(data):
+        qde = zipfile.ZipFile(io.BytesIO(data)).read("project.qde").decode()
+        return qde.split('origin="', 1)[1].split('"', 1)[0]
+
+    assert "UTF-16" not in origin(at.session_state["export_qdpx_file"])
+    at = run(at.checkbox(key="export_utf16").check())
+    at = run(at.button(key="export_qdpx").click())  # for NVivo for Windows
+    assert origin(at.session_state["export_qdpx_file"]).endswith(
+        "(positions in UTF-16 code units)")
     labels = [b.proto.label for b in at.get("download_button")]
     assert {"Download code-by-case.xlsx", "Download themes.docx", "Download project.qdpx",
             "Codebook (YAML)"} <= set(labels)

@@ -69,9 +69,14 @@ def _documents_and_interchange(proj, codebook, include):
     if columns[0].button("Prepare Word report", key="export_report"):
         st.session_state["export_report_file"] = _in_memory(
             lambda buffer: transfer.export(proj, "report", buffer, options=options))
+    nvivo = columns[1].checkbox("Positions for NVivo for Windows (UTF-16)", key="export_utf16",
+                                help="NVivo for Windows counts positions in UTF-16 code units; "
+                                     "other tools count characters")
     if columns[1].button("Prepare REFI-QDA project (.qdpx)", key="export_qdpx"):
+        qdpx = exports.Options(include_suggestions=include,
+                               positions="utf16" if nvivo else "codepoints")
         st.session_state["export_qdpx_file"] = _in_memory(
-            lambda buffer: transfer.export(proj, "qdpx", buffer, options=options))
+            lambda buffer: transfer.export(proj, "qdpx", buffer, options=qdpx))
     for key, name in (("export_report_file", "themes.docx"), ("export_qdpx_file",
                                                               "project.qdpx")):
         if st.session_state.get(key):
