@@ -8,12 +8,13 @@ from sqlalchemy import func, select
 from ..errors import CodingsFileError, StoreError
 from ..readers import participants as case_sheets
 from ..readers.codings_file import locate_quotes, read_codings_file, same_words
-from ..records import COUNTED_STATUSES, MANUAL, STATUSES
+from ..records import COUNTED_STATUSES, MANUAL, STATUSES, SUGGESTED
 from ..storage.backup import auto_backup
 from ..storage.schema import (AttributeRow, CaseRow, CodeRow, CodingRow, DocumentRow, MemoRow,
                               TurnRow)
 from .documents import say
 from .lookup import find_document
+from .selection import snap_to_words, split_by_turns
 from .word_comments import import_word_comments
 from .writing import add_codings, document_named
 
@@ -60,6 +61,78 @@ class CodingUseCases:
             self.store.log(session, self.coder, "add_coding", "coding", row.id,
                            document=doc.name, code=code_row.key, start=start, end=end,
                            status=status, for_coder=row.coder)
+            return row.id
+
+    def code_selection(self, document, start, end, code, snap=False, turns=None,
+                       expected_sha256=None):
+        """Code the words a coder selected: [start, end) (code points of the document's text)
+        becomes one coding per turn it touches, each without the speaker label, the gap
+        between turns or the white space at its edges; `snap` widens each to whole words;
+        `turns` (turn numbers) keeps it to the turns the coder could see (a filtered
+        transcript). `expected_sha256` is the text the coder saw: refused when the stored
+        document is no longer that. One logged action ("code_selection"), undone as one; a
+        span this coder already coded so is not stored again. Returns the new codings' ids
+        (empty when every span was coded already).
+
+        >>> project.code_selection("p01.txt", 120, 260, "trust", expected_sha256=sha)
+        [41, 42]
+        """
+        with self.store.transaction() as session:
+            doc = document_named(session, document, self.store.label)
+            code_row = _find_code(session, code)
+            if code_row is None:
+                raise StoreError(f"no code '{code}' in the codebook", path=self.store.label)
+            if expected_sha256 is not None and doc.sha256 != expected_sha256:
+                raise StoreError(f"'{doc.name}': the transcript changed since you opened it; "
+                                 "reload it and code again (nothing was stored)",
+                                 path=self.store.label)
+            if not 0 <= start < end <= len(doc.text):
+                raise StoreError(f"the selection is outside '{doc.name}' (it has "
+                                 f"{len(doc.text):,} characters)", path=self.store.label)
+            spans = [(t.seq, t.start, t.end) for t in doc.turns]
+            pieces = split_by_turns(doc.text, spans, start, end,
+                                    None if turns is None else {int(s) for s in turns})
+            if not pieces:
+                raise StoreError("the selection holds no words of the transcript (only "
+                                 "speaker labels or white space): select words to code",
+                                 path=self.store.label)
+            if snap:
+                edges = {seq: (a, b) for seq, a, b in spans}
+                pieces = [(seq, *snap_to_words(doc.text, a, b, *edges[seq]))
+                          for seq, a, b in pieces]
+            ids, added = add_codings(session, [
+                dict(document_id=doc.id, code_id=code_row.id, start=a, end=b,
+                     coder=self.coder, status=MANUAL, origin="manual") for _, a, b in pieces])
+            new = [(coding_id, piece) for coding_id, piece, fresh in zip(ids, pieces, added)
+                   if fresh]
+            if new:
+                self.store.log(session, self.coder, "code_selection", "coding", new[0][0],
+                               document=doc.name, code=code_row.key,
+                               ids=[coding_id for coding_id, _ in new],
+                               spans=[[a, b] for _, (_, a, b) in new],
+                               turns=[seq for _, (seq, _, _) in new], snapped=bool(snap))
+            return [coding_id for coding_id, _ in new]
+
+    def change_code(self, coding_id, code):
+        """Give a coding another code (its span, coder, status and memos stay): the transcript's
+        "recode" for a coding already made; a pending suggestion is recoded with `recode`,
+        which also teaches the model. Logged, undoable. Returns the coding's id."""
+        with self.store.transaction() as session:
+            row = session.get(CodingRow, int(coding_id))
+            if row is None:
+                raise StoreError(f"no coding {coding_id} in this project")
+            if row.status == SUGGESTED:
+                raise StoreError(f"coding {coding_id} is a pending suggestion: accept, reject "
+                                 "or recode it as a suggestion")
+            code_row = _find_code(session, code)
+            if code_row is None:
+                raise StoreError(f"no code '{code}' in the codebook", path=self.store.label)
+            if code_row.id == row.code_id:
+                return row.id
+            previous = row.code_id
+            row.code_id = code_row.id
+            self.store.log(session, self.coder, "change_code", "coding", row.id,
+                           code=code_row.key, code_id=code_row.id, previous_code_id=previous)
             return row.id
 
     def remove_coding(self, coding_id):

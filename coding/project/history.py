@@ -65,6 +65,13 @@ def describe(event, names=None):
             extra += f", for {d['for_coder']}"
         return f"coded {d.get('document')} {span} as {d.get('code')}{extra} (coding " \
                f"{event.entity_id})"
+    if action == "code_selection":
+        ids = d.get("ids", [])
+        return f"coded {_plural(len(ids), 'passage')} of {d.get('document')} as " \
+               f"{d.get('code')} (codings {_ids(ids)})"
+    if action == "change_code":
+        return f"recoded coding {event.entity_id} from {names.code(d.get('previous_code_id'))} " \
+               f"to {d.get('code')}"
     if action == "remove_coding":
         memos = len(d.get("memos") or [])
         return f"removed coding {event.entity_id}: {names.code(d.get('code_id'))} in " \
@@ -232,6 +239,29 @@ def _undo_add_coding(project, session, event):
     session.delete(row)
 
 
+def _undo_code_selection(project, session, event):
+    """code_selection: its codings go, unless one changed or has a memo since."""
+    d = event.detail
+    rows = [_coding(session, coding_id) for coding_id in d.get("ids", [])]
+    changed = [row.id for row, span in zip(rows, d.get("spans", []))
+               if [row.start, row.end] != list(span) or row.coder != event.coder
+               or row.status != MANUAL]
+    if changed:
+        raise _Conflict(_since(changed, "changed"))
+    _no_memos(session, [row.id for row in rows])
+    for row in rows:
+        session.delete(row)
+
+
+def _undo_change_code(project, session, event):
+    row = _coding(session, event.entity_id)
+    if row.code_id != event.detail.get("code_id"):
+        raise _Conflict(_since([row.id], "changed"))
+    if session.get(CodeRow, event.detail.get("previous_code_id")) is None:
+        raise _Conflict("its earlier code no longer exists")
+    row.code_id = event.detail["previous_code_id"]
+
+
 def _undo_remove_coding(project, session, event):
     d = event.detail
     if session.get(DocumentRow, d.get("document_id")) is None or \
@@ -349,6 +379,7 @@ def _undo_group(project, session, event):
 
 
 REVERSALS = {"accept": _undo_review, "reject": _undo_review, "add_coding": _undo_add_coding,
+             "code_selection": _undo_code_selection, "change_code": _undo_change_code,
              "remove_coding": _undo_remove_coding, "recode": _undo_recode,
              "respan": _undo_respan, "add_memo": _undo_add_memo, "resolve": _undo_resolve,
              "merge_codes": _undo_merge_codes, "import_codebook": _undo_codebook_edit,
