@@ -11,7 +11,7 @@ from ..readers.codings_file import locate_quotes, read_codings_file, same_words
 from ..records import COUNTED_STATUSES, MANUAL, STATUSES, SUGGESTED
 from ..storage.backup import auto_backup
 from ..storage.schema import (AttributeRow, CaseRow, CodeRow, CodingRow, DocumentRow, MemoRow,
-                              TurnRow)
+                              TurnRow, utcnow)
 from .documents import say
 from .lookup import find_document
 from .selection import snap_to_words, split_by_turns
@@ -19,6 +19,9 @@ from .word_comments import import_word_comments
 from .writing import add_codings, document_named
 
 MEMO_TARGETS = ("project", "document", "case", "code", "coding")
+MEMO_COLUMNS = ["memo_id", "target_type", "target_id", "coder", "title", "text", "created_at",
+                "updated_at", "about"]
+QUOTE_SHOWN = 60  # characters of a quote that name what a memo is on
 CODING_COLUMNS = ["coding_id", "document", "case", "turn", "speaker", "role", "code", "code_name",
                   "code_path", "start", "end", "quote", "coder", "status", "origin", "score",
                   "rationale", "created_at"]
@@ -328,6 +331,45 @@ class CodingUseCases:
                            target_type=target_type, target_id=target_id)
             return memo.id
 
+    def update_memo(self, memo_id, text, title=None):
+        """Change a memo's text (and title, when given); only its author may. Logged with the
+        text before and after, so undo puts the old text back. Returns the memo's id."""
+        with self.store.transaction() as session:
+            memo = self._own_memo(session, memo_id, "edit")
+            before = dict(text=memo.text, title=memo.title, updated_at=memo.updated_at)
+            memo.text = text
+            if title is not None:
+                memo.title = title
+            memo.updated_at = utcnow()
+            self.store.log(session, self.coder, "update_memo", "memo", memo.id,
+                           target_type=memo.target_type, target_id=memo.target_id,
+                           before=before, after=dict(text=memo.text, title=memo.title,
+                                                     updated_at=memo.updated_at))
+            return memo.id
+
+    def remove_memo(self, memo_id):
+        """Delete a memo; only its author may. The event keeps all of it, so undo brings it
+        back as it was (the same id, author and times). Returns its id."""
+        with self.store.transaction() as session:
+            memo = self._own_memo(session, memo_id, "delete")
+            self.store.log(session, self.coder, "remove_memo", "memo", memo.id,
+                           target_type=memo.target_type, target_id=memo.target_id,
+                           memo=dict(coder=memo.coder, title=memo.title, text=memo.text,
+                                     created_at=memo.created_at,
+                                     updated_at=memo.updated_at))
+            session.delete(memo)
+            return int(memo_id)
+
+    def _own_memo(self, session, memo_id, verb):
+        memo = session.get(MemoRow, int(memo_id), with_for_update=True)
+        if memo is None:
+            raise StoreError(f"no memo {memo_id} in this project (removed meanwhile?)",
+                             path=self.store.label)
+        if memo.coder != self.coder:
+            raise StoreError(f"this memo is {memo.coder}'s; only its author can {verb} it "
+                             "(write a memo of your own beside it)", path=self.store.label)
+        return memo
+
     def _memo_target(self, session, target_type, target):
         if target_type == "project":
             return None
@@ -360,13 +402,52 @@ class CodingUseCases:
                 for target, title, text in rows if target in names}
 
     def memos(self):
+        """Every memo, oldest first: memo_id, target_type, target_id, coder (its author),
+        title, text, created_at, updated_at, and `about`, what it is on in words: the quote a
+        coding memo is on (with its code and document), a document's, case's or code's name,
+        or "the project"."""
         with self.store.reading() as session:
+            memos = list(session.scalars(select(MemoRow).order_by(MemoRow.id)))
+            about = _memo_labels(session, memos)
             return pd.DataFrame(
                 [{"memo_id": m.id, "target_type": m.target_type, "target_id": m.target_id,
                   "coder": m.coder, "title": m.title, "text": m.text,
-                  "created_at": m.created_at} for m in session.scalars(select(MemoRow))],
-                columns=["memo_id", "target_type", "target_id", "coder", "title", "text",
-                         "created_at"])
+                  "created_at": m.created_at, "updated_at": m.updated_at,
+                  "about": about[m.id]} for m in memos],
+                columns=MEMO_COLUMNS)
+
+
+def _memo_labels(session, memos):
+    """{memo id: what the memo is on, in words}: '“the quote…” (Code, p01.txt)' for a
+    coding, 'document p01.txt', 'case P01', 'code Trust', 'the project'."""
+    wanted = {kind: {m.target_id for m in memos if m.target_type == kind}
+              for kind in MEMO_TARGETS}
+    codings = {row.id: row for row in session.execute(
+        select(CodingRow.id, CodingRow.start, CodingRow.end, CodeRow.name,
+               DocumentRow.name.label("document"),
+               func.substr(DocumentRow.text, CodingRow.start + 1, QUOTE_SHOWN + 1)
+               .label("head"))
+        .join(CodeRow, CodingRow.code_id == CodeRow.id)
+        .join(DocumentRow, CodingRow.document_id == DocumentRow.id)
+        .where(CodingRow.id.in_(wanted["coding"])))} if wanted["coding"] else {}
+    names = {kind: dict(session.execute(select(model.id, model.name).where(
+        model.id.in_(wanted[kind]))).all()) if wanted[kind] else {}
+        for kind, model in (("document", DocumentRow), ("case", CaseRow), ("code", CodeRow))}
+    labels = {}
+    for memo in memos:
+        kind, target = memo.target_type, memo.target_id
+        if kind == "project" or target is None:
+            labels[memo.id] = "the project"
+        elif kind == "coding":
+            row = codings.get(target)
+            labels[memo.id] = "a coding since removed" if row is None else \
+                f"\u201c{_short(row.head[:row.end - row.start], QUOTE_SHOWN)}\u201d ({row.name}, " \
+                f"{row.document})"
+        else:
+            name = names[kind].get(target)
+            labels[memo.id] = f"{kind} {name}" if name is not None else \
+                f"a {kind} since removed"
+    return labels
 
 
 def _span_of(row, document):

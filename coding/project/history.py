@@ -87,6 +87,10 @@ def describe(event, names=None):
                f"[{before[0]}, {before[1]}) -> [{after[0]}, {after[1]})"
     if action == "add_memo":
         return f"memo {event.entity_id} on {_target(d, names)}"
+    if action == "update_memo":
+        return f"edited memo {event.entity_id} on {_target(d, names)}"
+    if action == "remove_memo":
+        return f"deleted memo {event.entity_id} on {_target(d, names)}"
     if action == "resolve":
         return f"consensus on {d.get('code')} in {d.get('document')} {span}: " \
                f"{d.get('decision')} ({' vs '.join(d.get('coders') or [])})"
@@ -321,6 +325,32 @@ def _undo_add_memo(project, session, event):
     session.delete(memo)
 
 
+def _undo_update_memo(project, session, event):
+    """update_memo: the text (and title) before the edit come back."""
+    memo = session.get(MemoRow, event.entity_id)
+    after = event.detail["after"]
+    if memo is None:
+        raise _Conflict(f"memo {event.entity_id} was removed since")
+    if (memo.text, memo.title) != (after["text"], after["title"]):
+        raise _Conflict(f"memo {event.entity_id} was changed since")
+    before = event.detail["before"]
+    memo.text, memo.title = before["text"], before["title"]
+    memo.updated_at = _when(before.get("updated_at")) or memo.updated_at
+
+
+def _undo_remove_memo(project, session, event):
+    """remove_memo: the memo comes back as it was, under its own id when that is free."""
+    d = event.detail
+    if d["target_type"] == "coding" and session.get(CodingRow, d["target_id"]) is None:
+        raise _Conflict(f"the coding it was on ({d['target_id']}) was removed since")
+    taken = session.get(MemoRow, event.entity_id) is not None
+    memo = d["memo"]
+    session.add(MemoRow(id=None if taken else event.entity_id, target_type=d["target_type"],
+                        target_id=d["target_id"], coder=memo["coder"], title=memo["title"],
+                        text=memo["text"], created_at=_when(memo.get("created_at")),
+                        updated_at=_when(memo.get("updated_at"))))
+
+
 def _undo_resolve(project, session, event):
     ids = [int(i) for i in event.detail.get("ids", [])]
     rows = [_coding(session, i) for i in ids]
@@ -382,6 +412,7 @@ REVERSALS = {"accept": _undo_review, "reject": _undo_review, "add_coding": _undo
              "code_selection": _undo_code_selection, "change_code": _undo_change_code,
              "remove_coding": _undo_remove_coding, "recode": _undo_recode,
              "respan": _undo_respan, "add_memo": _undo_add_memo, "resolve": _undo_resolve,
+             "update_memo": _undo_update_memo, "remove_memo": _undo_remove_memo,
              "merge_codes": _undo_merge_codes, "import_codebook": _undo_codebook_edit,
              "set_group": _undo_group,
              **{action: _undo_codebook_edit for action in CODEBOOK_EDITS}}
