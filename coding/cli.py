@@ -220,10 +220,24 @@ def settings(ctx, project, patterns, roles):
 
 @main.command()
 @PROJECT
+@click.option("--rename", nargs=2, metavar="OLD NEW", help="Rename a document (undoable).")
+@click.option("--delete", metavar="NAME", help="Delete a document with its codings and memos "
+              "(a backup is taken first; undoable).")
+@click.option("--purge", metavar="NAME", help="Remove a document for good when consent is "
+              "withdrawn: from the project, its log and its backups. Cannot be undone.")
+@click.option("--yes", is_flag=True, help="Purge without asking.")
 @click.pass_context
-def documents(ctx, project):
-    """List documents with case, words, turns and codings."""
+def documents(ctx, project, rename, delete, purge, yes):
+    """List documents with case, words, turns and codings; or rename, delete or purge one."""
+    if purge and not yes:
+        click.confirm(f"Purge {purge}: its text, codings and memos leave the project, its log "
+                      "and its backups for good. Go on?", abort=True)
     with _open(ctx, project) as opened:
+        if rename or delete or purge:
+            out.print(f"Renamed {rename[0]} to {opened.rename_document(*rename)}." if rename else
+                      (opened.delete_document(delete) if delete else
+                       opened.purge_document(purge)).summary())
+            return
         rows = opened.documents()
     table = Table("document", "format", "case", "words", "turns", "codings")
     for row in rows:

@@ -11,9 +11,13 @@ from ..readers import participants as case_sheets
 from ..readers.speakers import SpeakerRules
 from ..readers.transcripts import expand_paths, ingest_file
 from ..records import PARTICIPANT, DocumentInfo, IngestResult, count_words, COUNTED_STATUSES
-from ..storage.schema import AttributeRow, CaseRow, CodingRow, DocumentRow, ProjectRow, TurnRow
+from ..storage.backup import auto_backup, backups, erase_freed, sqlite_file
+from ..storage.schema import (AttributeRow, CaseRow, CodingRow, DocumentRow, EventRow, ProjectRow,
+                              TurnRow, utcnow)
+from ..storage.store import Store
 from ..suggestions.pipeline import analyse
 from .lookup import CaseOwners
+from .removal import Deletion, delete_document_rows, document_record, purge_text
 from .writing import document_named, drop_empty_stem_cases, store_parsed, turn_records
 
 GROUP_FILES, GROUP_CHARACTERS = 200, 5_000_000  # files stored per transaction by ingest
@@ -216,3 +220,78 @@ class DocumentUseCases:
         return [(u.start, u.end, text[u.start:u.end])
                 for _, units in analyse(text, [turns[seq]], "sentence", roles=None)
                 for u in units]
+
+    # -- renaming, deleting and purging documents (issue 16, item 8) ------------------------
+    def rename_document(self, name, new_name):
+        """Give a document another name; logged, and undo gives the old one back. Returns the
+        new name."""
+        new_name = str(new_name).strip()
+        if not new_name:
+            raise StoreError("give the document a name (it cannot be empty)")
+        with self.store.transaction() as session:
+            document = document_named(session, name, self.store.label)
+            if new_name == document.name:
+                return new_name
+            if session.scalar(select(DocumentRow.id).where(DocumentRow.name == new_name)):
+                raise StoreError(f"another document is already named '{new_name}'; choose "
+                                 "another name", path=self.store.label)
+            previous, document.name = document.name, new_name
+            self.store.log(session, self.coder, "rename_document", "document", document.id,
+                           previous=previous, name=new_name)
+        return new_name
+
+    def delete_document(self, name):
+        """Delete a document with its turns, codings and the memos on it and its codings, in
+        one logged action, after an automatic backup. The event keeps all of it, so undo
+        brings it back as it was. Returns a removal.Deletion."""
+        auto_backup(self.store, "delete")
+        with self.store.transaction() as session:
+            document = document_named(session, name, self.store.label)
+            record = document_record(session, document)
+            self.store.log(session, self.coder, "delete_document", "document", document.id,
+                           **record)
+            delete_document_rows(session, document, record)
+        return Deletion(record["document"]["name"], len(record["turns"]),
+                        len(record["codings"]), len(record["memos"]))
+
+    def purge_document(self, name, clean_backups=True):
+        """Remove a document for good, when a participant withdraws consent: its text, turns,
+        codings and memos leave the project (with any other document holding the same text,
+        and a document deleted earlier under that name), the event log keeps no trace of them
+        (see removal.purge_text), and the file is rebuilt so their bytes are gone too. The
+        automatic and manual backups in the project's backup folder are purged the same way;
+        any that cannot be (damaged, read-only, of a newer version) are listed in
+        `backups_left` for you to delete. One `purge_document` event records that a purge
+        happened; it cannot be undone. Returns a removal.Purge."""
+        with self.store.reading() as session:
+            live = session.scalar(select(DocumentRow.sha256).where(DocumentRow.name == name))
+            deleted = [e.detail["document"]["sha256"] for e in session.scalars(
+                select(EventRow).where(EventRow.action == "delete_document").order_by(
+                    EventRow.id.desc())) if e.detail.get("document", {}).get("name") == name]
+        sha256 = live or next(iter(deleted), None)
+        if sha256 is None:
+            raise StoreError(f"no document named '{name}' in this project, nor one deleted "
+                             "from it; give the exact name the documents list shows",
+                             path=self.store.label)
+        when = utcnow()
+        purge = self._purge_text(sha256, when)
+        path = sqlite_file(self.store)
+        for found in (backups(path) if clean_backups and path else []):
+            try:
+                copy = type(self)(Store.open(found.path), coder=self.coder)
+                try:
+                    if copy._purge_text(sha256, when, self_contained=True) is not None:
+                        purge.backups_cleaned.append(found.path)
+                finally:
+                    copy.close()
+            except CodingError as exc:
+                purge.backups_left.append((found.path, str(exc)))
+        return purge
+
+    def _purge_text(self, sha256, when, self_contained=False):
+        with self.store.transaction() as session:
+            purge = purge_text(session, sha256, self.coder, self.store, when)
+        if purge is not None:
+            erase_freed(self.store, self_contained)
+        return purge
+

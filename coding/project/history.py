@@ -24,6 +24,7 @@ from ..errors import StoreError
 from ..records import ACCEPTED, MANUAL, REJECTED, SUGGESTED, Code, Codebook
 from ..storage.schema import CodebookVersionRow, CodeRow, CodingRow, DocumentRow, EventRow, MemoRow
 from .groups import drop_group, store_group, stored_group
+from .removal import PURGED, restore_conflict, restore_document
 from .writing import write_codes
 
 PASSED_OVER = ("train", "suggest", "drop_stale_suggestions")
@@ -55,6 +56,20 @@ def describe(event, names=None):
     """What an event did, in a line: 'accepted 3 suggestions (12, 15, 18)'."""
     d, action = event.detail or {}, event.action
     names = names or _Names(None)
+    if d.get(PURGED):
+        return f"{action.replace('_', ' ')} (its details were removed by a purge)"
+    if action == "delete_document":
+        document = d.get("document") or {}
+        return f"deleted document {document.get('name')} with its " \
+               f"{_plural(len(d.get('turns') or []), 'turn')}, " \
+               f"{_plural(len(d.get('codings') or []), 'coding')} and " \
+               f"{_plural(len(d.get('memos') or []), 'memo')}"
+    if action == "rename_document":
+        return f"renamed document {d.get('previous')} to {d.get('name')}"
+    if action == "purge_document":
+        return f"purged {', '.join(d.get('documents') or [])} (consent withdrawn): its text, " \
+               f"{_plural(d.get('turns', 0), 'turn')}, {_plural(d.get('codings', 0), 'coding')}" \
+               f" and {_plural(d.get('memos', 0), 'memo')} removed for good"
     span = f"[{d.get('start')}, {d.get('end')})"
     if action in ("accept", "reject"):
         ids = d.get("ids", [])
@@ -162,6 +177,11 @@ def undo(project, steps=1):
                     or event.action in PASSED_OVER:
                 continue
             what = describe(event, names)
+            if event.action == "purge_document" or (event.detail or {}).get(PURGED):
+                raise StoreError(f"cannot undo event {event.id} ({what}): a purge removes a "
+                                 "withdrawn participant's words for good, and what came "
+                                 "before it cannot be undone either; nothing was undone",
+                                 path=project.store.label)
             reverse = REVERSALS.get(event.action)
             if reverse is None:
                 raise StoreError(_cannot(event, what, done))
@@ -351,6 +371,24 @@ def _undo_remove_memo(project, session, event):
                         updated_at=_when(memo.get("updated_at"))))
 
 
+def _undo_delete_document(project, session, event):
+    """delete_document: the document comes back with its turns, codings and memos."""
+    conflict = restore_conflict(session, event.detail)
+    if conflict:
+        raise _Conflict(conflict)
+    restore_document(session, event.detail, _when)
+
+
+def _undo_rename_document(project, session, event):
+    document = session.get(DocumentRow, event.entity_id)
+    if document is None or document.name != event.detail["name"]:
+        raise _Conflict("the document was renamed or removed since")
+    if session.scalar(select(DocumentRow.id).where(
+            DocumentRow.name == event.detail["previous"])) is not None:
+        raise _Conflict(f"another document is named '{event.detail['previous']}' now")
+    document.name = event.detail["previous"]
+
+
 def _undo_resolve(project, session, event):
     ids = [int(i) for i in event.detail.get("ids", [])]
     rows = [_coding(session, i) for i in ids]
@@ -413,6 +451,8 @@ REVERSALS = {"accept": _undo_review, "reject": _undo_review, "add_coding": _undo
              "remove_coding": _undo_remove_coding, "recode": _undo_recode,
              "respan": _undo_respan, "add_memo": _undo_add_memo, "resolve": _undo_resolve,
              "update_memo": _undo_update_memo, "remove_memo": _undo_remove_memo,
+             "delete_document": _undo_delete_document,
+             "rename_document": _undo_rename_document,
              "merge_codes": _undo_merge_codes, "import_codebook": _undo_codebook_edit,
              "set_group": _undo_group,
              **{action: _undo_codebook_edit for action in CODEBOOK_EDITS}}

@@ -16,6 +16,7 @@ import os
 import re
 import sqlite3
 import tempfile
+import time
 from contextlib import closing
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -113,6 +114,36 @@ def auto_backup(store, reason):
     for old in [b for b in backups(path) if b.automatic][:-KEEP]:
         old.path.unlink(missing_ok=True)
     return target
+
+
+def erase_freed(store, self_contained=False):
+    """After a purge: rebuild a SQLite project's file (VACUUM) and empty its write-ahead log,
+    so the bytes of the rows deleted are gone from the file, not only marked free. With
+    `self_contained` (a backup), the file is left in rollback-journal mode, one file as
+    backups are. Returns False for a database that is not a SQLite file (PostgreSQL keeps
+    deleted rows until its own VACUUM FULL)."""
+    path = sqlite_file(store)
+    if path is None:
+        return False
+    store.engine.dispose()  # its pooled connections would keep the log in use
+    try:
+        with _connect(path) as connection:
+            if self_contained:
+                connection.execute("PRAGMA journal_mode=DELETE")
+            connection.execute("VACUUM")
+            for pause in (0.1, 0.5, 2.0, None):
+                busy = connection.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()[0]
+                if not busy:
+                    break
+                if pause is None:
+                    raise StoreError("the purge is done, but another program has the project "
+                                     "open, so its write-ahead log (the -wal file beside it) "
+                                     "still holds the purged rows until every program has "
+                                     "closed the project; close them", path=path)
+                time.sleep(pause)
+    except sqlite3.Error as exc:
+        raise StoreError(f"cannot rebuild the file after the purge: {exc}", path=path) from exc
+    return True
 
 
 _PART = re.compile(r"^\..+\.part(?P<pid>\d+)(-journal)?$")

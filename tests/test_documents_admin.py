@@ -1,0 +1,153 @@
+"""Renaming, deleting and purging documents (issue 16, item 8) on real SQLite projects: a
+delete is backed up first and undone to the same rows; a purge leaves no byte of the text or
+its memos in the project file, its write-ahead log or its backups, records that it happened,
+and cannot be undone."""
+
+import pandas as pd
+import pytest
+
+import coding
+from coding import StoreError
+from coding.storage.backup import folder
+
+SECRET = "Quillfeather Marmalade Lane"  # words only the withdrawn participant said
+MEMO = "Zanzibar-otter remark"          # a memo on the withdrawn participant's words
+BOOK = "codes:\n  - id: trust\n    name: Trust\n    keywords: [nurse]\n"
+ANN = f"Interviewer: Where?\nAnn: I live on {SECRET}. The nurse comes on Mondays.\n"
+BO = "Interviewer: And you?\nBo: The nurse comes to us too, we trust her.\n"
+TABLES = ("documents", "turns", "codings", "memos", "cases")
+
+
+@pytest.fixture
+def study(tmp_path):
+    (tmp_path / "book.yaml").write_text(BOOK)
+    (tmp_path / "ann.txt").write_text(ANN)
+    (tmp_path / "bo.txt").write_text(BO)
+    with coding.init_project(tmp_path / "study.db", coder="tess") as project:
+        project.import_codebook(tmp_path / "book.yaml")
+        project.ingest([tmp_path / "ann.txt", tmp_path / "bo.txt"])
+        project.suggest(rules=True, model=False)
+        start = ANN.index(SECRET)
+        coding_id = project.add_coding("ann.txt", "trust", start, start + len(SECRET))
+        memo = project.add_memo(f"first {MEMO}", "coding", coding_id)
+        project.update_memo(memo, f"second {MEMO}")
+        project.add_memo(f"document {MEMO}", "document", "ann.txt")
+        yield project
+
+
+def rows(project):
+    return {name: pd.read_sql(f"SELECT * FROM {name} ORDER BY id", project.store.engine)
+            for name in TABLES}
+
+
+def test_delete_document_takes_a_backup_and_undo_brings_every_row_back(study):
+    before = rows(study)
+    deletion = study.delete_document("ann.txt")
+    assert deletion.summary() == ("Deleted ann.txt with its 2 turns, 2 codings and 2 memos. "
+                                  "Undo brings it back; a backup was taken first.")
+    assert [d.name for d in study.documents()] == ["bo.txt"]
+    assert study.memos().empty and set(study.codings_frame(None)["document"]) == {"bo.txt"}
+    assert [b.reason for b in study.backups()] == ["auto-delete"]
+    assert study.history(limit=1)["what"].tolist() == [
+        "deleted document ann.txt with its 2 turns, 2 codings and 2 memos"]
+    study.undo()
+    after = rows(study)
+    for name in TABLES:
+        pd.testing.assert_frame_equal(before[name], after[name])
+
+
+def test_rename_document_is_logged_undone_and_refuses_a_taken_name(study):
+    assert study.rename_document("ann.txt", "p01.txt") == "p01.txt"
+    assert [d.name for d in study.documents()] == ["bo.txt", "p01.txt"]
+    assert study.history(limit=1)["what"].tolist() == ["renamed document ann.txt to p01.txt"]
+    with pytest.raises(StoreError) as info:
+        study.rename_document("p01.txt", "bo.txt")
+    assert str(info.value) == (f"{study.store.label}: another document is already named "
+                               "'bo.txt'; choose another name")
+    study.undo()
+    assert [d.name for d in study.documents()] == ["ann.txt", "bo.txt"]
+
+
+def files_holding(project, *texts):
+    """Every file of the project (the database, its -wal and -shm, every backup) whose bytes
+    hold any of `texts`."""
+    path = project.store.engine.url.database
+    candidates = [f for f in folder(path).parent.iterdir() if f.name.startswith("study.db")]
+    candidates += list(folder(path).iterdir()) if folder(path).is_dir() else []
+    return sorted(f.name for f in candidates if f.is_file()
+                  and any(t.encode() in f.read_bytes() for t in texts))
+
+
+def test_purge_leaves_no_trace_in_the_file_its_log_or_its_backups(study):
+    study.remove_coding(int(study.codings_frame()["coding_id"].iloc[0]))  # memo text in the log
+    study.undo()
+    study.backup()  # a manual backup, then an automatic one with the text in it
+    study.rename_document("bo.txt", "p02.txt")
+    study.delete_document("p02.txt")
+    study.undo()
+    assert files_holding(study, SECRET, MEMO)  # the text is everywhere before
+    kept_backups = len(study.backups())
+    other = study.codings_frame(None)
+    other = other[other["document"] == "p02.txt"]
+
+    purge = study.purge_document("ann.txt")
+    assert purge.summary().startswith(
+        "Purged ann.txt: the text, 2 turns, 2 codings and 2 memos are gone from the project "
+        "and from ")
+    assert purge.summary().endswith(f"; purged from {kept_backups} backups too. This cannot "
+                                    "be undone.")
+    assert files_holding(study, SECRET, MEMO) == []
+    assert [d.name for d in study.documents()] == ["p02.txt"]
+    assert study.memos().empty
+    pd.testing.assert_frame_equal(  # the other document's codings are untouched
+        study.codings_frame(None).reset_index(drop=True), other.reset_index(drop=True))
+    log = study.history()
+    assert log["what"].iloc[0] == ("purged ann.txt (consent withdrawn): its text, 2 turns, "
+                                   "2 codings and 2 memos removed for good")
+    assert "ingest (its details were removed by a purge)" in set(log["what"])
+    assert not any("ann.txt" in what for what in log["what"].iloc[1:])
+    event = int(log["event_id"].iloc[0])
+    with pytest.raises(StoreError) as info:
+        study.undo()
+    assert str(info.value) == (
+        f"{study.store.label}: cannot undo event {event} (purged ann.txt (consent withdrawn): "
+        "its text, 2 turns, 2 codings and 2 memos removed for good): a purge removes a "
+        "withdrawn participant's words for good, and what came before it cannot be undone "
+        "either; nothing was undone")
+    for backup in study.backups():  # each backup is still a project, without the text
+        with coding.open_project(backup.path) as old:
+            assert "ann.txt" not in {d.name for d in old.documents()}
+
+
+def test_purge_finds_a_document_deleted_earlier(study):
+    study.delete_document("ann.txt")
+    assert files_holding(study, SECRET)
+    purge = study.purge_document("ann.txt")
+    assert purge.documents == ["ann.txt"] and purge.codings == 2 and purge.memos == 2
+    assert files_holding(study, SECRET, MEMO) == []
+    with pytest.raises(StoreError) as info:
+        study.purge_document("ann.txt")
+    assert str(info.value) == (f"{study.store.label}: no document named 'ann.txt' in this "
+                               "project, nor one deleted from it; give the exact name the "
+                               "documents list shows")
+
+
+def test_documents_command_renames_deletes_and_purges(study, run):
+    db = study.store.engine.url.database
+    study.close()
+    result = run("documents", db, "--rename", "bo.txt", "p02.txt")
+    assert (result.exit_code, result.output) == (0, "Renamed bo.txt to p02.txt.\n")
+    result = run("documents", db, "--delete", "p02.txt")
+    assert (result.exit_code, result.output) == (
+        0, "Deleted p02.txt with its 2 turns, 1 coding and 0 memos. Undo brings it back; a "
+           "backup was taken first.\n")
+    result = run("documents", db, "--purge", "ann.txt")  # no answer to "Go on?": aborted
+    assert result.exit_code == 1 and "Aborted!" in result.output and result.output.endswith(
+        "leave the project, its log and its backups for good. Go on? [y/N]: ")
+    with coding.open_project(db) as project:
+        assert "ann.txt" in {d.name for d in project.documents()}
+    result = run("documents", db, "--purge", "ann.txt", "--yes")
+    assert result.exit_code == 0 and result.output.startswith("Purged ann.txt: the text, ")
+    result = run("documents", db, "--delete", "nobody.txt")
+    assert (result.exit_code, result.output) == (
+        1, f"Error: {db}: no document named 'nobody.txt' in this project\n")
