@@ -151,3 +151,68 @@ def test_documents_command_renames_deletes_and_purges(study, run):
     result = run("documents", db, "--delete", "nobody.txt")
     assert (result.exit_code, result.output) == (
         1, f"Error: {db}: no document named 'nobody.txt' in this project\n")
+
+
+# -- the Documents page (AppTest on a copy of the sample study) --------------------------------
+from test_app import db, displayed, open_app, run, sample_db  # noqa: E402, F401
+
+
+def listed(at):
+    return list(at.dataframe[0].value["document"])
+
+
+def test_documents_page_lists_an_upload_at_once_with_its_suggestions(db):
+    at = open_app("Documents")
+    at = run(at.file_uploader(key="upload_files").set_value([
+        ("p50.txt", b"Interviewer: Hello.\nP50: The walking group and the community garden "
+                    b"keep me going.\n", "text/plain")]))
+    at = run(at.button(key="upload").click())
+    assert "p50.txt" in listed(at)  # in the same run, no reload needed
+    with coding.open_project(db) as project:
+        waiting = len(project.pending(document="p50.txt"))
+    assert waiting > 0
+    assert [displayed(i.value) for i in at.info] == [
+        f"{waiting} suggestions for the new documents wait on the Review page."]
+
+
+def test_documents_page_renames_deletes_after_confirming_and_undoes(db):
+    at = open_app("Documents")
+    name = listed(at)[0]
+    at = run(at.selectbox(key="manage_doc").set_value(name))
+    at.text_input(key="rename_to").input("renamed.txt")
+    at = run(at.button(key="rename").click())
+    assert [displayed(s.value) for s in at.success] == [f"Renamed {name} to renamed.txt."]
+    assert "renamed.txt" in listed(at) and name not in listed(at)
+    assert at.button(key="delete_doc").disabled  # not before the box is ticked
+    with coding.open_project(db) as project:
+        before = rows(project)
+        info = next(d for d in project.documents() if d.name == "renamed.txt")
+    at = run(at.checkbox(key="delete_ok_renamed.txt").check())
+    at = run(at.button(key="delete_doc").click())
+    shown = [displayed(s.value) for s in at.success]
+    assert len(shown) == 1 and shown[0].startswith(
+        f"Deleted renamed.txt with its {info.turns} turns, ")
+    assert "renamed.txt" not in listed(at)
+    at = run(at.sidebar.button(key="undo").click())
+    assert "renamed.txt" in listed(at)
+    with coding.open_project(db) as project:
+        after = rows(project)
+    for table in TABLES:
+        pd.testing.assert_frame_equal(before[table], after[table])
+
+
+def test_documents_page_purges_only_after_the_name_is_typed(db):
+    at = open_app("Documents")
+    name = "p99_markup.txt"
+    at = run(at.selectbox(key="manage_doc").set_value(name))
+    assert at.button(key="purge_doc").disabled
+    at.text_input(key="purge_confirm").input("p99")
+    at = run(at)
+    assert at.button(key="purge_doc").disabled
+    at.text_input(key="purge_confirm").input(name)
+    at = run(at)
+    at = run(at.button(key="purge_doc").click())
+    shown = [displayed(s.value) for s in at.success]
+    assert len(shown) == 1 and shown[0].startswith(f"Purged {name}: the text, 2 turns, ")
+    assert name not in listed(at)
+    assert b"alert(1)" not in db.read_bytes()

@@ -15,9 +15,9 @@ MAX_UPLOAD_MB = 50
 
 
 def documents_page(proj):
-    label, version = proj.store.label, state.version(proj)
     st.title("Documents")
     _upload(proj)
+    label, version = proj.store.label, state.version(proj)  # after an upload: lists it
     documents = state.documents(proj, label, version)
     if not documents:
         st.info("No documents yet. Upload transcripts above, or use `coding ingest`.")
@@ -33,6 +33,55 @@ def documents_page(proj):
     choice = st.selectbox("Open a transcript", table["document"], key="open_doc_choice")
     st.button("Open transcript", key="open_doc", on_click=state.go_to,
               args=("Transcript",), kwargs={"doc": choice})
+    _manage(proj, {d.name: d for d in documents})
+
+
+def _manage(proj, documents):
+    """Rename, delete (undoable, after a confirmation and a backup) or purge a document."""
+    with st.expander("Rename, delete or purge a document"):
+        name = st.selectbox("Document", list(documents), key="manage_doc")
+        info = documents[name]
+        left, right = st.columns([3, 1])
+        left.text_input("New name", key="rename_to", placeholder=name)
+        right.button("Rename", key="rename", on_click=_rename, args=(proj, name))
+        st.divider()
+        st.checkbox(f"Yes, delete {state.plain(name)} with its {info.turns:,} turns and "
+                    f"{info.codings:,} codings, and the memos on them", key=f"delete_ok_{name}",
+                    help="A backup is taken first, and Undo brings it all back.")
+        st.button("Delete", key="delete_doc", on_click=_delete, args=(proj, name),
+                  disabled=not st.session_state.get(f"delete_ok_{name}"))
+        st.divider()
+        st.markdown("**Purge, when a participant withdraws consent.** The text, its turns, "
+                    "codings and memos leave the project, its history and its backups for "
+                    "good. This cannot be undone.")
+        st.text_input("Type the document's name to confirm", key="purge_confirm")
+        st.button("Purge for good", key="purge_doc", type="primary", on_click=_purge,
+                  args=(proj, name),
+                  disabled=st.session_state.get("purge_confirm", "").strip() != name)
+
+
+def _rename(proj, name):
+    new_name = st.session_state.get("rename_to", "").strip()
+    done = state.safely(proj.rename_document, name, new_name)
+    if done is not None:
+        st.session_state["rename_to"] = ""
+        st.session_state["manage_doc"] = done
+        state.flash(f"Renamed {name} to {done}.")
+
+
+def _delete(proj, name):
+    done = state.safely(proj.delete_document, name)
+    if done is not None:
+        st.session_state.pop("manage_doc", None)
+        state.flash(done.summary())
+
+
+def _purge(proj, name):
+    done = state.safely(proj.purge_document, name)
+    st.session_state["purge_confirm"] = ""
+    if done is not None:
+        st.session_state.pop("manage_doc", None)
+        state.flash(done.summary())
 
 
 def _document_table(proj, documents, cases, pending):
@@ -133,6 +182,8 @@ def _ingest_uploads(proj, files, sheet):
                     state.safely(proj.import_cases, sheet_path) is not None:
                 st.success(state.plain(f"Participants sheet {sheet.name} imported."))
         results = state.safely(proj.ingest, paths) if paths else []
+    added = [r.document for r in results or [] if r.status == "added"]
+    waiting = _suggest_for(proj, added) if added else None
     for result in results or []:
         name = shown.get(str(result.path), Path(result.path).name)
         for warning in result.warnings or ():
@@ -144,6 +195,17 @@ def _ingest_uploads(proj, files, sheet):
         else:
             st.success(state.plain(f"{name}: added as {result.document} (case {result.case}, "
                                    f"{result.turns} turns, {result.words:,} words)"))
+    if waiting is not None:
+        st.info(f"{waiting:,} suggestions for the new documents wait on the Review page.")
+
+
+def _suggest_for(proj, names):
+    """Suggestions for newly added documents, so they are in the review queue at once (the
+    rules, and the model once codings have trained it). None when there is no codebook."""
+    if proj.codebook_or_none() is None:
+        return None
+    with st.spinner("Suggesting codes for the new documents..."):
+        return state.safely(proj.suggest, documents=names, warn=lambda message: None)
 
 
 def _save_upload(folder, number, upload, which):
