@@ -5,8 +5,12 @@
 >>> project.ingest(["transcripts/"], cases="participants.csv")
 >>> project.import_codebook("codebooks/gcph_asset_based.yaml")
 >>> project.codings_frame()
+>>> coding.reliability.alpha(ratings, level="ordinal")   # any units x coders table (issue 18)
 """
 
+import sys
+
+from .analysis import reliability
 from .errors import (CaseSheetError, CodebookError, CodingError, CodingsFileError, RefiError,
                      StoreError, SuggesterError, TranscriptError)
 from .project import Project, init_project, open_project, restore_project
@@ -17,11 +21,12 @@ from .records import (Code, Codebook, DocumentInfo, IngestResult, ParsedDocument
 
 open = open_project  # noqa: A001 - `coding.open(PROJECT)` is the documented entry point
 init = init_project
+sys.modules[__name__ + ".reliability"] = reliability  # `from coding.reliability import alpha`
 
 __all__ = [
     "open", "init", "open_project", "init_project", "restore_project", "Project",
     "load_codebook", "parse_codebook", "dump_codebook", "ingest_file", "parse_bytes",
     "expand_paths", "SpeakerRules", "Code", "Codebook", "DocumentInfo", "IngestResult", "ParsedDocument", "Turn",
     "CodingError", "TranscriptError", "CodebookError", "CaseSheetError", "CodingsFileError",
-    "RefiError", "StoreError", "SuggesterError",
+    "RefiError", "StoreError", "SuggesterError", "reliability",
 ]

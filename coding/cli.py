@@ -13,6 +13,8 @@ from rich.table import Table
 
 import coding
 from coding import CodingError
+from coding.cli_reliability import categories_option, reliability_command
+from coding.cli_search import search_command
 from coding.errors import redact_url
 from coding.files import check_regular_file, write_atomic
 from coding.interchange import exports, transfer
@@ -525,6 +527,7 @@ def demo(ctx, project):
 @click.option("-o", "--output", type=click.Path(dir_okay=False),
               help="Also write the table (.csv or .xlsx).")
 @click.pass_context
+@categories_option
 def agreement_command(ctx, project, coders, more_coders, unit, codes, documents, all_roles,
                       output):
     """Inter-coder agreement per code and pooled: % agreement, Cohen's kappa (two coders),
@@ -552,6 +555,10 @@ def agreement_command(ctx, project, coders, more_coders, unit, codes, documents,
     if output:
         exports.write({"Agreement": table}, output)
         out.print(f"written to {output}")
+
+
+main.add_command(reliability_command)
+main.add_command(search_command)
 
 
 @main.command("log")

@@ -63,6 +63,7 @@ class Code:
     keywords: tuple[str, ...] = ()
     patterns: tuple[str, ...] = ()
     colour: str | None = None
+    ordered: bool = False  # its children are a scale, lowest first (issue 18: --level ordinal)
 
 
 @dataclass(frozen=True)

@@ -10,6 +10,10 @@ handles and kappa and percentage agreement skip. The "coded only" variant leaves
 Machine coders: `model` and `rules` name the suggesters (any status); every other name is a
 person, whose accepted and manual codings count. So suggestion-vs-human agreement is computed
 exactly like human-vs-human.
+
+The children of a parent code can also be read as one variable (`category_table`): each unit
+gets the child a coder applied, NONE, or SEVERAL, the table `reliability.assess` takes
+(issue 18).
 """
 
 import warnings
@@ -24,6 +28,9 @@ MACHINE_CODERS = {"model": "model:", "rules": "rule:"}
 MIN_UNITS = 30      # fewer units than this: the figure is unstable
 MIN_CODED = 5       # fewer units where anyone applied the code: unstable too
 COLUMNS = ["code", "variant", "units", "coded_units", "agreement", "kappa", "alpha", "warning"]
+# The values of a unit no child was applied to, or several: in parentheses, which no code id
+# can start with, so a child called "none" stays itself.
+NONE, SEVERAL = "(none)", "(several)"
 
 
 @dataclass(frozen=True)
@@ -169,3 +176,37 @@ def disagreements(data, code):
     for i, coder in enumerate(data.coders):
         table[coder] = matrix[i, differ]
     return table.reset_index(drop=True)
+
+
+@dataclass(frozen=True)
+class CategoryTable:
+    """The children of a parent as one variable: `table` is units x coders (index: 'document
+    [start, end)'), each cell a child's id, NONE, SEVERAL, or None where the coder did not see
+    the unit; `several` counts the units where some coder applied two or more children and
+    `coded` those where some coder applied any."""
+
+    table: pd.DataFrame
+    children: tuple
+    several: int
+    coded: int
+
+
+def category_table(data, children):
+    """UnitData (with the children as its codes) -> CategoryTable."""
+    children = list(children)
+    coders = list(data.coders)
+    units = [f"{d} [{s}, {e})" for d, s, e in zip(data.units["document"], data.units["start"],
+                                                   data.units["end"])]
+    if not units:
+        return CategoryTable(pd.DataFrame(columns=coders), tuple(children), 0, 0)
+    stacked = np.stack([data.values[c] for c in children])  # children x coders x units
+    seen = ~np.isnan(stacked[0])
+    applied = np.nansum(stacked, axis=0)
+    first = np.argmax(np.nan_to_num(stacked) == 1, axis=0)
+    labels = np.where(applied == 0, NONE, np.where(applied == 1, np.array(children)[first],
+                                                   SEVERAL)).astype(object)
+    labels[~seen] = None
+    several = int(np.sum((applied > 1).any(axis=0)))
+    coded = int(np.sum((applied > 0).any(axis=0)))
+    table = pd.DataFrame(labels.T, index=pd.Index(units, name="unit"), columns=coders)
+    return CategoryTable(table, tuple(children), several, coded)

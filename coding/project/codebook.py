@@ -171,11 +171,14 @@ def read_codebook(session, lock=False):
     header = session.scalars(select(CodebookVersionRow).order_by(
         CodebookVersionRow.id.desc())).first()
     keys = {row.id: row.key for row in rows}
+    # `ordered` (issue 18) lives in the newest version's content, not in a column of its own
+    ordered = {code["id"] for code in (header.content or {}).get("codes", ())
+               if code.get("ordered")} if header is not None else set()
     codes = tuple(Code(id=row.key, name=row.name, parent=keys.get(row.parent_id),
                        definition=row.definition, inclusion=row.inclusion,
                        exclusion=row.exclusion, examples=tuple(row.examples),
                        keywords=tuple(row.keywords), patterns=tuple(row.patterns),
-                       colour=row.colour) for row in rows)
+                       colour=row.colour, ordered=row.key in ordered) for row in rows)
     if header is None:
         return Codebook(id="codebook", name="Codebook", codes=codes)
     return Codebook(id=header.codebook_id, name=header.name, version=header.version,

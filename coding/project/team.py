@@ -1,10 +1,14 @@
-"""Use cases for teams: agreement between coders (people or suggesters), merging another coder's
-copy of the project, and resolving disagreements into consensus codings."""
+"""Use cases for teams: agreement between coders (people or suggesters), the reliability of a
+parent's children read as one variable, merging another coder's copy of the project, and
+resolving disagreements into consensus codings."""
+
+from dataclasses import replace
 
 import pandas as pd
 from sqlalchemy import select
 
 from ..analysis import agreement as stats
+from ..analysis import reliability
 from ..analysis.evaluation import overlaps
 from ..errors import StoreError
 from ..records import ACCEPTED, COUNTED_STATUSES, PARTICIPANT, REJECTED
@@ -52,6 +56,64 @@ class TeamUseCases:
         alpha, for all units and for coded units only (see coding/agreement.py)."""
         data = self.agreement_data(coders, unit, codes, documents, roles)
         return stats.agreement_table(data, coded_only)
+
+    def category_ratings(self, parent, coders, unit="sentence", documents=None,
+                         roles=(PARTICIPANT,)):
+        """The direct children of `parent` as one variable per unit (agreement.CategoryTable):
+        the child each coder applied, "(none)", or "(several)"; missing where a coder did not
+        see the document."""
+        codebook = self.codebook()
+        if codebook.get(parent) is None:
+            raise StoreError(f"no code '{parent}' in the codebook")
+        children = [code.id for code in codebook.children(parent)]
+        if len(children) < 2:
+            raise StoreError(f"code '{parent}' has {len(children)} child code"
+                             f"{'s' if len(children) != 1 else ''}: --categories needs a parent "
+                             "whose children are the values of one variable")
+        data = self.agreement_data(coders, unit, codes=children, documents=documents,
+                                   roles=roles)
+        return stats.category_table(data, children)
+
+    def category_reliability(self, parent, coders, unit="sentence", documents=None,
+                             roles=(PARTICIPANT,), metrics=None, level="nominal", weights=None,
+                             bootstrap=0, seed=None):
+        """reliability.assess over the children of `parent` as one variable (category_ratings):
+        the category alpha the literature reports, and the other statistics asked for. The
+        ordinal, interval and ratio levels (and weighted kappa) need `ordered: true` on the
+        parent in the codebook; they read the children as a scale above "(none)" and leave a
+        "(several)" rating out. Warns (Assessment.warnings) when coders applied several
+        children to a unit, and when that happened on more than 10 % of the coded units."""
+        code = self.codebook().get(parent)
+        found = self.category_ratings(parent, coders, unit, documents, roles)
+        table, warnings = found.table, []
+        scale = level != "nominal" or weights is not None
+        if scale and not (code and code.ordered):
+            raise StoreError(f"code '{parent}' does not declare its children ordered: add "
+                             f"'ordered: true' to it in the codebook (children lowest first) "
+                             f"for the {level if level != 'nominal' else 'weighted'} statistics")
+        if found.several:
+            share = found.several / found.coded
+            warnings.append(f"{found.several} of {found.coded} coded units got several children "
+                            f"of {parent} from a coder ({share:.0%}); "
+                            + ("left out as missing at this level" if scale else
+                               f"{stats.SEVERAL} is a value of its own"))
+            if share > 0.10:
+                warnings.append(f"more than 10 % of the coded units got several children of "
+                                f"{parent}: --categories is meant for children that exclude "
+                                "each other; read the per-code figures instead")
+        order = [stats.NONE, *found.children]
+        if scale:
+            table = table.mask(table == stats.SEVERAL, None)
+        elif found.several:
+            order.append(stats.SEVERAL)
+        documents_seen = len({unit_name.rsplit(" [", 1)[0] for unit_name in table.index})
+        result = reliability.assess(
+            table, metrics, level, weights, order, bootstrap, seed,
+            source=f"{len(table)} {unit}s of {'participant' if roles else 'all'} turns in "
+                   f"{documents_seen} document{'s' if documents_seen != 1 else ''}",
+            notes=(f"The value of a unit is the child of {parent} a coder applied "
+                   f"({', '.join(found.children)}), none, or several.",))
+        return replace(result, warnings=tuple(warnings) + result.warnings)
 
     def _coder_codings(self, coders):
         """The codings of each coder: people's accepted and manual ones; for `model` and

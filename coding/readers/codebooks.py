@@ -18,7 +18,7 @@ from ..files import open_regular_file
 from ..records import Code, Codebook
 
 CODE_FIELDS = ("id", "name", "parent", "children", "definition", "inclusion", "exclusion",
-               "examples", "keywords", "patterns", "colour")
+               "examples", "keywords", "patterns", "colour", "ordered")
 HEADER_FIELDS = ("id", "name", "version", "description", "source")
 TOP_FIELDS = ("codebook", "codes")
 MAX_YAML_DEPTH = 100  # a code nested 48 deep; GCPH has 2 levels
@@ -244,9 +244,15 @@ def _collect(items, parent, codes, lines, problem):
             problem(f"colour {colour!r} of code '{code_id}' is not '#rrggbb'",
                     item.key_lines["colour"])
             colour = None
+        ordered = item.get("ordered", False)
+        if not isinstance(ordered, bool):  # `ordered: yes` is YAML 1.1's true already
+            problem(f"'ordered' of code '{code_id}' must be true or false (true: its children "
+                    f"are a scale, lowest first), not {ordered!r}", item.key_lines["ordered"])
+            ordered = False
         code_parent = parent if parent is not None else item.get("parent")
         codes.append(Code(id=code_id, parent=str(code_parent) if code_parent else None,
-                          colour=str(colour).lower() if colour else None, **fields))
+                          colour=str(colour).lower() if colour else None, ordered=ordered,
+                          **fields))
         children = item.get("children") or []
         if not isinstance(children, list):
             problem(f"'children' of code '{code_id}' must be a list of codes",
@@ -334,6 +340,8 @@ def dump_codebook(codebook):
         for key in _LIST_FIELDS:
             if getattr(code, key):
                 item[key] = list(getattr(code, key))
+        if code.ordered:
+            item["ordered"] = True
         children = [entry(child) for child in codebook.children(code.id)]
         if children:
             item["children"] = children
