@@ -84,6 +84,11 @@ def describe(event, names=None):
         ids = d.get("ids", [])
         return f"coded {_plural(len(ids), 'passage')} of {d.get('document')} as " \
                f"{d.get('code')} (codings {_ids(ids)})"
+    if action == "code_hits":
+        ids, query = d.get("ids", []), (f" for \"{d['pattern']}\" ({d.get('mode')})"
+                                         if d.get("pattern") else "")
+        return f"coded {_plural(d.get('hits', 0), 'search hit')}{query} as " \
+               f"{d.get('unit')}s with {d.get('code')} (codings {_ids(ids)})"
     if action == "change_code":
         return f"recoded coding {event.entity_id} from {names.code(d.get('previous_code_id'))} " \
                f"to {d.get('code')}"
@@ -433,6 +438,26 @@ def _undo_merge_codes(project, session, event):
     return [version.id]
 
 
+def _undo_code_hits(project, session, event):
+    """code_hits: the codings it added go (a thousand ids at a time: SQLite caps a query's
+    parameters), unless one was changed or given a memo since."""
+    ids = [int(i) for i in event.detail.get("ids", [])]
+    rows = {}
+    for first in range(0, len(ids), 1000):
+        part = ids[first:first + 1000]
+        rows.update((row.id, row) for row in session.scalars(select(CodingRow).where(
+            CodingRow.id.in_(part))))
+        _no_memos(session, part)
+    gone = [i for i in ids if i not in rows]
+    if gone:
+        raise _Conflict(_since(gone, "removed"))
+    changed = [i for i in ids if (rows[i].status, rows[i].coder) != (MANUAL, event.coder)]
+    if changed:
+        raise _Conflict(_since(changed, "changed"))
+    for row in rows.values():
+        session.delete(row)
+
+
 def _undo_group(project, session, event):
     """set_group: the group as it was before (gone again when it was new)."""
     d = event.detail
@@ -454,7 +479,7 @@ REVERSALS = {"accept": _undo_review, "reject": _undo_review, "add_coding": _undo
              "delete_document": _undo_delete_document,
              "rename_document": _undo_rename_document,
              "merge_codes": _undo_merge_codes, "import_codebook": _undo_codebook_edit,
-             "set_group": _undo_group,
+             "set_group": _undo_group, "code_hits": _undo_code_hits,
              **{action: _undo_codebook_edit for action in CODEBOOK_EDITS}}
 
 

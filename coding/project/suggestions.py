@@ -144,7 +144,7 @@ class SuggestionUseCases:
                 with self.store.transaction() as session:
                     outcome, count = store_parsed(session, self.store, self.coder,
                                                   result.parsed, result.key,
-                                                  result.suggestions, owners)
+                                                  result.suggestions, owners, result.lemmas)
                 for warning in outcome.warnings:  # an encoding chosen, a same-text document
                     warn(warning)
                 (report.added if outcome.status == "added" else report.unchanged).append(

@@ -1,7 +1,8 @@
 """What several use cases write, once: inside the caller's transaction (`session`), logged with
 `store.log` under `coder`. The use-case modules call these instead of each other's methods.
 
-- `store_parsed`: a parsed document, its turns and suggestions (ingest, batch);
+- `store_parsed`: a parsed document, its turns, suggestions and lemmas (ingest, batch);
+- `store_lemmas`: a document's lemma index (ingest, batch, the first lemma search);
 - `store_suggestions`: suggestions merged per span and code, never over an existing coding;
 - `add_codings`: codings with the one rule for "already there" (imports, merges, Word
   comments, REFI);
@@ -9,6 +10,7 @@
 - `document_named`, `turn_records`, `drop_empty_stem_cases`: lookups and upkeep they share.
 """
 
+import json
 from dataclasses import dataclass
 
 from sqlalchemy import insert, select
@@ -16,7 +18,7 @@ from sqlalchemy import insert, select
 from ..errors import StoreError
 from ..records import SUGGESTED, IngestResult, Turn
 from ..storage.schema import (AttributeRow, CaseRow, CodebookVersionRow, CodeRow, CodingRow,
-                              DocumentRow, MemoRow, ProjectRow, TurnRow, utcnow)
+                              DocumentRow, LemmaRow, MemoRow, ProjectRow, TurnRow, utcnow)
 from .lookup import find_document, free_name, match_document
 
 # One coding is already there when a coding of the same document, code, span, coder and status
@@ -36,11 +38,14 @@ class StoredDocument:
     notes: tuple = ()
 
 
-def store_parsed(session, store, coder, parsed, path, suggestions, owners):
-    """Store a parsed document (see store_document) and its suggestions. Returns
-    (IngestResult, new suggestions)."""
+def store_parsed(session, store, coder, parsed, path, suggestions, owners, lemmas=None):
+    """Store a parsed document (see store_document), its suggestions and, when given, its
+    lemma index (`lemmas`: pipeline.lemma_spans of its text). Returns (IngestResult, new
+    suggestions)."""
     stored = store_document(session, store, coder, parsed, path, owners)
     added = store_suggestions(session, store, coder, stored.id, suggestions)
+    if stored.added and lemmas is not None:
+        store_lemmas(session, stored.id, lemmas)
     if not stored.added:
         return IngestResult(path=str(path), status="duplicate", document=stored.name,
                             case=stored.case, warnings=parsed.warnings), added
@@ -110,6 +115,20 @@ def store_suggestions(session, store, coder, document_id, suggestions):
             for (code_id, start, end), (score, rationale, origin) in merged.items()])
         store.log(session, coder, "suggest", "document", document_id, added=len(merged))
     return len(merged)
+
+
+def store_lemmas(session, document_id, spans):
+    """Store a document's lemma index from [(start, end, lemma)]: one row per lemma with its
+    spans, and the empty-lemma row that marks the document as indexed."""
+    where = {}
+    for start, end, lemma in spans:
+        where.setdefault(lemma, []).extend((start, end))
+    # straight to the driver: through SQLAlchemy's insert() this took a third of the time of
+    # ingesting 10,000 one-answer files (benchmarks/bench_ingest.py)
+    session.connection().exec_driver_sql(
+        f"INSERT INTO {LemmaRow.__tablename__} (document_id, lemma, spans) VALUES (?, ?, ?)",
+        [(document_id, "", "[]"), *((document_id, lemma, json.dumps(found))
+                                    for lemma, found in where.items())])
 
 
 def add_codings(session, rows):

@@ -15,7 +15,7 @@ from ..errors import CodingError, SuggesterError
 from ..readers.speakers import SpeakerRules
 from ..readers.transcripts import ingest_file
 from ..records import PARTICIPANT
-from .pipeline import analyse, load_pipeline
+from .pipeline import analyse, lemma_spans, load_pipeline
 from .rules import KeywordSuggester
 from .suggester import DEFAULT_MIN_SCORE
 from .tfidf import TfidfSuggester
@@ -59,6 +59,7 @@ class JobResult:
     suggestions: list = field(default_factory=list)
     words: int = 0
     error: str | None = None
+    lemmas: list | None = None  # for a file job: pipeline.lemma_spans, the lemma index
 
 
 _SUGGESTERS = {}  # per process: config key -> (rules, model); built once per worker
@@ -99,6 +100,8 @@ def process_chunk(jobs, config):
             for suggester in (rules, model):
                 if suggester is not None:
                     result.suggestions.extend(suggester.suggest_analysed(analysed, text))
+            if job.path is not None:  # a new document: its lemma index, reusing the Docs
+                result.lemmas = lemma_spans(text, turns, analysed, config.roles)
         except CodingError as exc:
             result.error = str(exc)
         except Exception as exc:  # a bug of ours; one document must never stop the others

@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy
 
 from ..errors import SuggesterError
-from ..records import PARTICIPANT
+from ..records import PARTICIPANT, Turn
 
 PIPELINE_DIR = Path(__file__).resolve().parent / "nlp_data" / "en_lookup"
 UNITS = ("sentence", "turn")
@@ -183,3 +183,62 @@ def _content_lemma_array(doc):
             text = strings[lemma]
             out.append(text if text.strip() else None)
     return out
+
+
+# Lemma search (issue 16, item 3) looks words up in an index of these; a "word" longer than
+# this (a URL, a run of characters with no space) is left out of it.
+LONGEST_LEMMA = 100
+
+
+def lemma_spans(text, turns, analysed=None, roles=None):
+    """[(start, end, lemma)] of every word in the turns' text, in document offsets (code
+    points) and text order; punctuation and white space are left out. What lemma search
+    stores and looks up: "supported" at [8, 17) -> (8, 17, "support").
+
+    `analysed`, the (Doc, units) pairs `analyse(text, turns, unit, roles)` yielded for the
+    same text and turns, are reused for the turns of `roles` (a batch has analysed its
+    participants' turns already); only the other turns are tokenised, without sentences.
+    """
+    nlp = load_pipeline()
+    reused = iter([doc for doc, _ in analysed]) if analysed is not None else None
+    docs, fresh = [], []
+    for turn in turns:
+        own = reused is not None and (roles is None or turn.role in roles)
+        for offset, piece in split_long(text[turn.start:turn.end]):
+            if own:
+                docs.append((turn.start + offset, next(reused)))
+            else:
+                fresh.append((turn.start + offset, piece))
+    lemmatise = nlp.get_pipe("lemma_lower_fallback")
+    for (base, _), doc in zip(fresh, nlp.tokenizer.pipe([piece for _, piece in fresh],
+                                                         batch_size=256)):
+        docs.append((base, lemmatise(doc)))
+    spans = []
+    for base, doc in docs:
+        spans.extend(_doc_lemma_spans(doc, base))
+    spans.sort()
+    return spans
+
+
+def word_lemmas(text):
+    """The lemmas of the words in `text`, in order: what a lemma search looks for.
+
+    >>> word_lemmas("Supported, helping")
+    ['support', 'help']
+    """
+    return [lemma for _, _, lemma in lemma_spans(text, [Turn(0, len(text))])]
+
+
+def _doc_lemma_spans(doc, base):
+    from spacy.attrs import IDX, IS_PUNCT, IS_SPACE, LEMMA, LENGTH
+
+    strings = doc.vocab.strings
+    spans = []
+    for idx, length, punct, space, lemma in doc.to_array(
+            [IDX, LENGTH, IS_PUNCT, IS_SPACE, LEMMA]).tolist():
+        if punct or space or length > LONGEST_LEMMA:
+            continue
+        word = strings[lemma].strip()
+        if word:
+            spans.append((base + idx, base + idx + length, word))
+    return spans
