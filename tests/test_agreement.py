@@ -210,3 +210,153 @@ def test_cli_agreement_prints_and_exports(team, tmp_path):
     assert lines[0].startswith("code,variant,units") and len(lines) == 7
     bad = CliRunner().invoke(main, ["agreement", db, "--coders", "amy", "--unit", "page"])
     assert bad.exit_code != 0 and "Traceback" not in bad.output
+
+
+# -- the children of a parent as one variable (issue 18) ----------------------------------------
+
+SCALE_BOOK = """
+codes:
+  - id: intensity
+    name: Intensity
+    ordered: true
+    children:
+      - id: low
+        name: Low
+      - id: medium
+        name: Medium
+      - id: high
+        name: High
+  - id: topic
+    name: Topic
+    children:
+      - id: walking
+        name: Walking
+      - id: money
+        name: Money
+"""
+
+
+@pytest.fixture
+def scale(tmp_path):
+    """amy and ben rate the intensity of each participant sentence with the children of
+    `intensity`; ben gives one sentence two of them and never opens d2.txt."""
+    (tmp_path / "book.yaml").write_text(SCALE_BOOK)
+    (tmp_path / "d1.txt").write_text(DOC1)
+    (tmp_path / "d2.txt").write_text(DOC2)
+    project = coding.init_project(tmp_path / "scale.db", coder="lead")
+    project.import_codebook(tmp_path / "book.yaml")
+    project.ingest([tmp_path / "d1.txt", tmp_path / "d2.txt"])
+
+    def code(coder, document, code_id, quote):
+        text = project.document_text(document)
+        start = text.index(quote)
+        project.add_coding(document, code_id, start, start + len(quote), coder=coder)
+
+    for coder, document, code_id, quote in [
+            ("amy", "d1.txt", "low", "We walk on Mondays."),
+            ("amy", "d1.txt", "high", "Funding is short."),
+            ("amy", "d1.txt", "medium", "Staff listen to us."),
+            ("amy", "d2.txt", "high", "The group is good."),
+            ("ben", "d1.txt", "low", "We walk on Mondays."),
+            ("ben", "d1.txt", "medium", "Funding is short."),
+            ("ben", "d1.txt", "medium", "Staff listen to us."),
+            ("ben", "d1.txt", "high", "Staff listen to us."),
+            ("ben", "d1.txt", "low", "The garden helps.")]:
+        code(coder, document, code_id, quote)
+    yield project
+    project.close()
+
+
+def test_children_of_a_parent_as_one_variable(scale):
+    found = scale.category_ratings("intensity", ["amy", "ben"])
+    assert [[v if isinstance(v, str) else None for v in row]
+            for row in found.table.to_numpy().tolist()] == [
+        ["low", "low"], ["high", "medium"], ["medium", "(several)"], ["(none)", "low"],
+        ["high", None], ["(none)", None]]  # ben never opened d2.txt: missing, not "none"
+    assert (found.several, found.coded) == (1, 5)
+    assert found.table.index[0].startswith("d1.txt [")
+
+
+def test_category_alpha_is_the_one_computed_by_hand(scale):
+    # pairable units: (low, low), (high, medium), (medium, several), (none, low): n = 8,
+    # n_low = 3, n_medium = 2, n_high = n_several = n_none = 1; 6 disagreeing pairs;
+    # D_e = 8^2 - (9 + 4 + 1 + 1 + 1) = 48; alpha = 1 - 7 x 6 / 48 = 0.125
+    found = scale.category_reliability("intensity", ["amy", "ben"])
+    result = {r.metric: r for r in found.results}
+    assert result["alpha"].value == pytest.approx(0.125, abs=1e-12)
+    assert result["alpha"].units == 4 and result["alpha"].categories == 5
+    assert found.warnings[:2] == (
+        "1 of 5 coded units got several children of intensity from a coder (20%); (several) "
+        "is a value of its own",
+        "more than 10 % of the coded units got several children of intensity: --categories is "
+        "meant for children that exclude each other; read the per-code figures instead")
+    assert result["cohen"].value == pytest.approx(float(_kappa_labels(
+        ["low", "high", "medium", "(none)"], ["low", "medium", "(several)", "low"])))
+
+
+def _kappa_labels(a, b):
+    n = len(a)
+    observed = Fraction(sum(x == y for x, y in zip(a, b)), n)
+    expected = sum(Fraction(a.count(v), n) * Fraction(b.count(v), n) for v in set(a) | set(b))
+    return (observed - expected) / (1 - expected)
+
+
+def test_ordered_children_give_ordinal_and_interval_alpha(scale):
+    from test_reliability import exact_alpha
+
+    # none < low < medium < high scored 1..4; ben's "several" is left out, so the unit
+    # (medium, several) is no longer pairable
+    pairs = [[2, 2], [4, 3], [1, 2]]
+    for level in ("ordinal", "interval"):
+        found = scale.category_reliability("intensity", ["amy", "ben"], level=level,
+                                           metrics=["alpha"])
+        assert found.results[0].value == pytest.approx(float(exact_alpha(pairs, level)))
+        assert "left out as missing at this level" in found.warnings[0]
+    with pytest.raises(StoreError) as info:
+        scale.category_reliability("topic", ["amy", "ben"], level="ordinal")
+    assert str(info.value) == ("code 'topic' does not declare its children ordered: add "
+                               "'ordered: true' to it in the codebook (children lowest first) "
+                               "for the ordinal statistics")
+    with pytest.raises(StoreError, match="code 'low' has 0 child codes"):
+        scale.category_ratings("low", ["amy", "ben"])
+
+
+def test_ordered_is_kept_in_the_project_and_its_files(scale, tmp_path):
+    book = scale.codebook()
+    assert book.get("intensity").ordered and not book.get("topic").ordered
+    assert scale.import_codebook(tmp_path / "book.yaml")[1] is False  # unchanged
+    scale.update_code("low", name="Low intensity")  # an edit keeps the flag
+    assert scale.codebook().get("intensity").ordered
+    scale.export_codebook(tmp_path / "out.yaml")
+    assert "ordered: true" in (tmp_path / "out.yaml").read_text()
+    assert coding.load_codebook(tmp_path / "out.yaml").get("intensity").ordered
+    (tmp_path / "bad.yaml").write_text(SCALE_BOOK.replace("ordered: true", "ordered: maybe"))
+    with pytest.raises(coding.CodebookError) as info:
+        coding.load_codebook(tmp_path / "bad.yaml")
+    assert str(info.value) == (f"{tmp_path / 'bad.yaml'}:5: 'ordered' of code 'intensity' must "
+                               "be true or false (true: its children are a scale, lowest "
+                               "first), not 'maybe'")
+
+
+def test_cli_agreement_categories(scale, tmp_path):
+    import json
+
+    db = scale.store.label
+    result = CliRunner().invoke(main, ["agreement", db, "--coders", "amy", "ben",
+                                       "--categories", "intensity", "--metric", "alpha",
+                                       "--json"])
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["value"] == pytest.approx(0.125)
+    assert "1 of 5 coded units got several children" in result.stderr
+    report = tmp_path / "intensity.md"
+    result = CliRunner().invoke(main, ["agreement", db, "--coders", "amy", "ben",
+                                       "--categories", "intensity", "--level", "ordinal",
+                                       "--bootstrap", "1000", "--seed", "2", "-o", str(report)])
+    assert result.exit_code == 0, result.output
+    assert "Krippendorff's alpha (ordinal)" in result.output
+    text = report.read_text()
+    assert "Two coders (amy and ben) independently coded 6 sentences of participant turns in 2 " \
+        "documents." in text and "1,000 bootstrap samples" in text
+    misused = CliRunner().invoke(main, ["agreement", db, "--coders", "amy", "ben", "--level",
+                                        "ordinal"])
+    assert misused.exit_code == 2 and "--level goes with --categories" in misused.output
