@@ -1,6 +1,7 @@
 """The Streamlit app driven by AppTest on a real copy of the sample project: each test opens a
 page, acts, then checks what is rendered and what is stored."""
 
+import json
 import re
 import shutil
 
@@ -70,6 +71,13 @@ def displayed(markdown):
     return re.sub(r"\\(.)", r"\1", str(markdown)).replace("\u2060", "")
 
 
+def workbench(at):
+    """What the transcript workbench is given to draw (AppTest cannot drive the component;
+    tests/test_workbench.py does, in a browser)."""
+    [element] = at.get("bidi_component")
+    return json.loads(element.proto.json)
+
+
 def texts(at):
     return " ".join([*(displayed(e.value) for e in [*at.markdown, *at.caption, *at.success,
                                                 *at.info, *at.error]),
@@ -122,9 +130,11 @@ def test_documents_page_lists_filters_and_uploads(db, tmp_path):
 
 def test_transcript_page_codes_a_turn_a_sentence_removes_and_memos(db):
     at = open_app("Transcript", doc="p99_markup.txt")
-    html = at.html[0].value
-    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html and "<script>" not in html
-    assert "&lt;b&gt;bold&lt;/b&gt;" in html and "<b>" not in html
+    data = workbench(at)
+    assert data["turns"][1][1:] == ["P99", "participant",
+                                    "I typed <script>alert(1)</script> and <b>bold</b> into "
+                                    "the form."]  # data, drawn as text (tests/test_workbench.py)
+    assert not [h for h in at.html if "<script>" in h.value or "<b>" in h.value]
     at = open_app("Transcript")
     document = at.selectbox(key="doc").value
     at = run(at.selectbox(key="apply_code").set_value("empowering"))
@@ -137,21 +147,70 @@ def test_transcript_page_codes_a_turn_a_sentence_removes_and_memos(db):
     mine = frame[(frame["coder"] == "Tess") & (frame["document"] == document)]
     assert mine[["code", "status", "turn"]].values.tolist() == [
         ["empowering", "manual", participant_turn]]
-    assert "Empowering" in at.html[0].value  # the code is listed beside its turn
-
     coding_id = int(mine["coding_id"].iloc[0])
+    data = workbench(at)
+    assert [c for c in data["codings"] if c[0] == coding_id] == [
+        [coding_id, participant_turn, 0, int(mine["end"].iloc[0] - mine["start"].iloc[0]),
+         "empowering", "Tess", "manual", None]]
+    assert data["recent"][0] == "empowering"  # the picker offers it first
+    assert data["focus"][0] == participant_turn  # and the turn is brought into view
+
     at = run(at.selectbox(key="memo_target").set_value(coding_id))
+    assert at.selectbox(key="memo_target").format_func(coding_id) == \
+        "Empowering and supportive: “Aye, no bother.”"
     at.text_area(key="memo_text").input("Strong example of <b>agency</b>")
     at = run(at.button(key="memo_save").click())
     assert "Strong example of <b>agency</b>" in [t.value for t in at.text]  # shown as text
+    assert at.text_area(key="memo_text").value == ""  # the box clears after saving
     with coding.open_project(db) as project:
         memos = project.memos()
     memo = memos.iloc[-1]
     assert (memo["target_type"], memo["target_id"], memo["coder"]) == ("coding", coding_id,
                                                                        "Tess")
+    assert [m[0] for m in workbench(at)["memos"]].count(coding_id) == 1
+    memo_id = int(memo["memo_id"])
+    assert at.selectbox(key="memo_edit_id").value == memo_id
+    assert at.text_area(key="memo_edit_text").value == "Strong example of <b>agency</b>"
+    at.text_area(key="memo_edit_text").input("A clear example of agency.")
+    at = run(at.button(key="memo_update").click())
+    assert "A clear example of agency." in [t.value for t in at.text]
+    at = run(at.button(key="memo_delete").click())
+    with coding.open_project(db) as project:
+        assert memo_id not in set(project.memos()["memo_id"])
+    at = run(at.sidebar.button(key="undo").click())  # the memo comes back
+    assert "A clear example of agency." in [t.value for t in at.text]
     at = run(at.selectbox(key="remove_id").set_value(coding_id))
+    with coding.open_project(db, coder="Tess") as project:
+        project.remove_memo(memo_id)
     at = run(at.button(key="remove").click())
     assert coding_id not in set(stored(db)["coding_id"])
+
+
+def test_transcript_filters_by_code_and_speaker_and_code_by_turn_forgets_old_ranges(db):
+    at = open_app("Transcript")
+    data = workbench(at)
+    everyone = [t[0] for t in data["turns"]]
+    speakers = {t[1] for t in data["turns"]}
+    coded = {c[4] for c in data["codings"] if c[6] != "suggested"}
+    code = sorted(coded)[0]
+    at = run(at.selectbox(key="filter_code").set_value(code))
+    data = workbench(at)
+    shown = [t[0] for t in data["turns"]]
+    assert 0 < len(shown) < len(everyone) and data["step_code"] == code
+    assert {c[1] for c in data["codings"] if c[4] == code} == set(shown)
+    assert f"Showing {len(shown)} of {len(everyone)} turns." in texts(at)
+    at = run(at.selectbox(key="filter_code").set_value(""))
+    participant = next(s for s in sorted(speakers) if s != "Interviewer")
+    at = run(at.multiselect(key="filter_speakers").set_value([participant]))
+    assert {t[1] for t in workbench(at)["turns"]} == {participant}
+    at = run(at.multiselect(key="filter_speakers").set_value([]))
+    at = run(at.toggle(key="show_suggested").set_value(False))
+    assert not [c for c in workbench(at)["codings"] if c[6] == "suggested"]
+
+    at = run(at.selectbox(key="apply_from").set_value(5))
+    at = run(at.selectbox(key="apply_to").set_value(7))
+    at = run(at.selectbox(key="apply_from").set_value(3))
+    assert at.selectbox(key="apply_to").value == 3  # not the 7 chosen for another range
 
 
 def test_review_page_accept_reject_recode_widen_bulk_and_reload(db):
@@ -188,14 +247,27 @@ def test_review_page_accept_reject_recode_widen_bulk_and_reload(db):
     assert reviewed == int(progress.split(" of ")[0].replace(",", "")) + 3  # recode is one
 
     after = run(after.checkbox(key="auto_retrain").uncheck())  # else new suggestions arrive
-    code = names[after.selectbox(key="bulk_code").options[0]]
-    after = run(after.selectbox(key="bulk_code").set_value(code))
-    after = run(after.slider(key="bulk_min").set_value(0.5))
     waiting = stored(db, ["suggested"])
-    expected = len(waiting[(waiting["code"] == code) & (waiting["score"] >= 0.5)])
+    code = waiting["code"].value_counts().index[0]  # the page's code filter counts
+    after = run(after.selectbox(key="review_code").set_value(code))
+    after = run(after.slider(key="bulk_min").set_value(0.5))
+    chosen = waiting[(waiting["code"] == code) & (waiting["score"] >= 0.5)]
+    assert len(chosen) > 5
+    after = run(after.button(key="bulk_preview").click())
+    name = chosen["code_name"].iloc[0]
+    assert [displayed(w.value) for w in after.warning] == [
+        f"Accept {len(chosen)} suggestions of {name} scoring 0.50 or more? 5 of them, the "
+        "highest scoring:"]
+    samples = [t.value for t in after.text if t.value.startswith(f"{name} · ")]
+    top = chosen.sort_values(["score", "coding_id"], ascending=[False, True]).head(5)
+    assert samples == [f"{name} · {row.document} · {row.score:.2f}\n{' '.join(row.quote.split())}"
+                       for row in top.itertuples()]
+    assert len(stored(db, ["suggested"])) == len(waiting)  # nothing stored before confirming
     after = run(after.button(key="bulk_accept").click())
-    assert any(f"Accepted {expected} suggestions" in displayed(s.value) for s in after.success)
+    assert [displayed(s.value) for s in after.success] == [
+        f"Accepted {len(chosen)} suggestions of {name} scoring 0.50 or more."]
     left = stored(db, ["suggested"])
+    assert len(left) == len(waiting) - len(chosen)
     assert not len(left[(left["code"] == code) & (left["score"] >= 0.5)])
 
 

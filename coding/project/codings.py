@@ -116,6 +116,17 @@ class CodingUseCases:
                                turns=[seq for _, (seq, _, _) in new], snapped=bool(snap))
             return [coding_id for coding_id, _ in new]
 
+    def recent_codes(self, coder=None, limit=8):
+        """The codes `coder` (default: this project's coder) used most recently in codings of
+        their own, newest first, as code ids: what a code picker offers first."""
+        with self.store.reading() as session:
+            newest = func.max(CodingRow.id)
+            return list(session.scalars(
+                select(CodeRow.key).join(CodingRow, CodingRow.code_id == CodeRow.id)
+                .where(CodingRow.coder == (coder or self.coder),
+                       CodingRow.status.in_(COUNTED_STATUSES))
+                .group_by(CodeRow.key).order_by(newest.desc()).limit(int(limit))))
+
     def change_code(self, coding_id, code):
         """Give a coding another code (its span, coder, status and memos stay): the transcript's
         "recode" for a coding already made; a pending suggestion is recoded with `recode`,

@@ -122,3 +122,21 @@ def _wordy(text, i, low, high):
 
 def _is_mark(char):
     return unicodedata.category(char).startswith("M")
+
+
+def code_id_for(name, taken):
+    """An id for a code made from `name` (an "in vivo" code: the coder's selected words), not
+    among `taken`: lower-case letters, digits and `_`, starting with a letter, at most 40.
+
+    >>> code_id_for("Naïve joy, really!", {"naive_joy_really"})
+    'naive_joy_really_2'
+    """
+    folded = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode().lower()
+    base = re.sub(r"[^a-z0-9]+", "_", folded).strip("_")[:40].strip("_")
+    if not base or not base[0].isalpha():
+        base = "in_vivo" + (f"_{base}" if base else "")
+    found, n = base, 1
+    while found in taken:
+        n += 1
+        found = f"{base}_{n}"
+    return found

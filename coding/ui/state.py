@@ -223,3 +223,21 @@ def show_flash():
     """Flash messages are text: the data in them (names, quotes, paths) is never Markdown."""
     for kind, text in st.session_state.pop("_flash", []):
         (st.error if kind == "error" else st.success)(message(text))
+
+
+# -- the Transcript page's reads (issue 16) ----------------------------------------------------
+@st.cache_data(show_spinner=False, max_entries=16)
+def document_codings(_proj, label, data_version, document, statuses):
+    """Project.codings_frame of one document, for a tuple of statuses."""
+    return _proj.codings_frame(statuses=list(statuses), documents=[document])
+
+
+@st.cache_data(show_spinner=False, max_entries=8)
+def memos(_proj, label, data_version):
+    return _proj.memos()
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def recent_codes(_proj, label, data_version, coder):
+    """Project.recent_codes of `coder`: what the code picker offers first."""
+    return _proj.recent_codes(coder)
