@@ -3,6 +3,7 @@ the hits in keyword-in-context lines. A module of its own so that cli.py stays s
 registers the command."""
 
 import click
+from rich.cells import cell_len
 from rich.console import Console
 
 import coding
@@ -70,21 +71,25 @@ def search_command(ctx, project, pattern, mode, documents, roles, attributes, in
             out.print(f"written to {output}")
         if code and not hits.empty:
             done = opened.code_hits(hits, code, unit or "hit")
-            shown = "hits" if (unit or "hit") == "hit" else f"{unit}s"
-            out.print(f"Coded {done.added} {shown} with {code}"
-                      + (f"; {done.skipped} were coded so already" if done.skipped else "")
-                      + (f". Undo with: coding undo {redact_url(project)}" if done.added
-                         else ""))
+            out.print(f"Coded {_count(done.added, unit or 'hit')} with {code}"
+                      + (f" (undo: coding undo {redact_url(project)})" if done.added else "")
+                      + (f"; {done.skipped} {'was' if done.skipped == 1 else 'were'} coded so "
+                         "already" if done.skipped else ""))
+
+
+def _count(n, noun):
+    return f"{n} {noun}" + ("" if n == 1 else "s")
 
 
 def show_hits(hits, pattern, mode):
     """One line a hit: the hit in its context, centred, then its document, turn and speaker."""
-    documents = hits["document"].nunique()
-    out.print(f"{len(hits)} hit{'' if len(hits) == 1 else 's'} for '{pattern}' ({mode}) in "
-              f"{documents} document{'' if documents == 1 else 's'}")
+    out.print(f"{_count(len(hits), 'hit')} for '{pattern}' ({mode}) in "
+              f"{_count(hits['document'].nunique(), 'document')}")
     if hits.empty:
         return
-    left, right = hits["left"].str.len().max(), hits["right"].str.len().max()
+    left = max(cell_len(text) for text in hits["left"])  # in columns: an emoji takes two
+    right = max(cell_len(text) for text in hits["right"])
     for row in hits.itertuples():
-        out.print(f"{row.left:>{left}}[{row.hit}]{row.right:<{right}}  {row.document} "
-                  f"turn {row.turn} {row.speaker or '?'}".rstrip())
+        out.print(" " * (left - cell_len(row.left)) + f"{row.left}[{row.hit}]{row.right}"
+                  + " " * (right - cell_len(row.right))
+                  + f"  {row.document} turn {row.turn} {row.speaker or '?'}")

@@ -182,7 +182,7 @@ def _query(pattern, mode, case_sensitive):
                               f"{where}") from None
     words = [w for w in re.split(r"[\s,;]+" if mode == "words" else r"\s+", text.strip()) if w]
     parts = [re.escape(w.rstrip("*")) + (r"\w*" if w.endswith("*") else "") for w in words]
-    if not all(parts):
+    if not all(w.rstrip("*") for w in words):
         raise CodingError(f"'{text}': a * must follow the start of a word ('support*')")
     body = "(?:" + "|".join(sorted(set(parts), key=len, reverse=True)) + ")" \
         if mode == "words" else r"\s+".join(parts)
