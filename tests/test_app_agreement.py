@@ -177,3 +177,48 @@ def test_blind_coding_hides_other_coders_on_transcript_themes_and_agreement(db, 
     at = open_app("Agreement", coder=RAB, blind="1")
     assert any("Blind coding is on" in displayed(i.value) for i in at.info)
     assert not at.multiselect and not at.dataframe and not disagreement_buttons(at, "keep_b")
+
+
+def test_reliability_of_a_parents_children_with_the_methods_paragraph(db):
+    with coding.open_project(db) as project:
+        codebook = project.codebook()
+    parents = [c.id for c in codebook.walk() if len(codebook.children(c.id)) >= 2]
+    at = open_app("Agreement")
+    assert at.radio(key="rel_source").value == "parent"
+    assert at.selectbox(key="rel_parent").options[:1] == [
+        codebook.get(parents[0]).name]  # options show names
+    at = run(at.multiselect(key="rel_coders").set_value([AILEEN, RAB]))
+    at = run(at.number_input(key="rel_bootstrap").set_value(1000))
+    with coding.open_project(db) as project:
+        expected = project.category_reliability(parents[0], [AILEEN, RAB], bootstrap=1000,
+                                                seed=1)
+    table = next(d.value for d in at.dataframe if "statistic" in d.value.columns)
+    assert table["statistic"].tolist() == [r.name for r in expected.results]
+    assert table["value"].fillna(-9).tolist() == pytest.approx(
+        [r.value for r in expected.results])
+    alpha = expected.results[0].bootstrap
+    assert table.loc[0, ["ci_low", "ci_high"]].tolist() == pytest.approx([alpha.low, alpha.high])
+    paragraph = "Two coders (Aileen Murray and Rab) independently coded"
+    assert paragraph in texts(at) and "1,000 bootstrap samples" in texts(at)
+    for warning in expected.warnings:
+        assert any(warning in displayed(w.value) for w in at.warning)
+    labels = [b.proto.label for b in at.get("download_button")]
+    assert [label for label in labels if "reliability" in label] == [
+        f"Download reliability.{fmt}" for fmt in ("xlsx", "docx", "md", "json")]
+
+
+def test_reliability_of_an_uploaded_rating_table(db):
+    csv = ("observer,1,2,3,4,5,6,7,8,9,10,11,12\nA,1,2,3,3,2,1,4,1,2,,,\n"
+           "B,1,2,3,3,2,2,4,1,2,5,,3\nC,,3,3,3,2,3,4,2,2,5,1,\nD,1,2,3,3,2,4,4,1,2,5,1,\n")
+    at = open_app("Agreement")
+    at = run(at.radio(key="rel_source").set_value("table"))
+    at = run(at.selectbox(key="rel_coders_in").set_value("rows"))
+    at = run(at.selectbox(key="rel_table_level").set_value("interval"))
+    at = run(at.file_uploader(key="rel_upload").set_value(
+        [("krippendorff.csv", csv.encode(), "text/csv")]))
+    table = next(d.value for d in at.dataframe if "statistic" in d.value.columns)
+    assert round(table.loc[0, "value"], 3) == 0.849  # Krippendorff (2011), interval
+    assert "the 12 units of krippendorff.csv" in texts(at)
+    at = run(at.text_input(key="rel_order").set_value("low,high"))
+    assert [displayed(e.value) for e in at.error] == [
+        "krippendorff.csv: ratings not in the order (low, high): '1', '2', '3', '4', '5'"]

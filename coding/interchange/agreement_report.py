@@ -5,11 +5,14 @@ definition used) as a Markdown or Word paragraph, an xlsx workbook, csv or JSON.
 import io
 import json
 import math
+import tempfile
+from dataclasses import replace
 from pathlib import Path
 
 import pandas as pd
 
 from ..analysis import reliability
+from ..errors import CodingError
 from ..files import write_to
 from ..readers.ratings import read_ratings
 from .exports import _MARKDOWN_SPECIAL, ExportError, to_csv, to_markdown
@@ -59,6 +62,23 @@ def assess_file(path, coders_in="columns", metrics=None, level="nominal", weight
                                   source=f"the {len(table)} units of {Path(path).name}")
     except reliability.ReliabilityError as exc:
         raise reliability.ReliabilityError(exc.message, path=path) from exc
+
+
+def assess_upload(name, content, **options):
+    """assess_file for a rating table given as bytes (an upload called `name`): read from a
+    scratch folder, and messages name the upload, not the scratch file."""
+    suffix = Path(name).suffix.lower()
+    if suffix not in (".csv", ".tsv", ".txt", ".xlsx", ".xlsm"):
+        raise reliability.ReliabilityError(f"{name}: a rating table is .csv, .tsv or .xlsx")
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / f"ratings{suffix}"
+        path.write_bytes(content)
+        try:
+            found = assess_file(path, **options)
+        except CodingError as exc:
+            message = str(exc).replace(str(path), name)
+            raise reliability.ReliabilityError(message) from exc
+    return replace(found, source=found.source.replace(path.name, name))
 
 
 def methods_paragraph(assessment, markdown=False):

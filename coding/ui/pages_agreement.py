@@ -1,12 +1,15 @@
 """Agreement between coders (people or the suggesters) per code and pooled, with csv/xlsx
-downloads; then the units where two coders differ on a code, each resolved into a consensus
-coding with one click. Closed in blind coding: it shows every coder's work."""
+downloads; the reliability a methods section reports (issue 18), for the children of a parent
+code as one variable or for an uploaded rating table, with the report to download; then the
+units where two coders differ on a code, each resolved into a consensus coding with one click.
+Closed in blind coding: it shows every coder's work."""
 
 import streamlit as st
 
 from ..analysis.agreement import MACHINE_CODERS, MIN_CODED, MIN_UNITS, UNITS
+from ..analysis.reliability import LEVELS, MINIMUMS
 from ..errors import CodingError
-from ..interchange import exports
+from ..interchange import agreement_report, exports
 from . import state
 
 PAGE_SIZE = 20
@@ -31,6 +34,8 @@ def agreement_page(proj):
     people = sorted(set(state.codings(proj, label, version)["coder"].dropna()))
     coders = [c for c in people if c not in MACHINE_CODERS] + list(MACHINE_CODERS)
     _agreement_table(proj, coders, names, label, version)
+    st.divider()
+    _reliability(proj, coders, codebook, names, label, version)
     st.divider()
     _disagreements(proj, coders, names, label, version)
 
@@ -86,6 +91,99 @@ def _warnings(table, n_coders):
     st.warning(f"{len(warned)} of {len(table)} figures rest on too little data (want at least "
                f"{MIN_UNITS} units and {MIN_CODED} coded by anyone): read them with care.\n\n"
                + "\n".join(shown))
+
+
+SOURCES = {"parent": "Children of a parent code, as one variable", "table": "A rating table"}
+
+
+def _reliability(proj, coders, codebook, names, label, version):
+    """Every reliability statistic with alpha's bootstrapped interval, a methods paragraph and
+    the report, as `coding agreement --categories` and `coding reliability` give them."""
+    st.subheader("Reliability for a methods section")
+    source = st.radio("Ratings", list(SOURCES), format_func=SOURCES.get, horizontal=True,
+                      key="rel_source")
+    left, middle, right = st.columns([2, 1, 1])
+    samples = middle.number_input("Bootstrap samples (0: none)", 0, 100_000, 0, step=1000,
+                                  key="rel_bootstrap", help="At least 1000, as KALPHA")
+    seed = right.number_input("Seed", 0, 2**31 - 1, 1, key="rel_seed",
+                              help="The same seed gives the same interval")
+    try:
+        with st.spinner("Computing reliability..."):
+            found = _parent_reliability(proj, coders, codebook, names, label, version, left,
+                                        int(samples), int(seed)) if source == "parent" else                 _table_reliability(left, int(samples), int(seed))
+    except CodingError as exc:
+        st.error(state.message(exc))
+        return
+    if found is None:
+        return
+    shown = found.table()
+    st.dataframe(shown[["statistic", "value", "ci_low", "ci_high",
+                        *[f"p(alpha<{m})" for m in MINIMUMS], "units", "coders", "categories",
+                        "warning"]], width="stretch", hide_index=True,
+                 column_config={"value": st.column_config.NumberColumn(format="%.3f"),
+                                "ci_low": st.column_config.NumberColumn("95% CI low",
+                                                                        format="%.3f"),
+                                "ci_high": st.column_config.NumberColumn("95% CI high",
+                                                                         format="%.3f")})
+    for warning in found.warnings:
+        st.warning(state.message(warning))
+    st.markdown("**Methods paragraph**")
+    st.markdown(state.plain(agreement_report.methods_paragraph(found)))
+    with st.expander("References"):
+        for reference in agreement_report.references(found):
+            st.markdown(state.plain(reference))
+    for column, fmt in zip(st.columns(4), ("xlsx", "docx", "md", "json")):
+        column.download_button(f"Download reliability.{fmt}",
+                               agreement_report.report_bytes(found, fmt),
+                               file_name=f"reliability.{fmt}", mime=agreement_report.MIME[fmt],
+                               key=f"rel_{fmt}")
+
+
+def _parent_reliability(proj, coders, codebook, names, label, version, column, samples,
+                        seed):
+    parents = [c.id for c in codebook.walk() if len(codebook.children(c.id)) >= 2]
+    if not parents:
+        st.info("No code has two or more children to read as one variable.")
+        return None
+    parent = column.selectbox("Parent code", parents, key="rel_parent",
+                              format_func=lambda c: names[c] + (" (ordered)" if codebook.get(
+                                  c).ordered else ""))
+    chosen = column.multiselect("Coders", coders, key="rel_coders")
+    unit = column.selectbox("Unit", [u for u in UNITS if u != "char"], key="rel_unit")
+    levels = LEVELS[:3] if codebook.get(parent).ordered else LEVELS[:1]
+    level = column.selectbox("Level (alpha)", levels, key="rel_level",
+                             help="ordinal and interval need 'ordered: true' on the parent in "
+                                  "the codebook (children lowest first)")
+    if len(chosen) < 2:
+        st.info("Pick two or more coders.")
+        return None
+    return _category_assessment(proj, label, version, parent, tuple(chosen), unit,
+                                level if level in levels else "nominal", samples, seed)
+
+
+@st.cache_data(show_spinner=False, max_entries=8)
+def _category_assessment(_proj, label, data_version, parent, coders, unit, level, samples,
+                         seed):
+    """Project.category_reliability, cached by the project's data version."""
+    return _proj.category_reliability(parent, list(coders), unit, level=level,
+                                      bootstrap=samples, seed=seed)
+
+
+def _table_reliability(column, samples, seed):
+    upload = column.file_uploader("Rating table (.csv or .xlsx): the first column names the "
+                                  "unit, then one column per coder; an empty cell is missing",
+                                  type=["csv", "tsv", "xlsx"], key="rel_upload")
+    coders_in = column.selectbox("Coders are in", ["columns", "rows"], key="rel_coders_in")
+    level = column.selectbox("Level (alpha)", LEVELS, key="rel_table_level")
+    order = column.text_input("Labels in order, lowest first (comma-separated)",
+                              key="rel_order", help="For text labels at the ordinal, interval "
+                                                    "and ratio levels")
+    if upload is None:
+        st.info("Upload a rating table.")
+        return None
+    return agreement_report.assess_upload(upload.name, upload.getvalue(), coders_in=coders_in,
+                                          level=level, order=order or None, bootstrap=samples,
+                                          seed=seed)
 
 
 def _disagreements(proj, coders, names, label, version):
