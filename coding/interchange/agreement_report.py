@@ -97,7 +97,7 @@ def methods_paragraph(assessment, markdown=False):
     if figures:
         sentences.append("Inter-coder reliability: " + "; ".join(figures) + ".")
     sentences.append("Definitions: " + "; ".join(
-        f"{result.name}: {result.definition}" for result in assessment.results) + ".")
+        result.definition for result in assessment.results) + ".")
     return " ".join(sentences)
 
 
@@ -182,10 +182,17 @@ def write_report(assessment, target, fmt=None):
 
 
 def _shown(assessment):
+    """The statistics as text for a document: values to three decimals, the interval's
+    columns only when there is an interval."""
     frame = assessment.table()
     columns = ["statistic", "value", "ci_low", "ci_high", "units", "coders"]
-    return frame[[c for c in columns if c in frame and
-                  (c not in ("ci_low", "ci_high") or frame[c].notna().any())]]
+    frame = frame[[c for c in columns if c not in ("ci_low", "ci_high")
+                   or frame[c].notna().any()]].copy()
+    for column in ("value", "ci_low", "ci_high"):
+        if column in frame:
+            frame[column] = [("undefined" if column == "value" else "") if pd.isna(v)
+                             else f"{v:.3f}" for v in frame[column]]
+    return frame.rename(columns={"ci_low": "95% CI low", "ci_high": "95% CI high"})
 
 
 def _markdown(assessment):
@@ -211,8 +218,7 @@ def _docx(assessment):
     for row in frame.itertuples(index=False):
         cells = table.add_row().cells
         for cell, value in zip(cells, row):
-            cell.text = "" if pd.isna(value) else (f"{value:.3f}" if isinstance(value, float)
-                                                   else str(value))
+            cell.text = str(value)
     for warning in assessment.warnings:
         document.add_paragraph(warning, style="List Bullet")
     document.add_heading("References", level=2)
