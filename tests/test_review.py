@@ -217,9 +217,12 @@ def test_refresh_suggestions_retrains_and_rescores_pending_model_suggestions(que
     assert len(model_rows)
     queued.review("accept", code="walking")
     queued.review("reject", code="money", max_score=0.99)
-    summary, waiting = queued.refresh_suggestions(min_score=0.0, warn=lambda message: None)
-    after = queued.pending()
-    assert summary["cold_start"] is False and waiting == len(after)
+    waiting = queued.pending()
+    done = queued.refresh_suggestions(min_score=0.0, warn=lambda message: None)
+    summary, after = done.model, queued.pending()
+    assert summary["cold_start"] is False and done.after == len(after)
+    assert (done.before, done.dropped) == (len(waiting),
+                                           int(waiting["origin"].str.contains("model:").sum()))
     versions = after[after["origin"].str.contains("model:")]["origin"].str.split("@").str[-1]
     assert set(versions) <= {summary["version"]}  # no suggestion of the old model is left
     reviewed = queued.codings_frame(statuses=["accepted", "rejected"])

@@ -4,6 +4,7 @@ Mixed into Project (core.py).
 """
 
 from dataclasses import dataclass, field
+from datetime import datetime, timezone
 
 import numpy as np
 from sqlalchemy import delete, func, select
@@ -32,6 +33,63 @@ class BatchReport:
     failed: list = field(default_factory=list)      # error messages
     suggestions: int = 0                            # new suggestions stored
     words: int = 0
+
+
+@dataclass(frozen=True)
+class Retraining:
+    """What retraining did to the review queue (refresh_suggestions), and why."""
+
+    model: dict             # the new model's training summary (Project.train)
+    previous: dict | None   # the model it replaced, or None
+    before: int             # suggestions waiting before
+    dropped: int            # the old model's pending suggestions, dropped
+    added: int              # suggestions made afresh
+    again: int              # of those, the same code on the same passage as one dropped
+    after: int              # suggestions waiting now
+
+    def summary(self):
+        """'Retrained on 57 coded sentences, 9 more than last time. The queue went from 412
+        to 398 suggestions: ...'."""
+        coded = self.model.get("positive_units", 0)
+        text = f"Retrained on {_plural(coded, 'coded ' + self.model.get('unit', 'sentence'))}"
+        if self.previous is not None:
+            more = coded - self.previous.get("positive_units", 0)
+            text += f", {more:,} more than last time" if more > 0 else \
+                f", {-more:,} fewer than last time" if more < 0 else \
+                ", as many as last time (it learned from the rejections since)"
+        text += f". The queue went from {self.before:,} to {_plural(self.after, 'suggestion')}" \
+            if self.before != self.after else \
+            f". The queue still holds {_plural(self.after, 'suggestion')}"
+        return (f"{text}: the old model's {self.dropped:,} were dropped and {self.added:,} made "
+                f"from what it has learned now ({self.again:,} of them as before).")
+
+
+def _plural(n, noun):
+    return f"{n:,} {noun}" + ("" if n == 1 else "s")
+
+
+def origin_in_words(origin, models):
+    """Where a suggestion came from, as a researcher would say it: 'model:tfidf-logreg@72ab…'
+    -> 'the model trained at 14:02 on 423 coded sentences'; 'rule:keywords' -> "the
+    codebook's keywords"; both joined by 'and'. `models` is Project.models()."""
+    said = []
+    for part in str(origin or "").split("+"):
+        kind, _, name = part.partition(":")
+        if kind == "rule":
+            said.append("the codebook's keywords")
+        elif kind == "model":
+            found = models.get(name.rpartition("@")[2])
+            if found is None:
+                said.append("an earlier model")
+                continue
+            at = found["trained_at"].astimezone()
+            when = at.strftime("%H:%M") if at.date() == datetime.now().astimezone().date() \
+                else f"{at:%d %b %Y} at {at:%H:%M}"
+            said.append(f"the model trained {'at' if ' ' not in when else 'on'} {when} on "
+                        f"{_plural(found['positive_units'], 'coded ' + found['unit'])}")
+        elif part:
+            said.append(part)
+    return " and ".join(said) or "an unknown source"
 
 
 class SuggestionUseCases:
@@ -74,6 +132,16 @@ class SuggestionUseCases:
                 session.flush()
                 self.store.log(session, self.coder, "train", "model", row.id, **summary)
         return summary
+
+    def models(self):
+        """The trained suggestion models by version: {version: {"trained_at", "unit",
+        "positive_units" (the coded units it learned from), "units", "by"}}."""
+        with self.store.reading() as session:
+            return {row.version: {"trained_at": _aware(row.created_at), "unit": row.unit,
+                                  "positive_units": (row.summary or {}).get("positive_units", 0),
+                                  "units": (row.summary or {}).get("units", 0),
+                                  "by": row.created_by}
+                    for row in session.scalars(select(ModelRow).order_by(ModelRow.id))}
 
     def model_state(self, unit="sentence", train_if_missing=True):
         with self.store.reading() as session:
@@ -164,10 +232,11 @@ class SuggestionUseCases:
 
     # -- the review queue -------------------------------------------------------------------
     def pending(self, order="uncertainty", code=None, document=None, limit=None, codes=None,
-                documents=None):
+                documents=None, min_score=None):
         """Pending suggestions as a DataFrame, most uncertain first by default (so each
         confirmation teaches the model most), or by document, or by score; of one code or
-        document, or of some (`codes`, `documents`: a code group's or document group's).
+        document, or of some (`codes`, `documents`: a code group's or document group's);
+        with `min_score`, only those scoring at least that.
 
         Sorting and `limit` happen in the database, so the app's review page builds rows only
         for the suggestions it shows, however long the queue is."""
@@ -180,7 +249,7 @@ class SuggestionUseCases:
             query = query.where(CodeRow.key == code)
         if document is not None:
             query = query.where(DocumentRow.name == document)
-        query = _within(query, codes, documents)
+        query = _within(query, codes, documents, min_score)
         query = query.order_by(*{
             "uncertainty": (uncertainty.desc(), CodingRow.id),
             "document": (DocumentRow.name, CodingRow.start, CodeRow.key),
@@ -196,12 +265,13 @@ class SuggestionUseCases:
                              _rank=frame["coding_id"].map(rank))
         return frame.sort_values("_rank").drop(columns="_rank").reset_index(drop=True)
 
-    def pending_count(self, code=None, codes=None, documents=None):
+    def pending_count(self, code=None, codes=None, documents=None, min_score=None):
         """How many suggestions wait for review (of one code, or some, or all; of some
-        documents, or all)."""
+        documents, or all; scoring at least `min_score`, or any)."""
         query = select(func.count()).select_from(CodingRow).where(CodingRow.status == SUGGESTED)
-        if code is not None or codes is not None or documents is not None:
-            query = _within(query.join(DocumentRow).join(CodeRow), codes, documents)
+        if code is not None or codes is not None or documents is not None or \
+                min_score is not None:
+            query = _within(query.join(DocumentRow).join(CodeRow), codes, documents, min_score)
         if code is not None:
             query = query.where(CodeRow.key == code)
         with self.store.reading() as session:
@@ -309,20 +379,30 @@ class SuggestionUseCases:
     def refresh_suggestions(self, unit="sentence", min_score=DEFAULT_MIN_SCORE, warn=print):
         """Retrain the model on everything reviewed so far, drop pending model suggestions and
         suggest again, so the queue reflects what the model has just learned. Reviewed codings
-        are never touched. Returns (training summary, pending suggestions now)."""
+        are never touched. Returns a Retraining: how the queue changed, and why."""
+        with self.store.reading() as session:
+            before = session.scalar(select(func.count()).select_from(CodingRow).where(
+                CodingRow.status == SUGGESTED))
+            previous = session.scalars(select(ModelRow).where(ModelRow.unit == unit).order_by(
+                ModelRow.id.desc())).first()
+            previous = dict(previous.summary or {}) if previous is not None else None
         summary = self.train(unit)
         with self.store.transaction() as session:
-            stale = session.execute(select(CodingRow.id).where(
-                CodingRow.status == SUGGESTED, CodingRow.origin.like("%model:%"))).scalars().all()
+            stale = session.execute(select(CodingRow.document_id, CodingRow.code_id,
+                                           CodingRow.start, CodingRow.end, CodingRow.id).where(
+                CodingRow.status == SUGGESTED, CodingRow.origin.like("%model:%"))).all()
             if stale:
-                session.execute(delete(CodingRow).where(CodingRow.id.in_(stale)))
+                session.execute(delete(CodingRow).where(CodingRow.id.in_(
+                    [row[-1] for row in stale])))
                 self.store.log(session, self.coder, "drop_stale_suggestions", "coding", None,
                                dropped=len(stale), model=summary["version"])
-        self.suggest(rules=True, model=True, unit=unit, min_score=min_score, warn=warn)
+        added = self.suggest(rules=True, model=True, unit=unit, min_score=min_score, warn=warn)
         with self.store.reading() as session:
-            pending = session.scalar(select(func.count()).select_from(CodingRow).where(
-                CodingRow.status == SUGGESTED))
-        return summary, pending
+            now = session.execute(select(CodingRow.document_id, CodingRow.code_id,
+                                         CodingRow.start, CodingRow.end).where(
+                CodingRow.status == SUGGESTED)).all()
+        again = len({tuple(row[:4]) for row in stale} & {tuple(row) for row in now})
+        return Retraining(summary, previous, before, len(stale), added, again, len(now))
 
     def _pending_row(self, session, coding_id):
         row = session.get(CodingRow, int(coding_id), with_for_update=True)
@@ -393,9 +473,16 @@ class SuggestionUseCases:
                                         "both": rule_pred | model_pred}, codes)
 
 
-def _within(query, codes, documents):
-    """A review-queue query (joined to documents and codes) limited to `codes` (code ids) and
-    `documents` (names), when given."""
+def _aware(when):
+    """A stored time as UTC-aware (SQLite gives them back without a zone)."""
+    return when if when.tzinfo else when.replace(tzinfo=timezone.utc)
+
+
+def _within(query, codes, documents, min_score=None):
+    """A review-queue query (joined to documents and codes) limited to `codes` (code ids),
+    `documents` (names) and scores of at least `min_score`, when given."""
+    if min_score is not None:
+        query = query.where(CodingRow.score >= min_score)
     if codes is not None:
         query = query.where(CodeRow.key.in_(list(codes)))
     if documents is not None:

@@ -1,15 +1,21 @@
 """Review queue: confirm, reject, recode or reshape suggestions; every click is stored at once.
-The queue can be limited to a code group and a document group."""
+The queue can be limited to a code, a code group and a document group. One suggestion at a
+time is the current one, which the keys act on (shown on the page): A accept, X reject,
+N next, P previous, U undo."""
 
 import streamlit as st
 
-from ..project.suggestions import ORDERS
+from ..project.suggestions import ORDERS, origin_in_words
 from . import state
 from .pages_themes import group_filter
 from .render import code_colours, highlight
 
 PAGE_SIZE = 10
 RETRAIN_EVERY = 25  # decisions between automatic retraining, when switched on
+SAMPLES = 5  # suggestions shown before "accept many" is confirmed
+# Streamlit keeps C and R for itself; these work wherever the cursor is not in a text box.
+KEYS = {"accept": "A", "reject": "X", "next": "N", "previous": "P", "undo": "U"}
+ALL_CODES = "(all codes)"
 
 
 def review_page(proj):
@@ -30,45 +36,57 @@ def review_page(proj):
     order = left.radio("Order", ORDERS, key="review_order", horizontal=True,
                        help="uncertainty: scores nearest 0.5 first, so each decision teaches "
                             "the model most")
-    code_filter = middle.selectbox("Code", ["(all codes)", *names], key="review_code",
+    code_filter = middle.selectbox("Code", [ALL_CODES, *names], key="review_code",
                                    format_func=lambda c: names.get(c, c))
     with right:
         _retrain_controls(proj)
-    _bulk_accept(proj, names)
     codes, documents = group_filter(proj, label, version, "review")
-    code = None if code_filter == "(all codes)" else code_filter
-    if codes is None and documents is None:
-        queue, length = state.pending(proj, label, version, order, code, PAGE_SIZE)
-    else:
-        queue, length = _pending_in(proj, label, version, order, code, PAGE_SIZE,
-                                    _frozen(codes), _frozen(documents))
-    if queue.empty:
+    code = None if code_filter == ALL_CODES else code_filter
+    scope = (code, _frozen(codes), _frozen(documents))
+    _bulk_accept(proj, names, scope, label, version)
+    length = _pending(proj, label, version, order, *scope, 1)[1]
+    if not length:
         st.success("Nothing waiting for review.")
         return
-    st.caption(f"Showing {len(queue)} of {length:,}")
+    position = min(st.session_state.get("review_position", 0), length - 1)
+    st.session_state["review_position"] = position
+    first = position // PAGE_SIZE * PAGE_SIZE
+    queue = _pending(proj, label, version, order, *scope, first + PAGE_SIZE)[0].iloc[first:]
+    st.caption(f"Suggestion {position + 1:,} of {length:,} · keys: **{KEYS['accept']}** "
+               f"accept · **{KEYS['reject']}** reject · **{KEYS['next']}** next · "
+               f"**{KEYS['previous']}** previous · **{KEYS['undo']}** undo (when the cursor is "
+               "not in a text box)")
     colours = code_colours(codebook)
-    for item in queue.itertuples(index=False):
-        _suggestion_card(proj, item, names, colours, version)
+    models = _models(proj, label, version)
+    for offset, item in enumerate(queue.itertuples(index=False)):
+        _suggestion_card(proj, item, names, colours, version, models,
+                         current=first + offset == position, length=length)
 
 
 @st.cache_data(show_spinner=False, max_entries=8)
-def _pending_in(_proj, label, data_version, order, code, limit, codes, documents):
-    """The head of the review queue within a code group and a document group, and its
-    length (as state.pending)."""
+def _pending(_proj, label, data_version, order, code, codes, documents, limit, min_score=None):
+    """The head of the review queue (one code or all, within a code group and a document
+    group, scoring at least min_score) and its length."""
     return (_proj.pending(order=order, code=code, limit=limit, codes=codes,
-                          documents=documents),
-            _proj.pending_count(code, codes=codes, documents=documents))
+                          documents=documents, min_score=min_score),
+            _proj.pending_count(code, codes=codes, documents=documents, min_score=min_score))
+
+
+@st.cache_data(show_spinner=False, max_entries=4)
+def _models(_proj, label, data_version):
+    return _proj.models()
 
 
 def _frozen(members):
     return None if members is None else tuple(sorted(members))
 
 
-def _suggestion_card(proj, item, names, colours, version):
+def _suggestion_card(proj, item, names, colours, version, models, current, length):
     coding_id = int(item.coding_id)
     with st.container(border=True, key=f"card-{coding_id}"):
         head, score = st.columns([5, 1])
-        head.markdown(f"**{state.plain(names.get(item.code, item.code))}** · "
+        head.markdown(("▶ " if current else "") +
+                      f"**{state.plain(names.get(item.code, item.code))}** · "
                       f"{state.plain(item.document)} · turn {item.turn} · "
                       f"{state.plain(item.speaker or '')} ({state.plain(item.case or '')})")
         score.metric("score", f"{item.score:.2f}", label_visibility="collapsed")
@@ -79,22 +97,52 @@ def _suggestion_card(proj, item, names, colours, version):
             marked = highlight(row["text"], int(row["start"]),
                                [(item.start, item.end, item.code, False)], colours)
             st.html(f'<div class="turn" style="line-height:1.5">{marked}</div>')
-        st.caption(f"{state.plain(item.rationale)} · origin {state.plain(item.origin)}")
-        accept, reject, widen, narrow, recode, apply = st.columns([1, 1, 1, 1, 2, 1])
-        accept.button("Accept", key=f"accept-{coding_id}", type="primary",
-                      on_click=_decide, args=(proj, "accept", coding_id))
-        reject.button("Reject", key=f"reject-{coding_id}", on_click=_decide,
-                      args=(proj, "reject", coding_id))
-        widen.button("Whole turn", key=f"widen-{coding_id}", on_click=_respan,
-                     args=(proj, coding_id, "turn"), help="widen the span to the whole turn")
-        narrow.button("Sentence", key=f"narrow-{coding_id}", on_click=_respan,
-                      args=(proj, coding_id, "sentence"),
-                      help="narrow the span to the sentence where it starts")
-        others = [c for c in names if c != item.code]
-        recode.selectbox("Other code", others, key=f"recode-to-{coding_id}",
-                         format_func=lambda c: names.get(c, c), label_visibility="collapsed")
-        apply.button("Recode", key=f"recode-{coding_id}", on_click=_recode,
-                     args=(proj, coding_id))
+        source, details = st.columns([5, 1])
+        source.caption(state.plain(f"Suggested by {origin_in_words(item.origin, models)}."))
+        with details.popover("Details", key=f"details-{coding_id}"):
+            st.text(f"{item.rationale}\nscore {item.score:.4f}\norigin {item.origin}\n"
+                    f"suggestion {coding_id}, characters {item.start}-{item.end}")
+        _card_buttons(proj, coding_id, item.code, names, current, length)
+
+
+def _card_buttons(proj, coding_id, code, names, current, length):
+    keys = KEYS if current else {}
+    accept, reject, widen, narrow, recode, apply = st.columns([1, 1, 1, 1, 2, 1])
+    accept.button("Accept", key=f"accept-{coding_id}", type="primary",
+                  on_click=_decide, args=(proj, "accept", coding_id),
+                  shortcut=keys.get("accept"))
+    reject.button("Reject", key=f"reject-{coding_id}", on_click=_decide,
+                  args=(proj, "reject", coding_id), shortcut=keys.get("reject"))
+    widen.button("Whole turn", key=f"widen-{coding_id}", on_click=_respan,
+                 args=(proj, coding_id, "turn"), help="widen the span to the whole turn")
+    narrow.button("Sentence", key=f"narrow-{coding_id}", on_click=_respan,
+                  args=(proj, coding_id, "sentence"),
+                  help="narrow the span to the sentence where it starts")
+    others = [c for c in names if c != code]
+    recode.selectbox("Other code", others, key=f"recode-to-{coding_id}", index=None,
+                     placeholder="Recode as...", format_func=lambda c: names.get(c, c),
+                     label_visibility="collapsed")
+    apply.button("Recode", key=f"recode-{coding_id}", on_click=_recode, args=(proj, coding_id),
+                 disabled=st.session_state.get(f"recode-to-{coding_id}") is None)
+    if current:
+        back, forward, undo, _ = st.columns([1, 1, 1, 4])
+        back.button("Previous", key="review_previous", on_click=_move, args=(-1, length),
+                    shortcut=KEYS["previous"])
+        forward.button("Next", key="review_next", on_click=_move, args=(1, length),
+                       shortcut=KEYS["next"])
+        undo.button("Undo", key="review_undo", on_click=_undo, args=(proj,),
+                    shortcut=KEYS["undo"], help="Reverse your newest change")
+
+
+def _move(step, length):
+    position = st.session_state.get("review_position", 0) + step
+    st.session_state["review_position"] = max(0, min(position, length - 1))
+
+
+def _undo(proj):
+    done = state.safely(proj.undo)
+    if done:
+        state.flash(f"Undone: {done[0][2]}")
 
 
 def _decide(proj, decision, coding_id):
@@ -107,22 +155,53 @@ def _respan(proj, coding_id, unit):
 
 
 def _recode(proj, coding_id):
-    state.safely(proj.recode, coding_id, st.session_state[f"recode-to-{coding_id}"])
+    code = st.session_state.get(f"recode-to-{coding_id}")
+    if code is None:
+        return
+    state.safely(proj.recode, coding_id, code)
     _count_decision(proj, 1)
 
 
-def _bulk_accept(proj, names):
+def _bulk_accept(proj, names, scope, label, version):
+    """Accept every suggestion of the page's code and groups scoring at least a minimum:
+    the count and five of them are shown first, and nothing is stored before the coder
+    confirms exactly those."""
+    code, codes, documents = scope
+    which = f"of {names.get(code, code)}" if code else "of every code"
+    if codes is not None or documents is not None:
+        which += " in the groups chosen"
     with st.expander("Accept many at once"):
-        code = st.selectbox("Code", list(names), key="bulk_code",
-                            format_func=lambda c: names.get(c, c))
-        threshold = st.slider("Minimum score", 0.0, 1.0, 0.8, 0.05, key="bulk_min")
-        if st.button("Accept all above the score", key="bulk_accept"):
-            done = state.safely(proj.review, "accept", code=code, min_score=threshold)
+        threshold = st.slider(f"Minimum score, for the suggestions {which}", 0.0, 1.0, 0.8,
+                              0.05, key="bulk_min")
+        plan = (scope, threshold)
+        if st.button("Show what would be accepted", key="bulk_preview"):
+            st.session_state["bulk_plan"] = plan
+        if st.session_state.get("bulk_plan") != plan:
+            return
+        samples, count = _pending(proj, label, version, "score", *scope, SAMPLES, threshold)
+        if not count:
+            st.info(f"No suggestions {which} score {threshold:.2f} or more.")
+            return
+        st.warning(f"Accept {count:,} suggestions {which} scoring {threshold:.2f} or more? "
+                   f"{'These are' if count <= SAMPLES else f'{SAMPLES} of them, the highest'}"
+                   " scoring:")
+        for item in samples.itertuples(index=False):
+            st.text(f"{names.get(item.code, item.code)} · {item.document} · "
+                    f"{item.score:.2f}\n{' '.join(str(item.quote).split())}")
+        confirm, cancel = st.columns(2)
+        if confirm.button(f"Accept {count:,}", key="bulk_accept", type="primary"):
+            ids = _pending(proj, label, version, "score", *scope, None,
+                           threshold)[0]["coding_id"].tolist()
+            done = state.safely(proj.review, "accept", ids=ids)
+            st.session_state.pop("bulk_plan", None)
             if done is not None:
-                state.flash(f"Accepted {len(done)} suggestions of {names[code]} scoring "
+                state.flash(f"Accepted {len(done):,} suggestions {which} scoring "
                             f"{threshold:.2f} or more.")
                 _count_decision(proj, len(done))
-                st.rerun()
+            st.rerun()
+        if cancel.button("Cancel", key="bulk_cancel"):
+            st.session_state.pop("bulk_plan", None)
+            st.rerun()
 
 
 def _retrain_controls(proj):
@@ -139,9 +218,7 @@ def _retrain(proj):
         result = state.safely(proj.refresh_suggestions, warn=lambda message: None)
     st.session_state["decisions_since_training"] = 0
     if result is not None:
-        summary, waiting = result
-        state.flash(f"Model {summary['version']} trained on {summary['positive_units']} coded "
-                    f"units; {waiting:,} suggestions waiting, in a new order.")
+        state.flash(result.summary())
 
 
 def _count_decision(proj, n):
