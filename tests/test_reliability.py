@@ -369,3 +369,19 @@ def test_cli_rating_table_errors(tmp_path):
         f"Error: {twice}:3: coder 'a' has two rows (lines 2 and 3); rename or remove one\n")
     one = write_rows(tmp_path / "one.csv", ["unit", "A"], [[1, 2]])
     assert "a rating table needs two or more" in run("reliability", one).output
+
+
+def test_cli_reproduces_gwets_figures(example_c, tmp_path):
+    result = run("reliability", example_c, "--coders-in", "rows", "--metric", "ac1",
+                 "--metric", "brennan-prediger", "--metric", "percent", "--json")
+    assert result.exit_code == 0, result.output
+    found = {r["metric"]: r["value"] for r in json.loads(result.stdout)}
+    assert (round(found["ac1"], 5), round(found["brennan-prediger"], 5),
+            round(found["percent"], 7)) == (0.77544, 0.77273, 0.8181818)
+    table = write_rows(tmp_path / "abstractors.csv", ["record", "abstractor 1", "abstractor 2"],
+                       [[i + 1, *row] for i, row in enumerate(ABSTRACTORS)])
+    result = run("reliability", table, "--json")
+    assert result.exit_code == 0, result.output
+    found = {r["metric"]: r["value"] for r in json.loads(result.stdout)}
+    assert (round(found["cohen"], 7), round(found["ac1"], 7), round(found["brennan-prediger"], 3),
+            found["percent"]) == (0.7964094, 0.8493305, 0.835, pytest.approx(0.89))
