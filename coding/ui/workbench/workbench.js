@@ -86,7 +86,9 @@ class Workbench {
     }
     this.view.addEventListener("mouseup", (event) => {
       if (event.button !== 0 || event.target.closest(".btn, .side")) return;
-      setTimeout(() => this.onSelect(event), 0);
+      // read now: once the event is dispatched, its target is the shadow root's host
+      const seg = event.target.closest(".seg");
+      setTimeout(() => this.onSelect(seg), 0);
     });
     this.view.addEventListener("mousedown", (event) => {
       if (!event.target.closest(".btn")) this.closeAll();
@@ -341,7 +343,7 @@ class Workbench {
     return parts.filter(Boolean).join(" … ");
   }
 
-  onSelect(event) {
+  onSelect(seg) {
     const range = this.selectionRange();
     if (range && this.view.contains(range.commonAncestorContainer.nodeType === 1 ?
       range.commonAncestorContainer : range.commonAncestorContainer.parentNode)) {
@@ -355,8 +357,7 @@ class Workbench {
         }
       }
     }
-    const seg = event.target.closest && event.target.closest(".seg");
-    if (seg && seg.cover && seg.cover.length) this.openPopover(seg, event);
+    if (seg && seg.cover && seg.cover.length) this.openPopover(seg);
   }
 
   place(box, rect) {
@@ -489,7 +490,7 @@ class Workbench {
   }
 
   // -- a coded passage's codings -------------------------------------------------------------
-  openPopover(seg, event) {
+  openPopover(seg) {
     this.closeAll();
     const rows = [];
     const seen = new Set();
