@@ -1,7 +1,8 @@
 """Search and code the hits (issue 16, item 3): each mode finds exactly its hits, inside turns
 only; filters by document, speaker role, case attribute and code; hits in keyword-in-context
 form; code_hits stores the hit, its sentence or its turn in one logged action that undo
-reverses; the lemma index is filled at ingest and batch and built once for the rest; the CLI."""
+reverses; the lemma index is filled by batch and built once, on the first lemma search, for the
+rest; the CLI."""
 
 import sqlite3
 
@@ -267,34 +268,29 @@ def test_undo_of_code_hits_refuses_when_a_coding_got_a_memo(study):
     assert study.codings_frame()["quote"].tolist() == ["money"]
 
 
-def test_ingest_and_batch_fill_the_lemma_index(tmp_path, study):
-    assert lemma_rows(tmp_path / "study.db") == [(1, 21), (2, 12)]
+def test_the_first_lemma_search_builds_the_index_once_and_batch_fills_it(tmp_path, study):
     notes = []
-    study.search("support", mode="lemma", warn=notes.append)
-    assert notes == []
+    assert lemma_rows(tmp_path / "study.db") == []  # ingest leaves it to the first search
+    assert found(study.search("support*", mode="words", warn=notes.append)) and notes == []
+    expected = found(study.search("support", mode="lemma", warn=notes.append))
+    assert notes == ["building the lemma index of 2 documents (once: later searches use it)"]
+    assert lemma_rows(tmp_path / "study.db") == [(1, 21), (2, 12)]
+    assert found(study.search("supports", mode="lemma", warn=notes.append)) == expected
+    assert len(notes) == 1
+
     (tmp_path / "batch").mkdir()
     write(tmp_path / "batch" / "cy.txt", "Interviewer: Supported?\nCy: Supporting, yes.\n")
     study.batch([tmp_path / "batch"], rules=True, model=False, warn=notes.append)
     assert found(study.search("support", mode="lemma", documents="cy.txt",
                               warn=notes.append)) == [("cy.txt", 0, "Supported", 13),
                                                       ("cy.txt", 1, "Supporting", 28)]
-    assert not [n for n in notes if "lemma index" in n]
-
-
-def test_a_project_without_the_index_builds_it_once_on_the_first_lemma_search(tmp_path, study):
-    expected = found(study.search("support", mode="lemma"))
-    with sqlite3.connect(tmp_path / "study.db") as connection:
-        connection.execute("DELETE FROM lemmas")
-    notes = []
-    assert found(study.search("support*", mode="words", warn=notes.append)) and notes == []
-    assert found(study.search("support", mode="lemma", warn=notes.append)) == expected
-    assert notes == ["building the lemma index of 2 documents (once: later searches use it)"]
-    assert found(study.search("supports", mode="lemma", warn=notes.append)) == expected
-    assert len(notes) == 1 and lemma_rows(tmp_path / "study.db") == [(1, 21), (2, 12)]
+    assert not [n for n in notes[1:] if "lemma index" in n]  # batch indexed it
+    assert lemma_rows(tmp_path / "study.db")[-1] == (3, 3)  # support, yes and the marker
 
 
 def test_an_upgraded_project_keeps_every_row_and_lemma_search_indexes_it(tmp_path, study):
     path = tmp_path / "study.db"
+    study.index_lemmas()
     study.close()
     engine = create_engine(f"sqlite:///{path}")
     with engine.begin() as connection:
@@ -317,6 +313,7 @@ def test_an_upgraded_project_keeps_every_row_and_lemma_search_indexes_it(tmp_pat
 
 
 def test_a_deleted_document_takes_its_index_and_undo_reindexes_it(tmp_path, study):
+    assert study.index_lemmas() == 2
     study.delete_document("bo.txt")
     assert lemma_rows(tmp_path / "study.db") == [(1, 21)]
     study.undo()
@@ -349,6 +346,7 @@ def test_cli_search_lists_hits_in_context(tmp_path, study, run):
                  "participant", "--document", "bo.txt", "--context", "12")
     assert result.exit_code == 0, result.output
     assert result.output.splitlines() == [
+        "building the lemma index of 2 documents (once: later searches use it)",  # stderr
         "3 hits for 'support' (lemma) in 1 document",
         "      Nobody [supports] us here. A   bo.txt turn 1 Bo",
         "  us here. A [support] group, mayb  bo.txt turn 1 Bo",

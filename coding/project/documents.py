@@ -15,7 +15,7 @@ from ..storage.backup import auto_backup, backups, erase_freed, sqlite_file
 from ..storage.schema import (AttributeRow, CaseRow, CodingRow, DocumentRow, EventRow, ProjectRow,
                               TurnRow, utcnow)
 from ..storage.store import Store
-from ..suggestions.pipeline import analyse, lemma_spans
+from ..suggestions.pipeline import analyse
 from .lookup import CaseOwners
 from .removal import Deletion, delete_document_rows, document_record, purge_text
 from .writing import document_named, drop_empty_stem_cases, store_parsed, turn_records
@@ -72,11 +72,8 @@ class DocumentUseCases:
         results, group, size = [], [], 0
 
         def store_group():
-            # the lemma index for lemma search (project/search.py), made before the
-            # transaction: NLP never runs while the write lock is held
             for index, (result, _) in zip([i for i, _, _ in group], self._store_documents(
-                    [(parsed, path, (), lemma_spans(parsed.text, parsed.turns))
-                     for _, parsed, path in group], owners)):
+                    [(parsed, path, ()) for _, parsed, path in group], owners)):
                 results[index] = result
                 if on_file:
                     on_file(result)
@@ -101,15 +98,14 @@ class DocumentUseCases:
         return results
 
     def _store_documents(self, items, owners):
-        """Store parsed documents [(parsed, path, suggestions, lemmas)] in one transaction:
-        each unless a document of the same name and content is already here, with its
-        suggestions and lemma index.
+        """Store parsed documents [(parsed, path, suggestions)] in one transaction: each unless
+        a document of the same name and content is already here, with its suggestions.
         Returns [(IngestResult, new suggestions)]. The cost of a file does not grow with the
         documents already stored: documents are found through the name and sha256 indexes,
         cases through `owners`."""
         with self.store.transaction() as session:
             return [store_parsed(session, self.store, self.coder, parsed, path, suggestions,
-                                 owners, lemmas) for parsed, path, suggestions, lemmas in items]
+                                 owners) for parsed, path, suggestions in items]
 
     # -- cases ------------------------------------------------------------------------------
     def import_cases(self, sheet, warn=None):

@@ -5,8 +5,9 @@ A search looks in the turns' text only (never a speaker label), each turn on its
 - phrase: the words in that order, with any white space between them;
 - lemma: any of the words in any of its forms ("support" finds "supported", "supports"),
   looked up in the lemma index (`lemmas` table, revision 0004) instead of analysing the text
-  again; documents without an index (ingested before it existed, restored, imported from
-  other tools) are indexed once, on the first lemma search;
+  again. `batch` indexes the documents it stores (reusing its analysis); the others are
+  indexed once, on the first lemma search (`index_lemmas`). Plain ingest does not index: the
+  NLP pass took an 89 x 9,000-word ingest from 0.7 s to 20 s (benchmarks/bench_search.py);
 - regex: a Python regular expression (`^` and `$` are the turn's start and end).
 Words, phrases and regexes ignore case unless asked not to. Hits can be limited to documents,
 speaker roles, cases with attribute values, and passages coded with a code; they come back as
@@ -34,7 +35,7 @@ HIT_COLUMNS = ["document", "case", "turn", "speaker", "role", "start", "end", "l
                "right"]
 CONTEXT = 50  # characters of context each side of a hit, within its turn
 INDEX_GROUP = 50  # documents indexed per transaction when the index is built late
-_FLAT = str.maketrans("\n\r\t\v\f", "     ")  # context shown on one line
+_WORD = re.compile(r"\w")
 
 
 @dataclass(frozen=True)
@@ -84,8 +85,9 @@ class SearchUseCases:
             coded = _coded(session, in_code, found) if in_code is not None else None
             spans = _lemma_hits(session, lemmas, found) if mode == "lemma" else None
         if spans is None:
+            bounded = mode != "regex"
             spans = {doc.id: [span for _, start, end, _, _ in doc.turns
-                              for span in _turn_matches(regex, doc.text, start, end)]
+                              for span in _turn_matches(regex, doc.text, start, end, bounded)]
                      for doc in found.values()}
         frame = _hit_frame(found, spans, role_set, coded, max(0, int(context)))
         frame.attrs["search"] = {"pattern": pattern, "mode": mode}
@@ -133,8 +135,8 @@ class SearchUseCases:
         return CodedHits(ids=tuple(new), skipped=len(ids) - len(new))
 
     def index_lemmas(self, warn=None):
-        """Build the lemma index of every document that has none (ingest and batch index the
-        documents they store; this covers the rest, once). `warn` is told first how many.
+        """Build the lemma index of every document that has none (batch indexes the documents
+        it stores; this covers the rest, once). `warn` is told first how many.
         Returns how many documents were indexed. A read-only project is left as it is (each
         lemma search then analyses its unindexed documents itself)."""
         with self.store.reading() as session:
@@ -186,14 +188,26 @@ def _query(pattern, mode, case_sensitive):
         raise CodingError(f"'{text}': a * must follow the start of a word ('support*')")
     body = "(?:" + "|".join(sorted(set(parts), key=len, reverse=True)) + ")" \
         if mode == "words" else r"\s+".join(parts)
-    return re.compile(r"(?<!\w)" + body + r"(?!\w)", flags), None
+    # the word's start is checked by _turn_matches: a pattern that starts with a literal is
+    # found by re's fast prefix scan, one that starts with (?<!\w) tried at every character
+    # (four times slower over 800k words)
+    return re.compile(body + r"(?!\w)", flags), None
 
 
-def _turn_matches(regex, text, start, end):
-    """Non-empty matches of `regex` in one turn, with spans in document offsets."""
-    for match in regex.finditer(text[start:end]):
-        if match.end() > match.start():
-            yield start + match.start(), start + match.end()
+def _turn_matches(regex, text, start, end, bounded):
+    """Non-empty matches of `regex` in one turn, with spans in document offsets; `bounded`:
+    only those that start a word."""
+    piece, at = text[start:end], 0
+    while at <= len(piece):
+        match = regex.search(piece, at)
+        if match is None:
+            return
+        first, last = match.span()
+        if last == first or (bounded and first and _WORD.match(piece, first - 1)):
+            at = first + 1  # another match may start inside this one
+            continue
+        yield start + first, start + last
+        at = last
 
 
 # -- what to search -----------------------------------------------------------------------------
@@ -319,7 +333,7 @@ def _lemma_hits(session, lemmas, found):
 
 # -- hits as a keyword-in-context frame ---------------------------------------------------------
 def _hit_frame(found, spans, roles, coded, context):
-    columns = {name: [] for name in HIT_COLUMNS}
+    rows = []
     for doc in found.values():
         hits = sorted(set(spans.get(doc.id) or ()))
         if not hits:
@@ -339,14 +353,16 @@ def _hit_frame(found, spans, roles, coded, context):
                 before = bisect.bisect_left(kept_starts, end) - 1  # the last coded span
                 if before < 0 or kept[before][1] <= start:        # starting before the hit's end
                     continue
-            for name, value in (("document", doc.name), ("case", doc.case), ("turn", seq),
-                                ("speaker", speaker), ("role", role), ("start", start),
-                                ("end", end), ("hit", text[start:end])):
-                columns[name].append(value)
-            columns["left"].append(text[max(turn_start, start - context):start].translate(_FLAT))
-            columns["right"].append(text[end:min(turn_end, end + context)].translate(_FLAT))
-    frame = pd.DataFrame(columns, columns=HIT_COLUMNS)
+            rows.append((doc.name, doc.case, seq, speaker, role, start, end,
+                         _flat(text[max(turn_start, start - context):start]), text[start:end],
+                         _flat(text[end:min(turn_end, end + context)])))
+    frame = pd.DataFrame.from_records(rows, columns=HIT_COLUMNS)
     return frame.astype({"turn": "int64", "start": "int64", "end": "int64"})
+
+
+def _flat(context):
+    """Context on one line (str.translate took half of a 26,000-hit search)."""
+    return context.replace("\n", " ").replace("\r", " ").replace("\t", " ")
 
 
 # -- coding hits --------------------------------------------------------------------------------

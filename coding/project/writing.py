@@ -2,7 +2,7 @@
 `store.log` under `coder`. The use-case modules call these instead of each other's methods.
 
 - `store_parsed`: a parsed document, its turns, suggestions and lemmas (ingest, batch);
-- `store_lemmas`: a document's lemma index (ingest, batch, the first lemma search);
+- `store_lemmas`: a document's lemma index (batch, the first lemma search);
 - `store_suggestions`: suggestions merged per span and code, never over an existing coding;
 - `add_codings`: codings with the one rule for "already there" (imports, merges, Word
   comments, REFI);
@@ -123,8 +123,8 @@ def store_lemmas(session, document_id, spans):
     where = {}
     for start, end, lemma in spans:
         where.setdefault(lemma, []).extend((start, end))
-    # straight to the driver: through SQLAlchemy's insert() this took a third of the time of
-    # ingesting 10,000 one-answer files (benchmarks/bench_ingest.py)
+    # straight to the driver, one executemany a document: through SQLAlchemy's insert() the
+    # rows of 5,000 short documents took twice as long
     session.connection().exec_driver_sql(
         f"INSERT INTO {LemmaRow.__tablename__} (document_id, lemma, spans) VALUES (?, ?, ?)",
         [(document_id, "", "[]"), *((document_id, lemma, json.dumps(found))

@@ -2,9 +2,9 @@
 document's turns, so "support" finds "supported" without analysing every transcript again.
 
 The table starts empty: the lemmas are derived from the text, and a migration imports only the
-schema (no NLP). Documents ingested or batch-coded from now on are indexed as they are stored;
-the others, including every document of an upgraded project, are indexed once, on the first
-lemma search (project/search.py).
+schema (no NLP). Documents batch-coded from now on are indexed as they are stored; the others
+(ingested, imported, restored, and every document of an upgraded project) are indexed once, on
+the first lemma search (project/search.py).
 
 Revision ID: 0004
 Revises: 0003
