@@ -3,6 +3,7 @@
 Real projects in tmp_path (the sample study from `coding demo`, or a small hostile one built
 here through the API), the app driven by AppTest, and the stored result read back."""
 
+import html
 import json
 import re
 import threading
@@ -118,8 +119,10 @@ def test_markdown_names_in_messages_labels_and_options_are_escaped(hostile):
     at = run(at.button(key="apply").click())
     assert [s.value for s in at.success] == [plain(f"Coded {IMAGE} in turn 1.")]
     assert displayed(at.success[0].value) == f"Coded {IMAGE} in turn 1."
-    at = open_app("Codebook", coder=IMAGE)
-    assert plain(IMAGE) + " (4)" in [e.label.strip() for e in at.expander]
+    at = open_app("Codebook", coder=IMAGE)  # the tree: names escaped as HTML text
+    tree = at.html[0].value
+    assert f"{html.escape(IMAGE)} <span class=\"count\">(4 codings)</span>" in tree
+    assert "<img" not in tree.replace(html.escape("<img"), "")
 
 
 def test_plain_escapes_markdown_and_breaks_links_but_shows_the_same_characters():
@@ -197,7 +200,7 @@ def test_themes_page_with_two_codes_of_one_name_and_cases_named_code_and_value(h
     for value in ("presence", "words", "percent"):
         at = run(at.radio(key="case_value").set_value(value))
     at = run(at.radio(key="cooccurrence_mode").set_value("overlap"))
-    together = at.dataframe[-1].value
+    together = next(d.value for d in at.dataframe if "Trust (trust_b)" in d.value.columns)
     assert together.loc["Trust (trust_a)", "Trust (trust_b)"] == 3
     at = run(at.selectbox(key="quotes_code").set_value("trust_b"))
     at = run(at.selectbox(key="quotes_case").set_value("value"))

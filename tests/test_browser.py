@@ -199,7 +199,7 @@ def test_markdown_in_names_loads_no_image_on_any_page(page, dialogs, app_url):
             .evaluate_all("nodes => nodes.map(n => n.outerHTML)")  # only headings' anchors
         assert links == [], app_page
         if app_page == "Codebook":
-            expect(page.locator('[data-testid="stExpander"] summary',
+            expect(page.locator('.code-tree summary',
                                 has_text="![x](http:")).to_have_count(1)
         if app_page == "Themes":
             screenshot(page, "browser-markdown-themes.png")

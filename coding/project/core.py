@@ -33,6 +33,7 @@ from .search import SearchUseCases
 from .snapshot import read_snapshot
 from .suggestions import SuggestionUseCases
 from .team import TeamUseCases
+from .words import WordUseCases
 
 
 def default_coder():
@@ -58,7 +59,7 @@ def restore_project(project, backup, coder=None):
 
 
 class Project(DocumentUseCases, CodingUseCases, CodebookUseCases, SuggestionUseCases,
-              TeamUseCases, GroupUseCases, SearchUseCases):
+              TeamUseCases, GroupUseCases, SearchUseCases, WordUseCases):
     """One coding project. `coder` is stamped on every change made through it."""
 
     def __init__(self, store, coder=None):

@@ -42,24 +42,64 @@ def codebook_page(proj):
 
 
 def _tree(codebook, counts):
-    colours = code_colours(codebook)
-    for code in codebook.walk():
-        depth = codebook.path(code.id).count("/")
-        with st.expander(f"{'    ' * depth}{state.plain(code.name)} "
-                         f"({counts.get(code.id, 0)})"):
-            st.html(f'<span style="background:{escape(colours[code.id])};padding:0 8px">'
-                    '&nbsp;</span>')
-            st.caption(f"id {state.plain(code.id)} · {state.plain(codebook.path(code.id))}")
-            for field in ("definition", "inclusion", "exclusion"):
-                if getattr(code, field):
-                    st.markdown(f"**{field.capitalize()}**")
-                    st.text(getattr(code, field))
-            if code.examples:
-                st.markdown("**Examples**")
-                for example in code.examples:
-                    st.text(f"“{example}”")
-            if code.keywords:
-                st.caption("Keywords: " + state.plain(", ".join(code.keywords)))
+    st.html(tree_html(codebook, counts, code_colours(codebook)))
+
+
+TREE_STYLE = ("<style>.code-tree,.code-tree ul{list-style:none;margin:0;padding-left:1.2em}"
+              ".code-tree{padding-left:0}.code-tree ul{border-left:1px solid #cbd5e1}"
+              ".code-tree summary{cursor:pointer;padding:2px 0}.code-tree .count{color:#64748b}"
+              ".code-tree .detail{margin:2px 0 6px 1.2em;color:#334155;font-size:.92em}"
+              ".code-tree .swatch{display:inline-block;width:.8em;height:.8em;"
+              "margin-right:.4em;border-radius:2px;vertical-align:middle}</style>")
+
+
+def rolled_up(codebook, counts):
+    """{code id: (its own codings, its codings with those of every code under it)}."""
+    totals = {}
+
+    def total(code_id):
+        if code_id not in totals:
+            own = counts.get(code_id, 0)
+            totals[code_id] = (own, own + sum(total(c.id)[1]
+                                              for c in codebook.children(code_id)))
+        return totals[code_id]
+
+    for code in codebook.codes:
+        total(code.id)
+    return totals
+
+
+def tree_html(codebook, counts, colours):
+    """The code tree as nested lists, each code's full name (never cut) with its codings and,
+    for a parent, those of all its sub-codes; its definition, rules, examples and keywords
+    open from its name. Every name and text is escaped."""
+    totals = rolled_up(codebook, counts)
+
+    def branch(code_ids):
+        return "<ul>" + "".join(node(codebook.get(c)) for c in code_ids) + "</ul>"
+
+    def node(code):
+        own, total = totals[code.id]
+        count = f"{own} coding{'s' if own != 1 else ''}" + \
+            (f", {total} with its sub-codes" if total != own else "")
+        details = [f"id {escape(code.id)} · {escape(codebook.path(code.id))}"]
+        for label, text in (("Definition", code.definition), ("Include when", code.inclusion),
+                            ("Exclude when", code.exclusion)):
+            if text:
+                details.append(f"<b>{label}</b>: {escape(text)}")
+        details += [f"“{escape(example)}”" for example in code.examples]
+        if code.keywords:
+            details.append("Keywords: " + escape(", ".join(code.keywords)))
+        children = [c.id for c in codebook.children(code.id)]
+        return (f'<li><details><summary><span class="swatch" style="background:'
+                f'{escape(colours[code.id])}"></span>{escape(code.name)} '
+                f'<span class="count">({count})</span></summary><div class="detail">'
+                + "<br>".join(details) + "</div></details>"
+                + (branch(children) if children else "") + "</li>")
+
+    top = [c.id for c in codebook.walk() if not c.parent]
+    return TREE_STYLE + '<ul class="code-tree">' + "".join(
+        node(codebook.get(c)) for c in top) + "</ul>"
 
 
 def _names(codebook):

@@ -11,9 +11,12 @@ import pandas as pd
 import streamlit as st
 
 from ..analysis import matrices as analysis
+from ..analysis import words as wording
 from . import state
+from .render import escape
 
 ALL = "(all)"
+QUOTES_PER_PAGE = 20
 
 
 def themes_page(proj):
@@ -42,8 +45,8 @@ def themes_page(proj):
     st.altair_chart(alt.Chart(frequencies).mark_bar().encode(
         x=alt.X("codings:Q"), y=alt.Y("code_name:N", sort=None, title=None),
         tooltip=["code_name", "codings", "documents", "cases"]), width="stretch")
-    by_case, by_attribute, together = st.tabs(["Code × case", "Code × attribute",
-                                               "Co-occurrence"])
+    by_case, by_attribute, together, words = st.tabs(["Code × case", "Code × attribute",
+                                                      "Co-occurrence", "Words"])
     selection = {}
     with by_case:
         selection.update(_code_by_case(proj, frame, codebook, names, label, version,
@@ -53,7 +56,9 @@ def themes_page(proj):
                                             state.cases(proj, label, version)))
     with together:
         _cooccurrence(frame, codebook, names)
-    _quotes(frame, names, selection)
+    with words:
+        _words(proj, codebook, names, label, version)
+    _quotes(proj, frame, codebook, names, selection, label, version)
 
 
 def code_labels(codebook, frame):
@@ -168,10 +173,20 @@ def _cooccurrence(frame, codebook, names):
     st.dataframe(matrix.rename(index=names, columns=names), width="stretch")
 
 
-def _quotes(frame, names, selection):
+def with_children(codebook, code):
+    """A code and every code under it, as ids: what "include sub-codes" counts for a parent."""
+    if codebook is None or codebook.get(code) is None:
+        return {code}
+    path = codebook.path(code)
+    return {c.id for c in codebook.codes if c.id == code or
+            codebook.path(c.id).startswith(path + "/")}
+
+
+def _quotes(proj, frame, codebook, names, selection, label, version):
     st.subheader("Quotes")
     used = set(frame["code"])
-    codes = [c for c in names if c in used]
+    parents = {c.id for c in codebook.codes if codebook.children(c.id)} if codebook else set()
+    codes = [c for c in names if c in used or c in parents]
     cell = (selection.get("cell_code"), selection.get("cell_case"))
     if cell[0] in codes and cell != st.session_state.get("_cell"):  # a newly clicked cell
         st.session_state["_cell"] = cell
@@ -185,11 +200,23 @@ def _quotes(frame, names, selection):
     if attribute:
         values = sorted(set(analysis.value_labels(frame[attribute])))
         value = right.selectbox(state.plain(attribute), [ALL, *values], key="quotes_value")
-    quotes = analysis.quotes_for(frame, None if code == ALL else code,
-                                 None if case == ALL else case,
+    children = st.toggle("Include the codings of its sub-codes", value=True,
+                         key="quotes_children", disabled=code not in parents,
+                         help="A theme's quotes with those of the codes under it.")
+    chosen = frame if code == ALL else frame[frame["code"].isin(
+        with_children(codebook, code) if children else {code})]
+    quotes = analysis.quotes_for(chosen, None, None if case == ALL else case,
                                  attribute if value != ALL else None, value)
-    st.caption(f"{len(quotes)} quotes")
-    for row in quotes.head(50).itertuples():
+    pages = max(1, -(-len(quotes) // QUOTES_PER_PAGE))
+    if st.session_state.get("quotes_page", 1) > pages:  # a smaller selection than before
+        st.session_state["quotes_page"] = 1
+    page = st.number_input("Page", 1, pages, key="quotes_page") if pages > 1 else 1
+    first = (page - 1) * QUOTES_PER_PAGE
+    last = min(first + QUOTES_PER_PAGE, len(quotes))
+    st.caption(f"{len(quotes)} quotes" + (f" · {first + 1}–{last} shown, page {page} of "
+                                          f"{pages}" if pages > 1 else ""))
+    memos = _memos_by_coding(proj, label, version)
+    for row in quotes.iloc[first:first + QUOTES_PER_PAGE].itertuples():
         with st.container(border=True):
             st.text(row.quote)
             meta, button = st.columns([4, 1])
@@ -199,3 +226,67 @@ def _quotes(frame, names, selection):
             button.button("Open transcript", key=f"open-{row.coding_id}", on_click=state.go_to,
                           args=("Transcript",), kwargs={"doc": row.document,
                                                         "focus_turn": row.turn})
+            show_memos(memos.get(int(row.coding_id), []))
+
+
+@st.cache_data(show_spinner=False, max_entries=4)
+def _memos(_proj, label, data_version):
+    return _proj.memos()
+
+
+def _memos_by_coding(proj, label, version):
+    """{coding id: [memo rows]} of the memos this session may see."""
+    memos = state.visible(_memos(proj, label, version))
+    memos = memos[memos["target_type"] == "coding"]
+    return {int(target): list(group.itertuples()) for target, group in memos.groupby(
+        "target_id")}
+
+
+def show_memos(memos):
+    """Memos under a quote: each with its author and time, then its text (as text)."""
+    for memo in memos:
+        edited = " (edited)" if memo.updated_at and memo.updated_at != memo.created_at else ""
+        st.caption(state.plain(f"Memo by {memo.coder}, {when(memo.created_at)}{edited}"))
+        st.text(memo.text)
+
+
+def when(moment):
+    """A stored UTC time as the reader's local day and time: '5 Dec 2026, 14:02'."""
+    moment = pd.Timestamp(moment)
+    moment = moment.tz_localize("UTC") if moment.tzinfo is None else moment
+    return moment.to_pydatetime().astimezone().strftime("%-d %b %Y, %H:%M")
+
+
+@st.cache_data(show_spinner="Counting words...", max_entries=8)
+def _word_table(_proj, label, data_version, by, codes, top):
+    return _proj.words(by=by, codes=None if codes is None else list(codes), top=top)
+
+
+def _words(proj, codebook, names, label, version):
+    """The words each case or attribute value used most (lemmas, no stop words), and a word
+    cloud of one group."""
+    attributes = [c for c in state.cases(proj, label, version).columns
+                  if c not in ("case", "documents")]
+    left, middle, right = st.columns(3)
+    by = left.selectbox("Compare", ["case", *attributes], key="words_by",
+                        format_func=lambda b: "cases" if b == "case" else f"values of {b}")
+    code = middle.selectbox("Words of", [ALL, *names], key="words_code",
+                            format_func=lambda c: "what participants said" if c == ALL else
+                            f"the quotes of {names.get(c, c)}")
+    top = right.slider("Words per group", 10, 100, 30, 10, key="words_top")
+    codes = None if code == ALL else tuple(sorted(with_children(codebook, code)))
+    table = _word_table(proj, label, version, by, codes, top)
+    if table.empty:
+        st.info("No words to count here yet.")
+        return
+    st.caption("Lemmas (“supported” counts as “support”), without stop words, numbers or "
+               "punctuation; in brackets how often each was said.")
+    st.dataframe(wording.side_by_side(table), width="stretch")
+    groups = list(dict.fromkeys(table["group"]))
+    group = st.selectbox("Word cloud of", groups, key="words_group")
+    shown = table[table["group"] == group]
+    counts = dict(zip(shown["word"], shown["count"]))
+    st.html('<div class="word-cloud" style="line-height:1.6;text-align:center">' + " ".join(
+        f'<span style="font-size:{size}em;margin:0 .3em" title="{counts[word]}">'
+        f"{escape(word)}</span>" for word, size in wording.cloud_sizes(counts).items())
+        + "</div>")
