@@ -4,6 +4,7 @@ form; code_hits stores the hit, its sentence or its turn in one logged action th
 reverses; the lemma index is filled by batch and built once, on the first lemma search, for the
 rest; the CLI."""
 
+import re
 import sqlite3
 
 import pytest
@@ -393,3 +394,79 @@ def test_cli_search_errors(tmp_path, study, run):
     result = run("search", db, "money", "--apply", "trust")
     assert result.exit_code == 1 and result.output.endswith(
         f"Error: {db}: no code 'trust' in the codebook\n")
+
+
+# -- the app's Search page ----------------------------------------------------------------------
+HOSTILE = "Interviewer: Any?\nCy: <img src=x onerror=alert(1)> support ![x](http://e.example/x.png)\n"
+
+
+@pytest.fixture
+def app(tmp_path, study, monkeypatch):
+    """The study (plus a transcript holding HTML and Markdown) as the app's project."""
+    study.ingest([write(tmp_path / "cy.txt", HOSTILE)])
+    monkeypatch.setenv("CODING_PROJECT", str(tmp_path / "study.db"))
+    from streamlit.testing.v1 import AppTest
+
+    from conftest import ROOT
+
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
+    at.query_params["coder"], at.query_params["page"] = "ann", "Search"
+    return ran(at.run())
+
+
+def ran(at):
+    assert not at.exception, [e.message for e in at.exception]
+    return at
+
+
+def searched(at, pattern, mode="words"):
+    at.text_input(key="search_pattern").set_value(pattern)
+    at.radio(key="search_mode").set_value(mode)
+    return ran(at.button(key="search_go").click().run())
+
+
+def test_app_search_lists_hits_in_context_as_text(app, tmp_path):
+    assert app.title[0].value == "Search"
+    at = searched(app, "support", "lemma")
+    assert [i.value for i in at.info] == ["Built the lemma index of 3 documents; later searches "
+                                          "use it."]
+    assert at.subheader[0].value == "9 hits in 3 documents"
+    rows = [m.value for m in at.main.markdown if "**" in m.value]
+    assert rows[1] == "My sister **supported** me\\. Support groups helped a lot\\."
+    assert rows[-1] == ("\\<img src\\=x onerror\\=alert\\(1\\)\\> **support** \\!\\[x\\]\\(http\\:"
+                        "\u2060\\/\\/e\\.example\\/x\\.png\\)")  # text, never an image
+    assert at.caption[1].value == "ann\\.txt · turn 1 · Ann"
+    at = searched(at, "(", "regex")
+    assert [re.sub(r"\\(.)", r"\1", e.value) for e in at.error] == [
+        "the regular expression '(' is not valid: missing ), unterminated subpattern at "
+        "position 0"]
+
+
+def test_app_search_opens_a_hit_in_its_transcript(app):
+    at = searched(app, "money")
+    at = ran(at.button(key="open-hit-1-0").click().run())
+    assert (at.session_state["page"], at.session_state["doc"], at.session_state["focus_turn"]) \
+        == ("Transcript", "ann.txt", 2)
+
+
+def test_app_search_codes_all_or_ticked_hits_and_undo_reverses(app, tmp_path):
+    at = searched(app, "support", "lemma")
+    at.selectbox(key="search_code").set_value("support")
+    at.radio(key="search_unit").set_value("sentence")
+    at = ran(at.checkbox(key="pick-1-1").check().run())
+    assert at.button(key="search_code_picked").label == "Code the 1 ticked"
+    at = ran(at.button(key="search_code_picked").click().run())
+    assert [s.value for s in at.success] == ["Coded 1 sentence with Support\\. Undo in the "
+                                             "sidebar reverses it\\."]
+    with coding.open_project(tmp_path / "study.db") as project:
+        assert project.codings_frame()["quote"].tolist() == ["My sister supported me."]
+    at.radio(key="search_unit").set_value("hit")
+    at = ran(at.button(key="search_code_all").click().run())
+    with coding.open_project(tmp_path / "study.db") as project:
+        frame = project.codings_frame()
+        assert len(frame) == 10 and set(frame["coder"]) == {"ann"}
+        assert project.history().iloc[0]["what"].startswith(
+            "coded 9 search hits for \"support\" (lemma) as hits with support")
+    at = ran(at.sidebar.button(key="undo").click().run())
+    with coding.open_project(tmp_path / "study.db") as project:
+        assert project.codings_frame()["quote"].tolist() == ["My sister supported me."]

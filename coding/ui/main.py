@@ -13,10 +13,12 @@ from .pages_codebook import codebook_page
 from .pages_documents import documents_page
 from .pages_export import export_page
 from .pages_review import review_page
+from .pages_search import search_page
 from .pages_themes import themes_page
 from .pages_transcript import transcript_page
 
 PAGE_FUNCTIONS = {"Documents": documents_page, "Transcript": transcript_page,
+                  "Search": search_page,
                   "Review": review_page, "Codebook": codebook_page, "Themes": themes_page,
                   "Agreement": agreement_page, "Export": export_page}
 

@@ -18,7 +18,8 @@ from ..project import Project, open_project
 from ..records import COUNTED_STATUSES, SUGGESTED, WITH_SUGGESTIONS
 
 SAMPLE_PROJECT = "sample_project.db"
-PAGES = ("Documents", "Transcript", "Review", "Codebook", "Themes", "Agreement", "Export")
+PAGES = ("Documents", "Transcript", "Search", "Review", "Codebook", "Themes", "Agreement",
+         "Export")
 
 
 def project_location():
