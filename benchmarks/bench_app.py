@@ -1,12 +1,15 @@
 #!/usr/bin/env python
 """Benchmark the Streamlit app's server side on a GCPH-sized project: the Review page's first
-render, one Accept click, and the Themes page, measured with streamlit's AppTest.
+render, one Accept click, the Themes page, and the Transcript page of a 9,000-word document
+(its first render; a selection to a stored coding), measured with streamlit's AppTest; then the
+Transcript page in Chromium with Playwright (the page drawn; a selection coded and drawn).
 
 Run from the project root with the project's venv:
 
     .venv/bin/python benchmarks/bench_app.py             # 89 docs x 9,000 words, ~25 s (+20 s once)
     .venv/bin/python benchmarks/bench_app.py --quick     # smoke run (12 docs x 2,000 words)
     .venv/bin/python benchmarks/bench_app.py --json app.json --profile
+    .venv/bin/python benchmarks/bench_app.py --no-browser   # server side only
 
 The corpus comes from bench_batch.py's generator (.txt by default). It is ingested once with the
 shipped codebook, `project.batch(files, codebook=..., rules=True, model=True, workers=2)`, into
@@ -48,8 +51,8 @@ RESULT_MARK = "BENCH_APP_RESULT "
 CODER = "Bench"
 
 # Targets from the issue, in seconds.
-TARGETS = {"review": 1.5, "accept": 0.2, "themes": 2.0}
-STEPS = ("review", "review-rerun", "accept", "themes", "themes-pending")
+TARGETS = {"review": 1.5, "accept": 0.2, "themes": 2.0, "transcript": 1.0, "selection": 0.3}
+STEPS = ("review", "review-rerun", "accept", "themes", "themes-pending", "transcript")
 ROWS = [  # key in the results, label, target key (None: context only)
     ("review_cold", "Review first render, cold process (imports + cold caches)", None),
     ("review_first", "Review first render, new session, warm process, cold data caches",
@@ -61,6 +64,14 @@ ROWS = [  # key in the results, label, target key (None: context only)
     ("themes_repeat", "Themes page, switching back to it (warm caches)", "themes"),
     ("themes_pending", "extra: Themes incl. pending suggestions, first", "themes"),
     ("themes_pending_repeat", "extra: Themes incl. pending suggestions, repeat", "themes"),
+    ("transcript_first", "Transcript of the longest document, first render, new session, "
+     "cold data caches", "transcript"),
+    ("transcript_rerun", "Transcript rerun, same session, nothing changed", None),
+    ("selection", "a selection to a stored coding: Project.code_selection + the page's rerun",
+     "selection"),
+    ("selection_store", "  of which storing it (Project.code_selection)", None),
+    ("browser_transcript", "in Chromium: Transcript page opened to the transcript drawn", None),
+    ("browser_selection", "in Chromium: Enter in the code picker to the coding drawn", None),
 ]
 
 
@@ -290,6 +301,8 @@ def measure(args):
     out["themes_pending_repeat"], _ = timed(lambda: toggle().set_value(True).run())
     check(at, "Themes with suggestions, repeat", "Themes")
 
+    measure_transcript(out, args, timeout)
+
     out["load_average_end"] = os.getloadavg()
     targets = evaluate(out)
     out["targets"] = targets
@@ -301,6 +314,59 @@ def measure(args):
         for step in steps:
             profile_step(step, timeout, args.profile_top)
     print(RESULT_MARK + json.dumps(out), flush=True)
+
+
+def bench_document(project):
+    """The document the Transcript figures are taken on: the one with the most words."""
+    import coding
+
+    with coding.open_project(project) as opened:
+        return max(opened.documents(), key=lambda d: d.words)
+
+
+def transcript_app(document, timeout):
+    at = new_app("Transcript", timeout)
+    at.query_params["doc"] = document
+    return at
+
+
+def measure_transcript(out, args, timeout):
+    """(d) The Transcript page of the longest document: its first render in a new session with
+    cold data caches (repeated), a rerun, and selections coded: Project.code_selection (what
+    the workbench's callback calls) and the rerun that draws the coding, per selection."""
+    import coding
+
+    info = bench_document(args.project)
+    out["transcript_document"] = {"name": info.name, "words": info.words, "turns": info.turns}
+    firsts = []
+    for _ in range(args.repeat):
+        clear_data_caches()
+        at = transcript_app(info.name, timeout)
+        seconds, _ = timed(at.run)
+        check(at, "Transcript, first render")
+        firsts.append(seconds)
+    out["transcript_first"] = summary(firsts)
+    out["transcript_rerun"] = summary([timed(at.run)[0] for _ in range(args.repeat)])
+    check(at, "Transcript, rerun")
+    with coding.open_project(args.project, coder=CODER) as project:
+        turns = project.turns(info.name)
+        codes = [code.id for code in project.codebook().walk()]
+        stores, totals = [], []
+        for k in range(args.accepts):
+            turn = turns.iloc[(k * 7) % len(turns)]
+            start = int(turn["start"]) + 3
+            end = min(int(turn["end"]), start + 40)
+            started = time.perf_counter()
+            ids = project.code_selection(info.name, start, end, codes[k % len(codes)],
+                                         expected_sha256=info.sha256)
+            stored = time.perf_counter() - started
+            at.run()
+            totals.append(time.perf_counter() - started)
+            stores.append(stored)
+            check(at, "Transcript after a selection")
+            if len(ids) != 1:
+                raise AppFailure(f"selection {k} stored {ids}")
+    out["selection"], out["selection_store"] = summary(totals), summary(stores)
 
 
 def value_of(result):
@@ -318,7 +384,8 @@ def evaluate(out):
         step = {"review_first": "review", "review_rerun": "review-rerun", "accept": "accept",
                 "themes_first": "themes",
                 "themes_repeat": "themes", "themes_pending": "themes-pending",
-                "themes_pending_repeat": "themes-pending"}.get(key)
+                "themes_pending_repeat": "themes-pending", "transcript_first": "transcript",
+                "selection": "transcript"}.get(key)
         targets.append({"key": key, "label": label, "value": value, "limit": limit,
                         "status": status, "step": step,
                         "spread": [out[key]["min"], out[key]["max"]]
@@ -394,6 +461,13 @@ def profile_step(step, timeout, top):
         with profiled("one Accept click (x3, summed)", top):
             for _ in range(3):
                 one_accept(at)
+    elif step == "transcript":
+        info = bench_document(os.environ["CODING_PROJECT"])
+        clear_data_caches()
+        at = transcript_app(info.name, timeout)
+        with profiled("Transcript first render (warm process, cold data caches)", top):
+            at.run()
+        check(at, "profile transcript")
     elif step in ("themes", "themes-pending"):
         at = new_app("Review", timeout)
         at.run()
@@ -441,6 +515,88 @@ def run_measure(project_db, args):
     return result
 
 
+FIND_ROOT = """() => [...document.querySelectorAll('*')]
+    .find(e => e.shadowRoot && e.shadowRoot.querySelector('table.transcript')).shadowRoot"""
+CODE_AND_WAIT = """async (root) => {
+    // Enter in the picker, then wait for the toolbar to say the coding is stored and drawn
+    const status = root.querySelector('.toolbar .status');
+    const input = root.querySelector('.picker-input');
+    const started = performance.now();
+    const drawn = new Promise((resolve) => {
+        const watch = new MutationObserver(() => {
+            if (/^(Coded|Already)/.test(status.textContent)) { watch.disconnect(); resolve(); }
+        });
+        watch.observe(status, {childList: true, characterData: true, subtree: true});
+    });
+    input.dispatchEvent(new KeyboardEvent('keydown', {key: 'Enter', bubbles: true,
+                                                      composed: true}));
+    await drawn;
+    return (performance.now() - started) / 1000;
+}"""
+
+
+def run_browser(project_db, args):
+    """In Chromium (Debian's, driven by Playwright): open the Transcript page of the longest
+    document until every turn is drawn (`--repeat` times, timed in the page from navigation
+    start), then select words with the mouse, type a code's name and time Enter until the new
+    coding is drawn (`--accepts` times)."""
+    from playwright.sync_api import sync_playwright
+
+    sys.path.insert(0, str(ROOT / "tests"))
+    from test_browser import cli, free_port, stop, wait_for_health
+
+    with tempfile.TemporaryDirectory(prefix="coding-bench-browser-") as tmp:
+        copy = Path(tmp) / "project.db"
+        shutil.copyfile(project_db, copy)
+        info = bench_document(copy)
+        import coding
+
+        with coding.open_project(copy) as opened:
+            code_name = next(iter(opened.codebook().walk())).name
+        port = free_port()
+        log_path = Path(tmp) / "app.log"
+        environment = dict(os.environ, STREAMLIT_SERVER_FILE_WATCHER_TYPE="none")
+        with open(log_path, "wb") as log:
+            server = subprocess.Popen([*cli(), "app", str(copy), "--headless", "--port",
+                                       str(port)], stdout=log, stderr=subprocess.STDOUT,
+                                      env=environment, start_new_session=True, cwd=ROOT)
+            try:
+                url = f"http://localhost:{port}"
+                wait_for_health(url, server, log_path, timeout=60)
+                with sync_playwright() as playwright:
+                    browser = playwright.chromium.launch(
+                        executable_path="/usr/bin/chromium", args=["--disable-dev-shm-usage"])
+                    page = browser.new_page(viewport={"width": 1400, "height": 1000})
+                    page.set_default_timeout(60_000)
+                    query = f"/?page=Transcript&coder={CODER}&doc={info.name}"
+                    loads = []
+                    for _ in range(args.repeat):
+                        page.goto(url + query)
+                        page.locator("tr.turn").nth(info.turns - 1).wait_for(state="attached")
+                        loads.append(page.evaluate("performance.now()") / 1000)
+                    codings = []
+                    for k in range(args.accepts):
+                        cell = page.locator("tr.turn td.text").nth(1 + 3 * k)
+                        cell.scroll_into_view_if_needed()
+                        box = cell.bounding_box()
+                        page.mouse.move(box["x"] + 2, box["y"] + 10)
+                        page.mouse.down()
+                        page.mouse.move(box["x"] + min(160, box["width"] - 4), box["y"] + 10,
+                                        steps=4)
+                        page.mouse.up()
+                        page.locator(".picker-input").wait_for()
+                        page.keyboard.type(code_name[:6])
+                        root = page.evaluate_handle(FIND_ROOT)
+                        codings.append(page.evaluate(CODE_AND_WAIT, root))
+                        page.locator('[data-testid="stApp"][data-test-script-state='
+                                     '"notRunning"]').wait_for()
+                    browser.close()
+            finally:
+                stop(server)
+    return {"browser_transcript": summary(loads), "browser_selection": summary(codings),
+            "browser_document": {"name": info.name, "words": info.words, "turns": info.turns}}
+
+
 def import_seconds():
     """How long `import coding.ui.main` (the app's modules) takes in a fresh process that has
     already imported streamlit and its AppTest, as the cold measurement had."""
@@ -486,6 +642,13 @@ def print_report(result, corpus, project, args):
           f"{result['import_app_seconds']:.2f} s in a fresh process); importing streamlit's "
           f"AppTest ({result['import_apptest_seconds']:.2f} s) is not counted. Accept: median "
           f"of {args.accepts} clicks.")
+    if "transcript_document" in result:
+        shown = result["transcript_document"]
+        print(f"Transcript rows: {shown['name']} ({shown['words']:,} words, {shown['turns']} "
+              f"turns); a selection is timed from the call that stores it to the end of the "
+              f"rerun that draws it (median of {args.accepts}). The Chromium rows are timed in "
+              "the page: from navigation start to the last turn drawn, and from Enter in the "
+              "code picker to the toolbar saying the coding is stored and drawn.")
     print("The two 'extra' rows go beyond the issue's targets: with the 'Include pending "
           f"suggestions' toggle on, Themes counts {project['pending']:,} codings, not only the "
           f"{args.accepts} accepted, as it will once a study has been reviewed.")
@@ -522,6 +685,8 @@ def main(argv=None):
                         "whose target was missed")
     parser.add_argument("--profile-top", type=int, default=30,
                         help="functions per profile listing (default 30)")
+    parser.add_argument("--no-browser", dest="browser", action="store_false",
+                        help="skip the Transcript figures in Chromium (Playwright)")
     parser.add_argument("--json", metavar="FILE", help="write the results as JSON")
     parser.add_argument("--measure", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--project", help=argparse.SUPPRESS)
@@ -549,6 +714,10 @@ def main(argv=None):
     project = ensure_project(corpus_dir, project_params(params, args.workers), args.rebuild)
     log("measuring in a fresh process...")
     result = run_measure(corpus_dir / PROJECT_DIR / PROJECT_FILE, args)
+    if args.browser and Path("/usr/bin/chromium").exists():
+        log("measuring the Transcript page in Chromium...")
+        result.update(run_browser(corpus_dir / PROJECT_DIR / PROJECT_FILE, args))
+        result["targets"] = evaluate(result)
     print_report(result, corpus, project, args)
     total = time.perf_counter() - began
     print(f"\nTotal benchmark time: {total:.0f} s")

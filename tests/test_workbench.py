@@ -240,40 +240,43 @@ def open_transcript(page, app_url, document):
 
 def select(page, turn, start_text, end_text, end_turn=None, *, steps=8):
     """Drag the mouse from the first character of `start_text` in turn `turn` to the last of
-    `end_text` (in `end_turn`, default the same turn; None: `start_text` again)."""
+    `end_text` (in `end_turn`, default the same turn)."""
     end_turn = turn if end_turn is None else end_turn
-    first = char_box(page, turn, start_text, last=False)
-    last = char_box(page, end_turn, end_text or start_text, last=True)
+    first, last = page.locator("table.transcript").evaluate(BOXES, [
+        [turn, start_text, False], [end_turn, end_text, True]])
     page.mouse.move(first["left"] + 1, first["y"])
     page.mouse.down()
     page.mouse.move(last["right"] - 1, last["y"], steps=steps)
     page.mouse.up()
 
 
-def char_box(page, turn, needle, last):
-    """The box of the first (or last) character of `needle` in turn `turn`'s text cell."""
-    box = page.locator(f"tr.turn[data-seq='{turn}'] td.text").evaluate(
-        """(cell, [needle, last]) => {
-            const text = cell.textContent;
-            let at = text.indexOf(needle);
-            if (at < 0) throw new Error('no ' + needle + ' in ' + text);
-            let end = at + needle.length;
-            const wide = (i) => text.codePointAt(i) > 0xffff ? 2 : 1;
-            let [a, b] = last ? [end - (text.codePointAt(end - 2) > 0xffff ? 2 : 1), end]
-                              : [at, at + wide(at)];
-            const walker = document.createTreeWalker(cell, NodeFilter.SHOW_TEXT);
-            const range = document.createRange();
-            let seen = 0, node;
-            while ((node = walker.nextNode())) {
-                const n = node.length;
-                if (seen <= a && a < seen + n) range.setStart(node, a - seen);
-                if (seen < b && b <= seen + n) range.setEnd(node, b - seen);
-                seen += n;
-            }
-            const rect = range.getBoundingClientRect();
-            return {left: rect.left, right: rect.right, y: rect.top + rect.height / 2};
-        }""", [needle, last])
-    return box
+# The boxes of the first character of one text and the last of another, each in a turn's text
+# cell, measured after the first is scrolled to the middle of the window.
+BOXES = """(table, ends) => {
+    const ranges = ends.map(([turn, needle, last]) => {
+        const cell = table.querySelector(`tr.turn[data-seq="${turn}"] td.text`);
+        const text = cell.textContent;
+        const at = text.indexOf(needle);
+        if (at < 0) throw new Error('no ' + needle + ' in ' + text);
+        const end = at + needle.length;
+        const [a, b] = last ? [end - (text.codePointAt(end - 2) > 0xffff ? 2 : 1), end]
+                            : [at, at + (text.codePointAt(at) > 0xffff ? 2 : 1)];
+        const walker = document.createTreeWalker(cell, NodeFilter.SHOW_TEXT);
+        const range = document.createRange();
+        let seen = 0, node;
+        while ((node = walker.nextNode())) {
+            if (seen <= a && a < seen + node.length) range.setStart(node, a - seen);
+            if (seen < b && b <= seen + node.length) range.setEnd(node, b - seen);
+            seen += node.length;
+        }
+        return range;
+    });
+    ranges[0].startContainer.parentElement.scrollIntoView({block: 'center'});
+    return ranges.map((range) => {
+        const rect = range.getBoundingClientRect();
+        return {left: rect.left, right: rect.right, y: rect.top + rect.height / 2};
+    });
+}"""
 
 
 def expect_notice(page, text):

@@ -9,6 +9,7 @@
 // them into code points of the stored text (coding/project/selection.py).
 
 const LANES = 16;
+const SHOWN_SUGGESTIONS = 3;  // per turn; the rest behind "+N more suggestions"
 
 function el(tag, cls, text) {
   const node = document.createElement(tag);
@@ -73,6 +74,7 @@ class Workbench {
     this.focusNonce = null;
     this.noticeNonce = null;
     this.current = null;
+    this.expanded = new Set();
     this.listen();
   }
 
@@ -169,6 +171,8 @@ class Workbench {
     const who = el("td", "who", speaker || "?");
     const body = el("td", "text");
     const side = el("td", "side");
+    const chipBox = el("div", "chips");
+    side.append(chipBox);
     const pieces = this.byTurn.get(seq) || [];
     const cuts = new Set([0, text.length]);
     for (const p of pieces) {
@@ -205,6 +209,9 @@ class Workbench {
       body.append(seg);
     }
     const chips = new Set();
+    const suggestions = pieces.filter((p) => p.status === "suggested")
+      .sort((x, y) => (y.score ?? 0) - (x.score ?? 0));
+    const rank = new Map(suggestions.map((p, k) => [p, k]));
     for (const p of pieces) {
       const code = this.codes.get(p.code) || { name: p.code, colour: "#e5e7eb", ink: "#000" };
       if (p.status === "suggested") {
@@ -218,7 +225,9 @@ class Workbench {
           button("✗", "reject", "reject", p.id, "Reject suggestion: " + code.name));
         chip.addEventListener("mouseenter", () => this.mark(p, true));
         chip.addEventListener("mouseleave", () => this.mark(p, false));
-        side.append(chip);
+        chip.style.order = String(1 + rank.get(p));
+        if (rank.get(p) >= SHOWN_SUGGESTIONS) chip.classList.add("extra");
+        chipBox.append(chip);
         continue;
       }
       this.passages.push(p);
@@ -231,8 +240,17 @@ class Workbench {
         const chip = el("span", "chip", code.name);
         chip.style.backgroundColor = code.colour;
         chip.style.color = code.ink;
-        side.prepend(chip);
+        chipBox.prepend(chip);
       }
+    }
+    if (suggestions.length > SHOWN_SUGGESTIONS) {
+      const more = suggestions.length - SHOWN_SUGGESTIONS;
+      const open = this.expanded.has(seq);
+      const toggle = button(open ? "Fewer suggestions" : "+" + more + " more suggestions",
+        "more", "more", seq);
+      toggle.style.order = "999";
+      if (open) row.classList.add("expanded");
+      chipBox.append(toggle);
     }
     row.append(margin, number, who, body, side);
     this.rows.set(seq, { row, margin, pieces });
@@ -545,6 +563,14 @@ class Workbench {
     event.preventDefault();
     if (act === "choose") return this.choose(Number(target.dataset.k));
     if (act === "prev" || act === "next") return this.step(act === "next" ? 1 : -1);
+    if (act === "more") {
+      const row = target.closest(".turn");
+      const open = row.classList.toggle("expanded");
+      if (open) this.expanded.add(id); else this.expanded.delete(id);
+      const more = row.querySelectorAll(".chip.extra").length;
+      target.textContent = open ? "Fewer suggestions" : "+" + more + " more suggestions";
+      return;
+    }
     if (act === "accept" || act === "reject" || act === "remove") {
       return this.send({ kind: act, id });
     }
