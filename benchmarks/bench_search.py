@@ -21,7 +21,9 @@ on a copy. The figures:
   lemmatise the query) and searching, in a fresh subprocess;
 - *searches*: each query `--repeat` times in this process, the median; **checked against 1 s**;
 - *code all hits*: `project.code_hits(hits, code, unit)` of one search's hits as sentences
-  and as hits, then `project.undo()`, on a copy.
+  and as hits, then `project.undo()`, on a copy;
+- *the Search page*: streamlit's AppTest (server side only: the script run, no browser) on a
+  copy, submitting a search and timing the run that draws its first 50 hits.
 """
 
 import argparse
@@ -141,6 +143,7 @@ def measure(project_path, repeat):
                                             "max": max(times)})
                 log(f"{label}: {len(found)} hits, {statistics.median(times) * 1000:.0f} ms")
 
+        results["page"] = page_searches(copy(project_path, folder, "page.db"))
         coded = copy(project_path, folder, "code_all.db")
         with coding.open_project(coded, coder=CODER) as project:
             pattern, options, code = CODE_ALL
@@ -156,6 +159,31 @@ def measure(project_path, repeat):
                                             "codings": done.added, "seconds": coding_seconds,
                                             "undo_seconds": time.perf_counter() - started})
     return results
+
+
+def page_searches(project_path):
+    """Seconds for the Search page to run after a search is submitted (AppTest)."""
+    import os
+
+    from streamlit.testing.v1 import AppTest
+
+    os.environ["CODING_PROJECT"] = str(project_path)
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=300)
+    at.query_params["coder"], at.query_params["page"] = CODER, "Search"
+    at.run()
+    rows = []
+    for pattern, mode in (("relationship", "lemma"), ("the", "words"), ("be", "lemma")):
+        at.text_input(key="search_pattern").set_value(pattern)
+        at.radio(key="search_mode").set_value(mode)
+        started = time.perf_counter()
+        at = at.button(key="search_go").click().run()
+        seconds = time.perf_counter() - started
+        if at.exception or at.error:
+            sys.exit(f"the Search page failed: {[e.value for e in [*at.exception, *at.error]]}")
+        rows.append({"pattern": pattern, "mode": mode, "seconds": seconds,
+                     "shown": at.subheader[0].value})
+        log(f"Search page, {pattern} ({mode}): {seconds:.2f} s")
+    return rows
 
 
 def report(results, manifest, ingest_seconds):
@@ -181,6 +209,9 @@ def report(results, manifest, ingest_seconds):
         print(f"{row['label']:<44} {row['hits']:>8,} {row['median'] * 1000:>7.0f} ms "
               f"{row['max'] * 1000:>6.0f} ms  {'met' if met else 'MISSED'}")
     print()
+    for row in results["page"]:
+        print(f"Search page (AppTest, server side), '{row['pattern']}' ({row['mode']}), "
+              f"{row['shown']}, first 50 drawn: {row['seconds']:.2f} s")
     for row in results["code_all"]:
         print(f"code all {row['hits']:,} hits as {row['unit']}s ({row['codings']:,} codings): "
               f"{row['seconds']:.2f} s; undo {row['undo_seconds']:.2f} s")
