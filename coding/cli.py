@@ -776,7 +776,7 @@ def app(ctx, project, port, headless, address):
                # refuse oversized uploads before they reach memory (ingest's limit is 50 MB)
                "--server.maxUploadSize", "50",
                # loopback by default: anyone who reaches the port can read every transcript
-               "--server.address", address]
+               "--server.address", address, "--client.toolbarMode", "viewer"]  # no Deploy
     if port:
         command += ["--server.port", str(port)]
     if headless:

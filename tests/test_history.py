@@ -268,7 +268,7 @@ def test_history_describes_changes_in_words(queued):
     history = queued.history(limit=2)
     assert history["what"].tolist() == [
         f"memo {queued.memos()['memo_id'].iloc[-1]} on d1.txt",
-        f"coded d2.txt [{start}, {end}) as places (coding {coding_id})"]
+        f"coded \u201cWe walk by the river.\u201d in d2.txt as places (coding {coding_id})"]
     assert list(history.columns) == ["event_id", "at", "coder", "action", "what", "undone_by"]
     whole = queued.history()
     assert whole["action"].tolist()[-1] == "import_codebook"

@@ -215,7 +215,7 @@ def test_a_removed_codings_id_is_never_reused_and_its_memo_goes_with_it(coded_pr
     assert project.codings_frame()["coding_id"].tolist() == [first]
     history = project.history()
     assert history.loc[history["action"] == "remove_coding", "what"].tolist() == [
-        f"removed coding {first}: relationships in p01.txt [{start}, {start + 8}) and its 1 memo"]
+        f"removed coding {first}: relationships on \u201cWe trust\u201d in p01.txt and its 1 memo"]
 
 
 def test_ids_of_every_table_are_never_reused(coded_project, tmp_path):

@@ -70,7 +70,8 @@ def describe(event, names=None):
         return f"purged {', '.join(d.get('documents') or [])} (consent withdrawn): its text, " \
                f"{_plural(d.get('turns', 0), 'turn')}, {_plural(d.get('codings', 0), 'coding')}" \
                f" and {_plural(d.get('memos', 0), 'memo')} removed for good"
-    span = f"[{d.get('start')}, {d.get('end')})"
+    passage = names.passage(d.get("document_id") or d.get("document"), d.get("start"),
+                            d.get("end"))  # the quote itself, never "[833, 2271)" (issue 16)
     if action in ("accept", "reject"):
         ids = d.get("ids", [])
         return f"{action}ed {_plural(len(ids), 'suggestion')} ({_ids(ids)})"
@@ -78,7 +79,7 @@ def describe(event, names=None):
         extra = "" if d.get("status", MANUAL) == MANUAL else f", {d.get('status')}"
         if d.get("for_coder") not in (None, event.coder):
             extra += f", for {d['for_coder']}"
-        return f"coded {d.get('document')} {span} as {d.get('code')}{extra} (coding " \
+        return f"coded {passage} in {d.get('document')} as {d.get('code')}{extra} (coding " \
                f"{event.entity_id})"
     if action == "code_selection":
         ids = d.get("ids", [])
@@ -94,17 +95,15 @@ def describe(event, names=None):
                f"to {d.get('code')}"
     if action == "remove_coding":
         memos = len(d.get("memos") or [])
-        return f"removed coding {event.entity_id}: {names.code(d.get('code_id'))} in " \
-               f"{names.document(d.get('document_id'))} {span}" + \
+        return f"removed coding {event.entity_id}: {names.code(d.get('code_id'))} on " \
+               f"{passage} in {names.document(d.get('document_id'))}" + \
                (f" and its {_plural(memos, 'memo')}" if memos else "")
     if action == "recode":
         return f"recoded suggestion {d.get('replaces')} as {d.get('code')} (coding " \
                f"{event.entity_id})"
     if action == "respan":
         verb = "widened" if d.get("unit") == "turn" else "narrowed"
-        before, after = d.get("previous") or ["?", "?"], d.get("span") or ["?", "?"]
-        return f"{verb} suggestion {event.entity_id} to its {d.get('unit')}: " \
-               f"[{before[0]}, {before[1]}) -> [{after[0]}, {after[1]})"
+        return f"{verb} suggestion {event.entity_id} to its {d.get('unit')}"
     if action == "add_memo":
         return f"memo {event.entity_id} on {_target(d, names)}"
     if action == "update_memo":
@@ -112,7 +111,7 @@ def describe(event, names=None):
     if action == "remove_memo":
         return f"deleted memo {event.entity_id} on {_target(d, names)}"
     if action == "resolve":
-        return f"consensus on {d.get('code')} in {d.get('document')} {span}: " \
+        return f"consensus on {d.get('code')} for {passage} in {d.get('document')}: " \
                f"{d.get('decision')} ({' vs '.join(d.get('coders') or [])})"
     if action == "merge_codes":
         return f"merged code {d.get('source')} into {d.get('target')} " \
@@ -585,12 +584,28 @@ class _Names:
 
     def __init__(self, session):
         self.session, self._documents, self._codes = session, None, None
+        self._texts = {}
 
     def document(self, document_id):
         if self._documents is None:
             self._documents = dict(self.session.execute(
                 select(DocumentRow.id, DocumentRow.name)).all()) if self.session else {}
         return self._documents.get(document_id, f"document {document_id}")
+
+    def passage(self, document, start, end, shown=60):
+        """The words at [start, end) of a document (by id or name), quoted and cut to
+        `shown` characters; 'characters 833-2271' when its text is not at hand."""
+        if self.session is not None and start is not None and end is not None:
+            column = DocumentRow.id if isinstance(document, int) else DocumentRow.name
+            if document not in self._texts:
+                self._texts[document] = self.session.scalar(
+                    select(DocumentRow.text).where(column == document))
+            text = self._texts[document]
+            if text is not None:
+                words = " ".join(text[start:end].split())
+                return "\u201c" + (words if len(words) <= shown else
+                                    words[:shown - 1].rstrip() + "\u2026") + "\u201d"
+        return f"characters {start}-{end}"
 
     def code(self, code_id):
         if self._codes is None:

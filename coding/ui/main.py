@@ -7,6 +7,7 @@ CodingError a page raises is shown as st.error, never as a traceback.
 import streamlit as st
 
 from ..errors import CodingError, redact_url
+from ..project.team import CONSENSUS
 from . import state
 from .pages_agreement import agreement_page
 from .pages_codebook import codebook_page
@@ -109,7 +110,7 @@ def _ask_coder(proj):
         return True
     st.title("Who is coding?")
     known = sorted(set(state.codings(proj, proj.store.label, state.version(proj))["coder"]
-                       .dropna()))
+                       .dropna()) - {CONSENSUS})  # the team's agreed codings, not a person
     with st.form("coder-form"):
         picked = st.selectbox("Pick your name", ["(new coder)", *known], key="coder_pick")
         typed = st.text_input("or type it", key="coder_typed")

@@ -32,18 +32,20 @@ def export_page(proj):
                           help="tex: a LaTeX booktabs table; png/svg: a heatmap for a figure")
     options = exports.Options(include_suggestions=include, **_table_options(what, state.cases(
         proj, label, version)))
+    inputs = (version, what, fmt, repr(options))
     if st.button("Prepare file", key="export_prepare"):
         result = state.safely(exports.tables, proj, what, options)
         content = state.safely(exports.to_bytes, result, fmt) if result else None
         if content is not None:
             st.session_state["export_file"] = (f"{what}.{fmt}", content, MIME[fmt])
-    prepared = st.session_state.get("export_file")
+            st.session_state["export_file_inputs"] = inputs
+    prepared = _still_current("export_file", inputs)
     if prepared:
         name, content, mime = prepared
         st.download_button(f"Download {name}", content, file_name=name, mime=mime,
                            key="export_download")
     st.divider()
-    _documents_and_interchange(proj, codebook, include)
+    _documents_and_interchange(proj, codebook, include, version)
 
 
 def _table_options(what, cases):
@@ -62,13 +64,22 @@ def _table_options(what, cases):
     return {}
 
 
-def _documents_and_interchange(proj, codebook, include):
+def _still_current(key, inputs):
+    """A prepared file, while the data and the choices it was made from are unchanged; once
+    they change it is dropped, so no download offers a file that no longer matches."""
+    if st.session_state.get(f"{key}_inputs") != inputs:
+        st.session_state.pop(key, None)
+    return st.session_state.get(key)
+
+
+def _documents_and_interchange(proj, codebook, include, version):
     st.subheader("Report and other tools")
     columns = st.columns(3)
     options = exports.Options(include_suggestions=include)
     if columns[0].button("Prepare Word report", key="export_report"):
         st.session_state["export_report_file"] = _in_memory(
             lambda buffer: transfer.export(proj, "report", buffer, options=options))
+        st.session_state["export_report_file_inputs"] = (version, include)
     nvivo = columns[1].checkbox("Positions for NVivo for Windows (UTF-16)", key="export_utf16",
                                 help="NVivo for Windows counts positions in UTF-16 code units; "
                                      "other tools count characters")
@@ -77,9 +88,10 @@ def _documents_and_interchange(proj, codebook, include):
                                positions="utf16" if nvivo else "codepoints")
         st.session_state["export_qdpx_file"] = _in_memory(
             lambda buffer: transfer.export(proj, "qdpx", buffer, options=qdpx))
-    for key, name in (("export_report_file", "themes.docx"), ("export_qdpx_file",
-                                                              "project.qdpx")):
-        if st.session_state.get(key):
+        st.session_state["export_qdpx_file_inputs"] = (version, include, nvivo)
+    for key, name, inputs in (("export_report_file", "themes.docx", (version, include)),
+                              ("export_qdpx_file", "project.qdpx", (version, include, nvivo))):
+        if _still_current(key, inputs):
             st.download_button(f"Download {name}", st.session_state[key], file_name=name,
                                key=f"{key}_download")
     columns[2].download_button("Codebook (YAML)", proj.codebook_yaml(),
