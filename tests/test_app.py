@@ -11,6 +11,7 @@ from streamlit.testing.v1 import AppTest
 import coding
 from coding.analysis import matrices as analysis
 from coding.cli import main
+from coding.ui.workbench import document_offset, safe_colour, workbench_data
 
 from conftest import ROOT
 
@@ -213,6 +214,38 @@ def test_transcript_filters_by_code_and_speaker_and_code_by_turn_forgets_old_ran
     assert at.selectbox(key="apply_to").value == 3  # not the 7 chosen for another range
 
 
+def test_workbench_data_cuts_codings_at_turns_in_utf16_units_and_spots_several_coders():
+    text = "I: Hi 😀 there.\nP: Fine 😀😀 thanks."
+    first, second = text[3:text.index("\n")], text[text.index("P: ") + 3:]
+    turns = [dict(seq=0, speaker="I", role="interviewer", start=3, end=3 + len(first),
+                  text=first),
+             dict(seq=1, speaker="P", role="participant", start=len(text) - len(second),
+                  end=len(text), text=second)]
+    across = dict(coding_id=7, start=text.index("there"), end=text.index(" thanks"),
+                  code="joy", coder="ann", status="manual", score=None)
+    pending = dict(coding_id=8, start=text.index("thanks"), end=len(text) - 1, code="joy",
+                   coder="rules", status="suggested", score=0.5)
+    data = workbench_data("d.txt", "sha", turns, [across, pending],
+                          [("joy", "Joy", safe_colour("url(http://127.0.0.1:9/x)"))])
+    assert data["codings"] == [[7, 0, 6, 12, "joy", "ann", "manual", None],
+                               [7, 1, 0, 9, "joy", "ann", "manual", None],
+                               [8, 1, 10, 16, "joy", "rules", "suggested", 0.5]]
+    turn_texts = {t[0]: t[3] for t in data["turns"]}
+    assert [utf16_slice(turn_texts[seq], a, b) for _, seq, a, b, *_ in data["codings"]] == \
+        ["there.", "Fine 😀😀", "thanks"]  # what JavaScript's slice() gives
+    assert data["codes"] == [["joy", "Joy", "#fde68a", "#000"]]  # no url() reaches CSS
+    assert not data["several_coders"]
+    other = dict(across, coding_id=9, coder="bo")
+    assert workbench_data("d.txt", "sha", turns, [across, other], [])["several_coders"]
+    assert document_offset(turns[1]["start"], second, 9) == text.index(" thanks")
+    with pytest.raises(ValueError, match="falls inside the character"):
+        document_offset(turns[1]["start"], second, 6)  # inside the first emoji
+
+
+def utf16_slice(text, a, b):
+    return text.encode("utf-16-le")[2 * a:2 * b].decode("utf-16-le")
+
+
 def test_review_page_accept_reject_recode_widen_bulk_and_reload(db):
     at = open_app("Review")
     progress = at.get("progress")[0].proto.text
@@ -349,6 +382,7 @@ def test_themes_page_matrices_and_quotes_open_the_transcript(db):
     at = run(first.click())
     assert at.sidebar.radio(key="page").value == "Transcript"
     assert at.selectbox(key="doc").value == expected["document"].iloc[0]
+    assert workbench(at)["focus"][0] == int(expected["turn"].iloc[0])  # scrolled to, marked
 
 
 def test_export_page_prepares_matrices_reports_and_refi_files(db):

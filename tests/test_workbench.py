@@ -12,6 +12,7 @@ missing, except in CI (CI=true), where that fails.
 """
 
 import os
+import re
 import subprocess
 
 import pytest
@@ -42,6 +43,8 @@ HOSTILE = (f"Interviewer: What did you write?\n"
            f"[{SPEAKER}] I wrote <img src=x onerror=alert(2)> and "
            f"![p](http://127.0.0.1:9/p.png) there.\n")
 MEMO = "<img src=x onerror=alert(4)> ![m](http://127.0.0.1:9/m.png)"
+LONG = "".join(f"Interviewer: And question {n}?\nPat: Answer {n}, " + "at some length. " * 12
+               + "\n" for n in range(40))
 
 
 @pytest.fixture(scope="module", autouse=True)
@@ -61,10 +64,11 @@ def db(tmp_path_factory):
     (folder / "book.yaml").write_text(BOOK, encoding="utf-8")
     (folder / "emoji.txt").write_text(EMOJI, encoding="utf-8")
     (folder / "hostile.txt").write_text(HOSTILE, encoding="utf-8")
+    (folder / "long.txt").write_text(LONG, encoding="utf-8")
     path = folder / "project.db"
     with coding.init_project(path, coder="Setup") as project:
         project.import_codebook(folder / "book.yaml")
-        project.ingest([folder / "emoji.txt", folder / "hostile.txt"])
+        project.ingest([folder / "emoji.txt", folder / "hostile.txt", folder / "long.txt"])
         text = project.document_text("emoji.txt")
         start = text.index("We walked")
         project.add_coding("emoji.txt", "joy", start, start + len("We walked home"),
@@ -229,6 +233,18 @@ def test_html_and_markdown_in_names_memos_speakers_and_text_show_as_text(page, a
     page.keyboard.press("Escape")
     assert page.locator("img").count() == 0  # the locator pierces the component's shadow root
     assert page.asked == [] and page.dialogs == []
+
+
+def test_a_link_to_a_turn_scrolls_there_and_the_panel_stays_in_view(page, app_url):
+    page.goto(f"{app_url}/?page=Transcript&doc=long.txt&turn=61&coder=Wb+Tester")
+    wait_until_idle(page, ready='[data-testid="stSidebar"]')
+    row = page.locator("tr.turn[data-seq='61']")
+    expect(row).to_have_class(re.compile(r"\bfocus\b"))
+    expect(row).to_be_in_viewport()
+    expect(page.locator("tr.turn[data-seq='0']")).not_to_be_in_viewport()
+    expect(page.locator(".toolbar")).to_be_in_viewport()  # the toolbar stays on top ...
+    expect(page.get_by_text("Show pending suggestions")).to_be_in_viewport()  # ... the panel too
+    screenshot(page, "workbench-focus.png")
 
 
 # -- helpers ----------------------------------------------------------------------------------

@@ -34,6 +34,7 @@ def transcript_page(proj):
     document = st.selectbox("Transcript", names, key="doc")
     st.query_params["doc"] = document
     info = next(d for d in documents if d.name == document)
+    _turn_from_url()
     codebook = state.codebook(proj, label, version)
     turns = state.turns(proj, label, info)
     st.session_state.setdefault("show_suggested", True)
@@ -57,6 +58,17 @@ def transcript_page(proj):
         _memo_panel(proj, info, codings)
     with left:
         _workbench(proj, info, turns, shown_turns, codings, codebook)
+
+
+def _turn_from_url():
+    """`?turn=N` in the address (a link to a passage) brings turn N into view, once."""
+    if st.session_state.get("_turn_read"):
+        return
+    st.session_state["_turn_read"] = True
+    try:
+        st.session_state["focus_turn"] = int(st.query_params["turn"])
+    except (KeyError, ValueError):
+        pass
 
 
 # -- the workbench ------------------------------------------------------------------------------
