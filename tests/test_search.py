@@ -340,6 +340,24 @@ def test_lemma_spans_reuses_analysed_docs_and_splits_long_turns():
     assert spans[-1] == (len(long) - 9, len(long), "support") and len(spans) == PIECE // 5 + 11
 
 
+def test_search_and_code_hits_on_postgres(postgres_url, tmp_path):
+    write(tmp_path / "book.yaml", BOOK)
+    with coding.init_project(postgres_url, coder="ann") as project:
+        project.import_codebook(tmp_path / "book.yaml")
+        project.ingest([write(tmp_path / "ann.txt", ANN), write(tmp_path / "bo.txt", BO)])
+        notes = []
+        hits = project.search("support", mode="lemma", warn=notes.append)
+        assert [hit for _, _, hit, _ in found(hits)] == [
+            "supported", "supported", "Support", "support", "supporting", "supports", "support",
+            "support"]
+        assert notes == ["building the lemma index of 2 documents (once: later searches use it)"]
+        assert found(project.search("support group", mode="phrase")) == [
+            ("bo.txt", 1, "support group", at(BO, "support group"))]
+        done = project.code_hits(hits, "support", "sentence")
+        assert done.added == 8 and project.undo()[0][1] == "code_hits"
+        assert project.codings_frame().empty
+
+
 # -- the command line -------------------------------------------------------------------------
 def test_cli_search_lists_hits_in_context(tmp_path, study, run):
     study.close()

@@ -10,7 +10,6 @@
 - `document_named`, `turn_records`, `drop_empty_stem_cases`: lookups and upkeep they share.
 """
 
-import json
 from dataclasses import dataclass
 
 from sqlalchemy import insert, select
@@ -123,12 +122,10 @@ def store_lemmas(session, document_id, spans):
     where = {}
     for start, end, lemma in spans:
         where.setdefault(lemma, []).extend((start, end))
-    # straight to the driver, one executemany a document: through SQLAlchemy's insert() the
-    # rows of 5,000 short documents took twice as long
-    session.connection().exec_driver_sql(
-        f"INSERT INTO {LemmaRow.__tablename__} (document_id, lemma, spans) VALUES (?, ?, ?)",
-        [(document_id, "", "[]"), *((document_id, lemma, json.dumps(found))
-                                    for lemma, found in where.items())])
+    session.execute(insert(LemmaRow.__table__), [
+        dict(document_id=document_id, lemma="", spans=[]),
+        *(dict(document_id=document_id, lemma=lemma, spans=found)
+          for lemma, found in where.items())])
 
 
 def add_codings(session, rows):
