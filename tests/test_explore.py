@@ -4,6 +4,7 @@ words each case or attribute value used (lemmas, no stop words) and a word cloud
 their quotes (item 7). The API on a small project worked out by hand, the pages by AppTest."""
 
 import html
+import time
 
 import coding
 from coding.analysis.words import cloud_sizes, side_by_side, word_frequencies
@@ -144,6 +145,7 @@ def test_themes_shows_memos_under_their_quotes_with_author_and_time(db):
     row = frame[frame["code"] == "empowering"].iloc[0]
     with coding.open_project(db, coder="Morag") as project:
         memo = project.add_memo("A clear case of <b>agency</b>", "coding", int(row["coding_id"]))
+        time.sleep(0.01)  # an edit is an updated_at later than created_at
         project.update_memo(memo, "A clear case of <b>agency</b>, edited")
         created = project.memos().iloc[-1]["created_at"]
     at = open_app("Themes")

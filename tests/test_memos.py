@@ -1,6 +1,8 @@
 """Memos edited and deleted (issue 16, item 7): only by their author, logged, undone back to
 exactly what they were, and each named by what it is on (the quote, not an id)."""
 
+import time
+
 import pandas as pd
 import pytest
 
@@ -108,3 +110,30 @@ def test_memos_are_labelled_by_what_they_are_on(memo_project):
     assert project.memos()["about"].tolist() == [
         "the project", "case ann", "code Trust", "\u201cWe trust the nurse\u201d (Trust, "
                                                  "ann.txt)"]
+
+
+def test_memos_appear_in_the_word_report_by_what_they_are_on(memo_project, tmp_path):
+    import docx
+
+    from coding.interchange.report import write_report
+
+    project, coding_id = memo_project
+    (tmp_path / "people.csv").write_text("case,group\nann,carer\n")
+    project.import_cases(tmp_path / "people.csv")
+    project.add_memo("Nurses keep coming up.", "project", title="Early idea")
+    memo = project.add_memo("trust in the nurse", "coding", coding_id)
+    time.sleep(0.01)  # an edit is an updated_at later than created_at
+    project.update_memo(memo, "trust in the nurse who listens")
+    project.add_memo("Ann was tired", "document", "ann.txt")
+    write_report(project, tmp_path / "r.docx")
+    texts = [p.text for p in docx.Document(tmp_path / "r.docx").paragraphs]
+    memos = project.memos().set_index("memo_id")
+    created = memos.loc[memo, "created_at"]
+    day = f"{created.day} {created:%B %Y}"
+    start = texts.index("Memos")
+    assert texts[start:texts.index("Appendix: codebook")] == [
+        "Memos",
+        "On the project", "Early idea", "Nurses keep coming up.", f"\u2014 ann, {day}",
+        "On documents", "document ann.txt", "Ann was tired", f"\u2014 ann, {day}",
+        "On coded passages", "\u201cWe trust the nurse\u201d (Trust, ann.txt)",
+        "trust in the nurse who listens", f"\u2014 ann, {day} (edited)", ""]

@@ -176,3 +176,16 @@ def test_review_keys_do_nothing_while_typing(page, app_url):  # noqa: F811
     page.wait_for_timeout(1500)  # time for a rerun, were one started
     wait_until_idle(page)
     assert progress(page)[0] == reviewed and current_id(page) == first
+
+
+def test_review_cards_show_memos_with_author_and_time(db):
+    from coding.ui.pages_themes import when
+
+    at = open_app("Review")
+    coding_id = cards(at)[0]
+    with coding.open_project(db, coder="Morag") as project:
+        project.add_memo("Is this <i>really</i> empowering?", "coding", coding_id)
+        created = project.memos().iloc[-1]["created_at"]
+    at = open_app("Review")
+    assert f"Memo by Morag, {when(created)}" in [displayed(c.value) for c in at.caption]
+    assert "Is this <i>really</i> empowering?" in [t.value for t in at.text]

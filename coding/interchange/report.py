@@ -57,6 +57,7 @@ def write_report(project, target, group=None, exemplars=3, include_suggestions=F
             attribution = document.add_paragraph()
             attribution.add_run(f"\u2014 {quote.case}{_attributes(quote, cases)}; "
                                 f"{quote.document}, turn {quote.turn}").italic = True
+    _memos(document, project.memos())
     _codebook_appendix(document, codebook)
     buffer = io.BytesIO()
     document.save(buffer)
@@ -92,6 +93,45 @@ def _plain(value):
     if isinstance(value, float) and value.is_integer():
         return str(int(value))
     return str(value.date() if hasattr(value, "date") and hasattr(value, "hour") else value)
+
+
+MEMO_SECTIONS = (("project", "On the project"), ("document", "On documents"),
+                 ("case", "On cases"), ("code", "On codes"), ("coding", "On coded passages"))
+
+
+def _memos(document, memos):
+    """The memos, by what they are on: what (the quote of a coded passage, a document's or
+    code's name), the title and text, and who wrote it when (issue 16, item 7)."""
+    if memos.empty:
+        return
+    document.add_heading("Memos", level=1)
+    for kind, heading in MEMO_SECTIONS:
+        chosen = memos[memos["target_type"] == kind]
+        if chosen.empty:
+            continue
+        document.add_heading(heading, level=2)
+        for memo in chosen.itertuples():
+            if kind != "project":
+                document.add_paragraph().add_run(memo.about).bold = True
+            if memo.title:
+                document.add_paragraph().add_run(memo.title).italic = True
+            document.add_paragraph(memo.text)
+            edited = " (edited)" if _edited(memo) else ""
+            document.add_paragraph().add_run(
+                f"\u2014 {memo.coder}, {_day(memo.created_at)}{edited}").italic = True
+
+
+def _day(moment):
+    return f"{moment.day} {moment:%B %Y}" if hasattr(moment, "strftime") else str(moment)
+
+
+def _edited(memo):
+    """Changed after it was written (memos from before issue 16 got two times microseconds
+    apart)."""
+    try:
+        return (memo.updated_at - memo.created_at).total_seconds() > 0.001
+    except TypeError:  # a time missing
+        return False
 
 
 def _codebook_appendix(document, codebook):

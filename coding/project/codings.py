@@ -334,8 +334,9 @@ class CodingUseCases:
             raise StoreError(f"memo target must be one of {', '.join(MEMO_TARGETS)}")
         with self.store.transaction() as session:
             target_id = self._memo_target(session, target_type, target)
+            now = utcnow()  # one time for both: "edited" is an updated_at after it
             memo = MemoRow(target_type=target_type, target_id=target_id, coder=self.coder,
-                           title=title, text=text)
+                           title=title, text=text, created_at=now, updated_at=now)
             session.add(memo)
             session.flush()
             self.store.log(session, self.coder, "add_memo", "memo", memo.id,

@@ -7,7 +7,7 @@ import streamlit as st
 
 from ..project.suggestions import ORDERS, origin_in_words
 from . import state
-from .pages_themes import group_filter
+from .pages_themes import group_filter, memos_by_coding, show_memos
 from .render import code_colours, highlight
 
 PAGE_SIZE = 10
@@ -57,10 +57,11 @@ def review_page(proj):
                f"**{KEYS['previous']}** previous · **{KEYS['undo']}** undo (when the cursor is "
                "not in a text box)")
     colours = code_colours(codebook)
-    models = _models(proj, label, version)
+    models, memos = _models(proj, label, version), memos_by_coding(proj, label, version)
     for offset, item in enumerate(queue.itertuples(index=False)):
         _suggestion_card(proj, item, names, colours, version, models,
-                         current=first + offset == position, length=length)
+                         current=first + offset == position, length=length,
+                         memos=memos.get(int(item.coding_id), []))
 
 
 @st.cache_data(show_spinner=False, max_entries=8)
@@ -81,7 +82,7 @@ def _frozen(members):
     return None if members is None else tuple(sorted(members))
 
 
-def _suggestion_card(proj, item, names, colours, version, models, current, length):
+def _suggestion_card(proj, item, names, colours, version, models, current, length, memos):
     coding_id = int(item.coding_id)
     with st.container(border=True, key=f"card-{coding_id}"):
         head, score = st.columns([5, 1])
@@ -103,6 +104,7 @@ def _suggestion_card(proj, item, names, colours, version, models, current, lengt
             st.text(f"{item.rationale}\nscore {item.score:.4f}\norigin {item.origin}\n"
                     f"suggestion {coding_id}, characters {item.start}-{item.end}")
         _card_buttons(proj, coding_id, item.code, names, current, length)
+        show_memos(memos)
 
 
 def _card_buttons(proj, coding_id, code, names, current, length):

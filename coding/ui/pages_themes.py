@@ -215,7 +215,7 @@ def _quotes(proj, frame, codebook, names, selection, label, version):
     last = min(first + QUOTES_PER_PAGE, len(quotes))
     st.caption(f"{len(quotes)} quotes" + (f" · {first + 1}–{last} shown, page {page} of "
                                           f"{pages}" if pages > 1 else ""))
-    memos = _memos_by_coding(proj, label, version)
+    memos = memos_by_coding(proj, label, version)
     for row in quotes.iloc[first:first + QUOTES_PER_PAGE].itertuples():
         with st.container(border=True):
             st.text(row.quote)
@@ -234,7 +234,7 @@ def _memos(_proj, label, data_version):
     return _proj.memos()
 
 
-def _memos_by_coding(proj, label, version):
+def memos_by_coding(proj, label, version):
     """{coding id: [memo rows]} of the memos this session may see."""
     memos = state.visible(_memos(proj, label, version))
     memos = memos[memos["target_type"] == "coding"]
@@ -245,7 +245,8 @@ def _memos_by_coding(proj, label, version):
 def show_memos(memos):
     """Memos under a quote: each with its author and time, then its text (as text)."""
     for memo in memos:
-        edited = " (edited)" if memo.updated_at and memo.updated_at != memo.created_at else ""
+        edited = " (edited)" if memo.updated_at and (pd.Timestamp(memo.updated_at) - pd.Timestamp(
+            memo.created_at)).total_seconds() > 0.001 else ""  # older memos: microseconds apart
         st.caption(state.plain(f"Memo by {memo.coder}, {when(memo.created_at)}{edited}"))
         st.text(memo.text)
 
