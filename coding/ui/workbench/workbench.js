@@ -118,12 +118,25 @@ class Workbench {
     this.data = data;
     this.codes = new Map(data.codes.map(([id, name, colour, ink]) => [id, { id, name, colour, ink }]));
     this.byTurn = new Map();
+    const rawByTurn = new Map();
     data.codings.forEach((row, index) => {
       const [id, seq, a, b, code, coder, status, score] = row;
       const piece = { index, id, seq, a, b, code, coder, status, score, first: null, last: null };
-      if (!this.byTurn.has(seq)) this.byTurn.set(seq, []);
+      if (!this.byTurn.has(seq)) {
+        this.byTurn.set(seq, []);
+        rawByTurn.set(seq, []);
+      }
       this.byTurn.get(seq).push(piece);
+      rawByTurn.get(seq).push(row);
     });
+    // A turn whose text, codings and marks are what they were keeps its row: after a coding,
+    // only the turns it touched are drawn again, so the browser lays out little.
+    const looks = JSON.stringify([data.codes, data.several_coders]);
+    if (looks !== this.looks || !this.drawn) {
+      this.looks = looks;
+      this.drawn = new Map();
+    }
+    const focused = data.focus ? data.focus[0] : null;
     this.memos = new Map();
     for (const [codingId, author, text] of data.memos || []) {
       if (!this.memos.has(codingId)) this.memos.set(codingId, []);
@@ -132,7 +145,30 @@ class Workbench {
     const laneOf = new Map();
     this.passages = [];
     this.rows = new Map();
-    const rows = data.turns.map((turn) => this.drawTurn(turn, laneOf));
+    const drawn = new Map();
+    const rows = data.turns.map((turn) => {
+      const seq = turn[0];
+      const key = JSON.stringify([turn, rawByTurn.get(seq) || [], focused === seq]);
+      const kept = this.drawn.get(seq);
+      let found;
+      if (kept && kept.key === key) {
+        found = kept;
+        this.byTurn.set(seq, kept.pieces);
+        this.rows.set(seq, kept);
+      } else {
+        found = { key, ...this.drawTurn(turn) };
+      }
+      drawn.set(seq, found);
+      for (const p of found.pieces) {
+        if (p.status === "suggested" || !p.first) continue;
+        this.passages.push(p);
+        const lane = this.data.several_coders ? p.code + "\u0000" + p.coder : p.code;
+        if (!laneOf.has(lane)) laneOf.set(lane, laneOf.size);
+        p.lane = laneOf.get(lane) % LANES;
+      }
+      return found.row;
+    });
+    this.drawn = drawn;
     this.lanes = laneOf;
     const width = Math.min(laneOf.size, LANES) * 5 + 6;
     this.root.style.setProperty("--margin", width + "px");
@@ -143,7 +179,13 @@ class Workbench {
       row.append(cell);
       rows.push(row);
     }
-    this.body.replaceChildren(...rows);
+    const keep = new Set(rows);
+    for (const child of [...this.body.children]) if (!keep.has(child)) child.remove();
+    let next = this.body.firstChild;
+    for (const row of rows) {
+      if (row === next) next = next.nextSibling;
+      else this.body.insertBefore(row, next);
+    }
     this.closeAll();
     this.status.textContent = "";
     if (data.notice && data.notice[1] !== this.noticeNonce) {
@@ -160,7 +202,7 @@ class Workbench {
     });
   }
 
-  drawTurn(turn, laneOf) {
+  drawTurn(turn) {
     const [seq, speaker, role, text] = turn;
     const row = el("tr", "turn" + (role === "participant" ? " participant" : ""));
     row.dataset.seq = String(seq);
@@ -230,11 +272,6 @@ class Workbench {
         chipBox.append(chip);
         continue;
       }
-      this.passages.push(p);
-      const key = this.data.several_coders ? p.code + "\u0000" + p.coder : p.code;
-      if (!laneOf.has(key)) laneOf.set(key, laneOf.size);
-      p.lane = laneOf.get(key) % LANES;
-      p.key = key;
       if (!chips.has(p.code)) {
         chips.add(p.code);
         const chip = el("span", "chip", code.name);
@@ -253,8 +290,9 @@ class Workbench {
       chipBox.append(toggle);
     }
     row.append(margin, number, who, body, side);
-    this.rows.set(seq, { row, margin, pieces });
-    return row;
+    const drawn = { row, margin, pieces };
+    this.rows.set(seq, drawn);
+    return drawn;
   }
 
   mark(piece, on) {
@@ -264,26 +302,34 @@ class Workbench {
   }
 
   layoutBars() {
+    // every position read first, then every bar written: reading after a write would make
+    // the browser lay the page out again for each turn
     if (!this.rows) return;
+    const plans = [];
     for (const { row, margin, pieces } of this.rows.values()) {
-      const bars = [];
       const top = row.getBoundingClientRect().top;
+      const bars = [];
       for (const p of pieces) {
         if (p.status === "suggested" || !p.first) continue;
         const a = p.first.getBoundingClientRect();
         const b = p.last.getBoundingClientRect();
+        bars.push([p, Math.max(0, a.top - top), Math.max(4, b.bottom - a.top)]);
+      }
+      plans.push([margin, bars]);
+    }
+    for (const [margin, bars] of plans) {
+      margin.replaceChildren(...bars.map(([p, top, height]) => {
         const bar = el("span", "lane");
         const code = this.codes.get(p.code);
         bar.style.left = p.lane * 5 + 2 + "px";
-        bar.style.top = Math.max(0, a.top - top) + "px";
-        bar.style.height = Math.max(4, b.bottom - a.top) + "px";
+        bar.style.top = top + "px";
+        bar.style.height = height + "px";
         bar.style.backgroundColor = code ? code.colour : "#94a3b8";
         bar.setAttribute("title", (code ? code.name : p.code) + " · " + p.coder);
         bar.dataset.code = p.code;
         bar.dataset.coder = p.coder;
-        bars.push(bar);
-      }
-      margin.replaceChildren(...bars);
+        return bar;
+      }));
     }
   }
 
