@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 
 from sqlalchemy import delete, select
 
-from ..storage.schema import (CodeRow, CodingRow, DocumentRow, EventRow, MemoRow, ModelRow,
+from ..storage.schema import (CaseRow, CodeRow, CodingRow, DocumentRow, EventRow, MemoRow, ModelRow,
                               TurnRow)
 
 DOCUMENT_FIELDS = ("id", "name", "format", "text", "sha256", "words", "case_id", "meta",
@@ -101,7 +101,9 @@ def restore_document(session, record, when):
     def row(model, values, **extra):
         return model(**{k: when(v) if k in times else v for k, v in values.items()}, **extra)
 
-    document = record["document"]
+    document = dict(record["document"])
+    if document["case_id"] is not None and session.get(CaseRow, document["case_id"]) is None:
+        document["case_id"] = None  # its case went meanwhile (a sheet re-imported)
     session.add(row(DocumentRow, document))
     session.flush()
     session.add_all([row(TurnRow, turn, document_id=document["id"])
