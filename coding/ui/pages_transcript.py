@@ -12,6 +12,8 @@ from .render import code_colours
 from .workbench import document_offset, safe_colour, show, workbench_data
 
 WHOLE_TURNS = "whole turns"
+ACTIONS = ("remove", "accept", "reject", "recode", "memo")  # on a coding, from the workbench
+NOT_DONE = "Nothing was changed: see the message at the top of the page."
 EVERY_CODE = ""
 # The code panel (the right-hand column) stays in view while the transcript scrolls.
 PANEL_CSS = """<style>
@@ -137,9 +139,12 @@ def _act(proj, context, payload):
     try:
         coding_id = int(payload.get("id"))
     except (TypeError, ValueError):
+        coding_id = None
+    if coding_id not in context["shown"] or kind not in ACTIONS:
+        _notice("Nothing was changed: that coding is not on the page any more.", "error")
         return
-    if not _still_shown(proj, coding_id, context["shown"]):
-        _notice("Nothing was changed: the project changed meanwhile.", "error")
+    if not _still_shown(proj, coding_id, context["shown"]):  # says why at the top
+        _notice(NOT_DONE, "error", flash=False)
         return
     name = names.get(context["shown"][coding_id][1], context["shown"][coding_id][1])
     if kind == "remove":
@@ -154,12 +159,12 @@ def _act(proj, context, payload):
             else proj.change_code
         done = state.safely(recode, coding_id, code)
         said = f"Recoded {name} as {names.get(code, code)}."
-    elif kind == "memo":
+    else:
         done = state.safely(proj.add_memo, str(payload.get("text", "")), "coding", coding_id)
         said = "Memo saved."
+    if done is None:
+        _notice(NOT_DONE, "error", flash=False)
     else:
-        return
-    if done is not None:
         _notice(said)
 
 
@@ -173,6 +178,9 @@ def _code(proj, context, payload):
         _notice("The selection does not match the transcript shown; select the words again.",
                 "error")
         return
+    if not payload.get("code") and not payload.get("name"):
+        _notice("Pick a code for the selected words.", "error")
+        return
     code = payload.get("code")
     if payload.get("name"):
         name = " ".join(str(payload["name"]).split())[:120]
@@ -180,14 +188,14 @@ def _code(proj, context, payload):
         taken = {c.id for c in codebook.codes} if codebook else set()
         added = state.safely(proj.add_code, code_id_for(name, taken), name)
         if added is None:
+            _notice(NOT_DONE, "error", flash=False)
             return
         code, context["names"][added.id] = added.id, added.name
     ids = state.safely(proj.code_selection, info.name, start, end, code,
                        snap=bool(st.session_state.get("snap_words")), turns=context["seqs"],
                        expected_sha256=info.sha256)
     if ids is None:
-        st.session_state["workbench_notice"] = ["Nothing was coded: see the message at the "
-                                                "top of the page.", _next_notice(), "error"]
+        _notice(NOT_DONE, "error", flash=False)
         return
     name = context["names"].get(code, code)
     recent = st.session_state.setdefault("recent_codes", [])
@@ -198,11 +206,12 @@ def _code(proj, context, payload):
         _notice(f"Already coded as {name}: nothing new stored.")
 
 
-def _notice(text, kind="success"):
+def _notice(text, kind="success", flash=True):
     """A message in the workbench's toolbar, in view however far the transcript is scrolled
     (a success message at the top of the page would push the text down under the mouse);
-    an error shows at the top too."""
-    if kind == "error":
+    an error shows at the top too, unless it is there already (`flash=False`). Every action
+    ends with one, so the toolbar never stays at "Saving…"."""
+    if kind == "error" and flash:
         state.flash(text, kind)
     st.session_state["workbench_notice"] = [text, _next_notice(), kind]
 
