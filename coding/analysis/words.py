@@ -10,16 +10,17 @@ WORD_COLUMNS = ["group", "word", "count", "per_1000"]
 
 
 def word_frequencies(lemmas_by_group, top=30, min_count=1):
-    """The `top` words of each group: {group: [lemma, ...]} -> DataFrame (group, word, count,
-    per_1000: per thousand counted words of that group), most frequent first, ties in
-    alphabetical order; groups in the order given.
+    """The `top` words of each group: {group: [lemma, ...] or a Counter} -> DataFrame (group,
+    word, count, per_1000: per thousand counted words of that group), most frequent first,
+    ties in alphabetical order; groups in the order given.
 
     >>> word_frequencies({"staff": ["walk", "group", "walk"]}).values.tolist()
     [['staff', 'walk', 2, 666.7], ['staff', 'group', 1, 333.3]]
     """
     rows = []
     for group, lemmas in lemmas_by_group.items():  # a word has a letter: no ">" of "<b>"
-        counts = Counter(lemma for lemma in lemmas if any(c.isalpha() for c in lemma))
+        counts = Counter({lemma: n for lemma, n in Counter(lemmas).items()
+                          if any(c.isalpha() for c in lemma)})
         total = sum(counts.values())
         ranked = sorted(counts.items(), key=lambda item: (-item[1], item[0]))
         rows += [(group, word, n, round(1000 * n / total, 1))
