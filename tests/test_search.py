@@ -79,6 +79,10 @@ def test_search_columns_are_keyword_in_context(study):
         "role": "participant", "start": start, "end": start + 6,
         "left": "My sister supported me. Support groups ", "hit": "helped", "right": " a lot."}]
     assert hits.attrs["search"] == {"pattern": "helped", "mode": "words"}
+    (short,) = study.search("helped", context=10).itertuples()
+    assert (short.left, short.right) == ("groups ", " a lot.")  # not "rt groups "
+    (line_end,) = study.search("Support", context=5, case_sensitive=True).itertuples()
+    assert (line_end.left, line_end.right) == (" me. ", "")  # on one line; not " grou"
 
 
 def test_search_words_finds_any_of_the_whole_words_ignoring_case(study):
@@ -367,9 +371,9 @@ def test_cli_search_lists_hits_in_context(tmp_path, study, run):
     assert result.output.splitlines() == [
         "building the lemma index of 2 documents (once: later searches use it)",  # stderr
         "3 hits for 'support' (lemma) in 1 document",
-        "      Nobody [supports] us here. A   bo.txt turn 1 Bo",
-        "  us here. A [support] group, mayb  bo.txt turn 1 Bo",
-        "ybe. Café 😀 [support]!" + " " * 11 + "  bo.txt turn 1 Bo"]  # an emoji: two columns
+        "     Nobody [supports] us here. A   bo.txt turn 1 Bo",
+        " us here. A [support] group,       bo.txt turn 1 Bo",  # no word cut in two
+        "    Café 😀 [support]!" + " " * 11 + "  bo.txt turn 1 Bo"]  # an emoji: two columns
 
 
 def test_cli_search_filters_and_writes_hits(tmp_path, study, run):
@@ -476,6 +480,7 @@ def test_app_search_codes_all_or_ticked_hits_and_undo_reverses(app, tmp_path):
     at = ran(at.button(key="search_code_picked").click().run())
     assert [s.value for s in at.success] == ["Coded 1 sentence with Support\\. Undo in the "
                                              "sidebar reverses it\\."]
+    assert not at.checkbox(key="pick-1-1").value  # untick after coding
     with coding.open_project(tmp_path / "study.db") as project:
         assert project.codings_frame()["quote"].tolist() == ["My sister supported me."]
     at.radio(key="search_unit").set_value("hit")

@@ -36,6 +36,7 @@ HIT_COLUMNS = ["document", "case", "turn", "speaker", "role", "start", "end", "l
 CONTEXT = 50  # characters of context each side of a hit, within its turn
 INDEX_GROUP = 50  # documents indexed per transaction when the index is built late
 _WORD = re.compile(r"\w")
+_SPACE = re.compile(r"\s")
 
 
 @dataclass(frozen=True)
@@ -354,10 +355,31 @@ def _hit_frame(found, spans, roles, coded, context):
                 if before < 0 or kept[before][1] <= start:        # starting before the hit's end
                     continue
             rows.append((doc.name, doc.case, seq, speaker, role, start, end,
-                         _flat(text[max(turn_start, start - context):start]), text[start:end],
-                         _flat(text[end:min(turn_end, end + context)])))
+                         _left(text, turn_start, start, context), text[start:end],
+                         _right(text, turn_end, end, context)))
     frame = pd.DataFrame.from_records(rows, columns=HIT_COLUMNS)
     return frame.astype({"turn": "int64", "start": "int64", "end": "int64"})
+
+
+def _left(text, turn_start, start, context):
+    """Up to `context` characters before a hit, within its turn, without a word cut in two
+    at the far end (unless it is one word)."""
+    first = max(turn_start, start - context)
+    left = text[first:start]
+    if first > turn_start and not text[first - 1].isspace() and not text[first].isspace():
+        cut = _SPACE.search(left)
+        left = left[cut.end():] if cut else left
+    return _flat(left)
+
+
+def _right(text, turn_end, end, context):
+    """Up to `context` characters after a hit, within its turn, without a word cut in two."""
+    last = min(turn_end, end + context)
+    right = text[end:last]
+    if last < turn_end and not text[last - 1].isspace() and not text[last].isspace():
+        cut = max(right.rfind(c) for c in " \n\t")
+        right = right[:cut] if cut >= 0 else right
+    return _flat(right)
 
 
 def _flat(context):

@@ -132,9 +132,10 @@ def _code(proj, hits, names):
     if done is not None:
         what = unit if done.added == 1 else f"{unit}s"
         state.flash(f"Coded {done.added} {what} with {names[code]}"
-                    + (f" ({done.skipped} were coded so already)" if done.skipped else "")
+                    + (f" ({done.skipped} {'was' if done.skipped == 1 else 'were'} coded so "
+                       "already)" if done.skipped else "")
                     + ". Undo in the sidebar reverses it.")
-        st.session_state["search_picked"] = set()
+        _untick()
 
 
 def _hit_list(hits):
@@ -158,7 +159,10 @@ def _hit_list(hits):
 
 
 def _untick():
+    """No hit ticked: the set, and the tick boxes drawn for it (a callback may clear them)."""
     st.session_state["search_picked"] = set()
+    for key in [key for key in st.session_state if str(key).startswith("pick-")]:
+        del st.session_state[key]
 
 
 def _tick(run, index):
