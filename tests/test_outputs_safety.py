@@ -397,7 +397,7 @@ def test_cli_prints_brackets_in_data_as_they_are(run, tmp_path):
         project.add_coding("[x].txt", "draft", start, start + 3)
     log = run("log", "s.db", "--limit", "1").output.splitlines()
     assert log[4].startswith("│ 5 │ ") and log[4].endswith(
-        " │ [bold]x[/bold] │ add_coding │ coded [x].txt [39,   │")
+        " │ [bold]x[/bold] │ add_coding │ coded \u201c[/]\u201d in       │")  # the quote, as written
     agreement = run("agreement", "s.db", "--coders", "rules", "[bold]x[/bold]")
     assert agreement.exit_code == 0, agreement.output
     assert "│ draft │ all units  │     1 │           1 │     1.000 │ 1.000 │ 1.000 │" \

@@ -7,6 +7,7 @@ from pathlib import Path
 import pandas as pd
 import streamlit as st
 
+from ..errors import SuggesterError
 from ..interchange import transfer
 from ..records import TRANSCRIPT_FORMATS
 from . import state
@@ -204,8 +205,12 @@ def _suggest_for(proj, names):
     rules, and the model once codings have trained it). None when there is no codebook."""
     if proj.codebook_or_none() is None:
         return None
+    quiet = lambda message: None  # noqa: E731 - the review queue is the report
     with st.spinner("Suggesting codes for the new documents..."):
-        return state.safely(proj.suggest, documents=names, warn=lambda message: None)
+        try:
+            return proj.suggest(documents=names, warn=quiet)
+        except SuggesterError:  # no model yet (no codings; a codebook without examples)
+            return state.safely(proj.suggest, documents=names, model=False, warn=quiet)
 
 
 def _save_upload(folder, number, upload, which):
