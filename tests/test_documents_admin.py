@@ -217,3 +217,13 @@ def test_documents_page_purges_only_after_the_name_is_typed(db):
     assert len(shown) == 1 and shown[0].startswith(f"Purged {name}: the text, 2 turns, ")
     assert name not in listed(at)
     assert b"alert(1)" not in db.read_bytes()
+
+
+def test_undo_passes_over_changes_to_a_purged_document(study):
+    with coding.open_project(study.store.label, coder="bo") as bo:
+        memo = bo.add_memo("bo's own note", "project")
+        start = ANN.index("nurse")
+        bo.add_coding("ann.txt", "trust", start, start + 5)  # then ann.txt is purged
+        study.purge_document("ann.txt")
+        assert bo.undo() == [(int(bo.events().query("action == 'add_memo'")["event_id"]
+                                 .iloc[-1]), "add_memo", f"memo {memo} on the project")]

@@ -8,7 +8,8 @@ event it undid. An undone event is passed over by the next undo, and so are undo
 goes further back; there is no redo). Queue upkeep (train, suggest, drop_stale_suggestions),
 which the app runs by itself between decisions, is passed over too: it never touches a reviewed
 coding. Anything else with no reversal here (an ingest, an import) stops undo with a message
-naming it; a backup from before it (backup.py) is the way back.
+naming it; a backup from before it (backup.py) is the way back. A purge (removal.py) is
+refused for good, and the events it emptied are passed over: nothing of them is left.
 
 Undo refuses, naming the codings, when later changes built on what it would reverse (another
 coder accepted the coding you added, the suggestion you widened was dropped, a memo was written
@@ -180,8 +181,10 @@ def undo(project, steps=1):
             if event.id in skip or event.action == "undo" or _is_companion(event) \
                     or event.action in PASSED_OVER:
                 continue
+            if (event.detail or {}).get(PURGED):
+                continue  # about a purged document: nothing of it is left to reverse
             what = describe(event, names)
-            if event.action == "purge_document" or (event.detail or {}).get(PURGED):
+            if event.action == "purge_document":
                 raise StoreError(f"cannot undo event {event.id} ({what}): a purge removes a "
                                  "withdrawn participant's words for good, and what came "
                                  "before it cannot be undone either; nothing was undone",
