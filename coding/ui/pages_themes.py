@@ -210,7 +210,8 @@ def _quotes(proj, frame, codebook, names, selection, label, version):
     pages = max(1, -(-len(quotes) // QUOTES_PER_PAGE))
     if st.session_state.get("quotes_page", 1) > pages:  # a smaller selection than before
         st.session_state["quotes_page"] = 1
-    page = st.number_input("Page", 1, pages, key="quotes_page") if pages > 1 else 1
+    page = st.columns([1, 4])[0].number_input("Page", 1, pages, key="quotes_page") \
+        if pages > 1 else 1
     first = (page - 1) * QUOTES_PER_PAGE
     last = min(first + QUOTES_PER_PAGE, len(quotes))
     st.caption(f"{len(quotes)} quotes" + (f" · {first + 1}–{last} shown, page {page} of "
