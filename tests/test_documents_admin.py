@@ -227,3 +227,18 @@ def test_undo_passes_over_changes_to_a_purged_document(study):
         study.purge_document("ann.txt")
         assert bo.undo() == [(int(bo.events().query("action == 'add_memo'")["event_id"]
                                  .iloc[-1]), "add_memo", f"memo {memo} on the project")]
+
+
+def test_purge_in_memory_says_what_is_left_to_do_by_hand(tmp_path):
+    """A project that is not a SQLite file (here in memory; PostgreSQL alike) has no file to
+    rebuild and no backup folder: the summary says what to do instead."""
+    (tmp_path / "ann.txt").write_text(ANN)
+    with coding.init_project("sqlite://", coder="tess") as project:
+        project.ingest([tmp_path / "ann.txt"])
+        purge = project.purge_document("ann.txt")
+        assert purge.summary() == (
+            "Purged ann.txt: the text, 2 turns, 0 codings and 0 memos are gone from the project "
+            "and from 1 entry of its log. This cannot be undone.\nThe database server may keep "
+            "the deleted rows in its files until they are reclaimed: run VACUUM FULL on it "
+            "(PostgreSQL), and delete its dumps made before the purge.")
+        assert project.documents() == []

@@ -291,7 +291,9 @@ class DocumentUseCases:
     def _purge_text(self, sha256, when, self_contained=False):
         with self.store.transaction() as session:
             purge = purge_text(session, sha256, self.coder, self.store, when)
-        if purge is not None:
-            erase_freed(self.store, self_contained)
+        if purge is not None and not erase_freed(self.store, self_contained):
+            purge.notes.append("The database server may keep the deleted rows in its files "
+                               "until they are reclaimed: run VACUUM FULL on it (PostgreSQL), "
+                               "and delete its dumps made before the purge.")
         return purge
 

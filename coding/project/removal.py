@@ -53,6 +53,7 @@ class Purge:
     models: int = 0    # suggestion models dropped (they learned the text's words)
     backups_cleaned: list = field(default_factory=list)  # backups purged the same way
     backups_left: list = field(default_factory=list)     # (backup, why): delete them by hand
+    notes: list = field(default_factory=list)            # what else to do by hand
 
 
     def summary(self):
@@ -66,6 +67,8 @@ class Purge:
         if self.backups_cleaned:
             text += f"; purged from {_plural(len(self.backups_cleaned), 'backup')} too"
         text += ". This cannot be undone."
+        for note in self.notes:
+            text += f"\n{note}"
         for path, why in self.backups_left:
             text += f"\nDelete this backup yourself, it could not be purged: {path} ({why})"
         return text
