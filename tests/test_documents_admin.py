@@ -5,6 +5,7 @@ and cannot be undone."""
 
 import pandas as pd
 import pytest
+from sqlalchemy import text
 
 import coding
 from coding import StoreError
@@ -242,3 +243,29 @@ def test_purge_in_memory_says_what_is_left_to_do_by_hand(tmp_path):
             "the deleted rows in its files until they are reclaimed: run VACUUM FULL on it "
             "(PostgreSQL), and delete its dumps made before the purge.")
         assert project.documents() == []
+
+
+def test_delete_undo_and_purge_on_postgresql(postgres_url, tmp_path):
+    (tmp_path / "book.yaml").write_text(BOOK)
+    (tmp_path / "ann.txt").write_text(ANN)
+    (tmp_path / "bo.txt").write_text(BO)
+    with coding.init_project(postgres_url, coder="tess") as project:
+        project.import_codebook(tmp_path / "book.yaml")
+        project.ingest([tmp_path / "ann.txt", tmp_path / "bo.txt"])
+        start = ANN.index(SECRET)
+        coding_id = project.add_coding("ann.txt", "trust", start, start + len(SECRET))
+        memo = project.add_memo(f"first {MEMO}", "coding", coding_id)
+        project.update_memo(memo, f"second {MEMO}")
+        before = rows(project)
+        project.delete_document("ann.txt")
+        project.undo()
+        after = rows(project)
+        for name in TABLES:
+            pd.testing.assert_frame_equal(before[name], after[name])
+        purge = project.purge_document("ann.txt")
+        assert purge.documents == ["ann.txt"] and purge.memos == 1
+        with project.store.reading() as session:
+            dumped = " ".join(str(row) for table in ("documents", "codings", "memos", "events")
+                              for row in session.execute(text(f"SELECT * FROM {table}")))
+        assert SECRET not in dumped and MEMO not in dumped
+        assert [d.name for d in project.documents()] == ["bo.txt"]
