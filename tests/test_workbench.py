@@ -73,6 +73,11 @@ def db(tmp_path_factory):
         start = text.index("We walked")
         project.add_coding("emoji.txt", "joy", start, start + len("We walked home"),
                            status="suggested", origin="rules:test", score=0.83, coder="rules")
+        answer = project.turns("long.txt").iloc[1]
+        for k in range(5):  # five suggestions in one turn: three show, two wait behind "more"
+            project.add_coding("long.txt", "place", int(answer["start"]) + 10 * k,
+                               int(answer["start"]) + 10 * k + 6, status="suggested",
+                               origin="rules:test", score=0.5 + k / 10, coder="rules")
         turn = project.turns("hostile.txt").iloc[1]
         coded = project.add_coding("hostile.txt", "hostile", int(turn["start"]),
                                    int(turn["end"]))
@@ -169,6 +174,11 @@ def test_accept_a_suggestion_in_the_transcript_and_undo(page, app_url, db):
     expect(page.locator(".chip.suggestion")).to_have_count(0)
     undo(page)
     assert quotes(db, statuses=None) == [("joy", "We walked home", "suggested", 3)]
+    page.locator(".chip.suggestion").get_by_role("button", name="Reject suggestion: Joy").click()
+    expect_notice(page, "Rejected the Joy suggestion.")
+    assert quotes(db, statuses=None) == [("joy", "We walked home", "rejected", 3)]
+    undo(page)
+    assert quotes(db, statuses=None) == [("joy", "We walked home", "suggested", 3)]
 
 
 def test_a_coded_passage_is_recoded_given_a_memo_and_removed_from_its_popover(page, app_url,
@@ -245,6 +255,13 @@ def test_a_link_to_a_turn_scrolls_there_and_the_panel_stays_in_view(page, app_ur
     expect(page.locator(".toolbar")).to_be_in_viewport()  # the toolbar stays on top ...
     expect(page.get_by_text("Show pending suggestions")).to_be_in_viewport()  # ... the panel too
     screenshot(page, "workbench-focus.png")
+    chips = page.locator("tr.turn[data-seq='1'] .chip.suggestion")
+    expect(chips.filter(visible=True).locator(".score")).to_have_text(["0.90", "0.80", "0.70"])
+    more = page.locator("tr.turn[data-seq='1'] .btn.more")
+    expect(more).to_have_text("+2 more suggestions")
+    more.click()
+    expect(chips.filter(visible=True)).to_have_count(5)
+    expect(more).to_have_text("Fewer suggestions")
 
 
 # -- helpers ----------------------------------------------------------------------------------

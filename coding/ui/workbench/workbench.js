@@ -254,6 +254,7 @@ class Workbench {
     const suggestions = pieces.filter((p) => p.status === "suggested")
       .sort((x, y) => (y.score ?? 0) - (x.score ?? 0));
     const rank = new Map(suggestions.map((p, k) => [p, k]));
+    const ranked = [];  // suggestion chips, highest score first
     for (const p of pieces) {
       const code = this.codes.get(p.code) || { name: p.code, colour: "#e5e7eb", ink: "#000" };
       if (p.status === "suggested") {
@@ -267,9 +268,8 @@ class Workbench {
           button("✗", "reject", "reject", p.id, "Reject suggestion: " + code.name));
         chip.addEventListener("mouseenter", () => this.mark(p, true));
         chip.addEventListener("mouseleave", () => this.mark(p, false));
-        chip.style.order = String(1 + rank.get(p));
         if (rank.get(p) >= SHOWN_SUGGESTIONS) chip.classList.add("extra");
-        chipBox.append(chip);
+        ranked[rank.get(p)] = chip;
         continue;
       }
       if (!chips.has(p.code)) {
@@ -280,12 +280,12 @@ class Workbench {
         chipBox.prepend(chip);
       }
     }
+    chipBox.append(...ranked);
     if (suggestions.length > SHOWN_SUGGESTIONS) {
       const more = suggestions.length - SHOWN_SUGGESTIONS;
       const open = this.expanded.has(seq);
       const toggle = button(open ? "Fewer suggestions" : "+" + more + " more suggestions",
         "more", "more", seq);
-      toggle.style.order = "999";
       if (open) row.classList.add("expanded");
       chipBox.append(toggle);
     }
