@@ -46,6 +46,12 @@ def test_review_shows_the_keys_and_moves_the_current_suggestion(db):
     assert current(at) == heading
     at = run(at.button(key="review_previous").click())  # not before the first
     assert current(at) == heading
+    at = run(at.button(key="review_next").click())
+    at = run(at.radio(key="review_order").set_value("score"))  # another queue starts at its first
+    assert f"Suggestion 1 of {length:,} · {KEYS_SHOWN}" in [
+        displayed(c.value).replace("**", "") for c in at.caption]
+    at = run(at.radio(key="review_order").set_value("uncertainty"))
+    assert current(at) == heading
     at = run(at.button(key=f"accept-{first}").click())
     assert cards(at)[0] == second
     at = run(at.button(key="review_undo").click())

@@ -46,8 +46,9 @@ def _manage(proj, documents):
         left.text_input("New name", key="rename_to", placeholder=name)
         right.button("Rename", key="rename", on_click=_rename, args=(proj, name))
         st.divider()
-        st.checkbox(f"Yes, delete {state.plain(name)} with its {info.turns:,} turns and "
-                    f"{info.codings:,} codings, and the memos on them", key=f"delete_ok_{name}",
+        st.checkbox(f"Yes, delete {state.plain(name)} with its {info.turns:,} turns, "
+                    f"{info.codings:,} codings, its pending suggestions and the memos on them",
+                    key=f"delete_ok_{name}",
                     help="A backup is taken first, and Undo brings it all back.")
         st.button("Delete", key="delete_doc", on_click=_delete, args=(proj, name),
                   disabled=not st.session_state.get(f"delete_ok_{name}"))

@@ -48,6 +48,8 @@ def review_page(proj):
     if not length:
         st.success("Nothing waiting for review.")
         return
+    if st.session_state.get("review_scope") != (order, scope):  # another queue: its first
+        st.session_state["review_scope"], st.session_state["review_position"] = (order, scope), 0
     position = min(st.session_state.get("review_position", 0), length - 1)
     st.session_state["review_position"] = position
     first = position // PAGE_SIZE * PAGE_SIZE
