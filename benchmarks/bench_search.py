@@ -43,7 +43,7 @@ import bench_batch  # noqa: E402
 
 ROOT = bench_batch.ROOT
 sys.path.insert(0, str(ROOT))
-PROJECT_VERSION = 2  # bump when the way the project is built changes
+PROJECT_VERSION = 3  # bump when the way the project is built changes
 PROJECT_DIR = "search-bench-project"
 TARGET_SECONDS = 1.0
 CODER = "Bench"

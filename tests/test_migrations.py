@@ -125,7 +125,7 @@ def old_project(request, tmp_path):
 
 
 def test_revisions_run_from_the_first_release_to_the_schema_version():
-    assert migrations.revisions() == ["0001", "0002", "0003", "0004"]
+    assert migrations.revisions() == ["0001", "0002", "0003", "0004", "0005"]
     assert migrations.revisions()[-1] == migrations.revision_name(SCHEMA_VERSION)
 
 

@@ -4,6 +4,7 @@ form; code_hits stores the hit, its sentence or its turn in one logged action th
 reverses; the lemma index is filled by batch and built once, on the first lemma search, for the
 rest; the CLI."""
 
+import json
 import re
 import sqlite3
 
@@ -64,9 +65,10 @@ def at(text, word, nth=0):
 
 
 def lemma_rows(path):
+    """(document id, how many lemmas) of each indexed document."""
     with sqlite3.connect(path) as connection:
-        return connection.execute("SELECT document_id, count(*) FROM lemmas GROUP BY "
-                                  "document_id ORDER BY document_id").fetchall()
+        return [(document, len(json.loads(spans))) for document, spans in connection.execute(
+            "SELECT document_id, spans FROM lemmas ORDER BY document_id")]
 
 
 def test_search_columns_are_keyword_in_context(study):
@@ -136,6 +138,15 @@ def test_search_lemma_counts_offsets_in_code_points(study):
     assert (hit.hit, hit.start, hit.right) == ("Café", at(BO, "Café"), " 😀 support!")
     last = study.search("support", mode="lemma", documents="bo.txt").iloc[-1]
     assert BO[last["start"]:last["end"]] == "support" and last["left"].endswith("Café 😀 ")
+
+
+def test_search_lemma_with_a_quote_or_backslash(tmp_path, study):
+    text = 'Interviewer: Where?\nDi: Saved in C:\\Users, printed 5"x7" and café.\n'
+    study.ingest([write(tmp_path / "di.txt", text)])
+    assert found(study.search("c:\\users", mode="lemma")) == [
+        ("di.txt", 1, "C:\\Users", at(text, "C:"))]
+    assert found(study.search('5"x7 café', mode="lemma", documents="di.txt")) == [
+        ("di.txt", 1, '5"x7', at(text, "5")), ("di.txt", 1, "café", at(text, "café"))]
 
 
 def test_search_regex_is_python_per_turn(study):
@@ -279,7 +290,7 @@ def test_the_first_lemma_search_builds_the_index_once_and_batch_fills_it(tmp_pat
     assert found(study.search("support*", mode="words", warn=notes.append)) and notes == []
     expected = found(study.search("support", mode="lemma", warn=notes.append))
     assert notes == ["building the lemma index of 2 documents (once: later searches use it)"]
-    assert lemma_rows(tmp_path / "study.db") == [(1, 21), (2, 12)]
+    assert lemma_rows(tmp_path / "study.db") == [(1, 20), (2, 11)]
     assert found(study.search("supports", mode="lemma", warn=notes.append)) == expected
     assert len(notes) == 1
 
@@ -290,7 +301,7 @@ def test_the_first_lemma_search_builds_the_index_once_and_batch_fills_it(tmp_pat
                               warn=notes.append)) == [("cy.txt", 0, "Supported", 13),
                                                       ("cy.txt", 1, "Supporting", 28)]
     assert not [n for n in notes[1:] if "lemma index" in n]  # batch indexed it
-    assert lemma_rows(tmp_path / "study.db")[-1] == (3, 3)  # support, yes and the marker
+    assert lemma_rows(tmp_path / "study.db")[-1] == (3, 2)  # support, yes
 
 
 def test_an_upgraded_project_keeps_every_row_and_lemma_search_indexes_it(tmp_path, study):
@@ -317,10 +328,29 @@ def test_an_upgraded_project_keeps_every_row_and_lemma_search_indexes_it(tmp_pat
         assert notes == ["building the lemma index of 2 documents (once: later searches use it)"]
 
 
+def test_a_project_with_the_per_lemma_index_of_0004_is_upgraded_and_reindexed(tmp_path, study):
+    path = tmp_path / "study.db"
+    study.close()
+    engine = create_engine(f"sqlite:///{path}")
+    with engine.begin() as connection:
+        command.downgrade(migrations.config(connection), "0004")
+    engine.dispose()
+    with sqlite3.connect(path) as connection:  # 0004 stored one row a lemma
+        connection.execute("INSERT INTO lemmas (document_id, lemma, spans) VALUES (1, 'support', "
+                           "'[0, 3]')")
+    with coding.open_project(path, coder="ann") as project:
+        assert lemma_rows(path) == []  # derived data: dropped, not converted
+        notes = []
+        assert found(project.search("supports", mode="lemma", documents="ann.txt",
+                                    warn=notes.append))[0][2] == "supported"
+        assert notes == ["building the lemma index of 2 documents (once: later searches use it)"]
+        assert [document for document, _ in lemma_rows(path)] == [1, 2]
+
+
 def test_a_deleted_document_takes_its_index_and_undo_reindexes_it(tmp_path, study):
     assert study.index_lemmas() == 2
     study.delete_document("bo.txt")
-    assert lemma_rows(tmp_path / "study.db") == [(1, 21)]
+    assert lemma_rows(tmp_path / "study.db") == [(1, 20)]
     study.undo()
     notes = []
     assert [d for d, _, _, _ in found(study.search("support", mode="lemma",
@@ -357,6 +387,8 @@ def test_search_and_code_hits_on_postgres(postgres_url, tmp_path):
         assert notes == ["building the lemma index of 2 documents (once: later searches use it)"]
         assert found(project.search("support group", mode="phrase")) == [
             ("bo.txt", 1, "support group", at(BO, "support group"))]
+        assert found(project.search("café", mode="lemma", documents="bo.txt")) == [
+            ("bo.txt", 1, "Café", at(BO, "Café"))]
         done = project.code_hits(hits, "support", "sentence")
         assert done.added == 8 and project.undo()[0][1] == "code_hits"
         assert project.codings_frame().empty

@@ -117,15 +117,11 @@ def store_suggestions(session, store, coder, document_id, suggestions):
 
 
 def store_lemmas(session, document_id, spans):
-    """Store a document's lemma index from [(start, end, lemma)]: one row per lemma with its
-    spans, and the empty-lemma row that marks the document as indexed."""
+    """Store a document's lemma index from [(start, end, lemma)]: {lemma: [start, end, ...]}."""
     where = {}
     for start, end, lemma in spans:
         where.setdefault(lemma, []).extend((start, end))
-    session.execute(insert(LemmaRow.__table__), [
-        dict(document_id=document_id, lemma="", spans=[]),
-        *(dict(document_id=document_id, lemma=lemma, spans=found)
-          for lemma, found in where.items())])
+    session.execute(insert(LemmaRow.__table__).values(document_id=document_id, spans=where))
 
 
 def add_codings(session, rows):
