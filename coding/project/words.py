@@ -40,12 +40,12 @@ class WordUseCases:
             ranges = _coded_ranges(session, codes, statuses) if codes is not None \
                 else _turn_ranges(session, role)
             indexed, found = set(), []
-            for document_id, lemma, spans in session.execute(
-                    select(LemmaRow.document_id, LemmaRow.lemma, LemmaRow.spans).where(
+            for document_id, index in session.execute(
+                    select(LemmaRow.document_id, LemmaRow.spans).where(
                         LemmaRow.document_id.in_(list(ranges)))):
                 indexed.add(document_id)
-                if lemma:
-                    found.append((document_id, lemma, list(zip(spans[::2], spans[1::2]))))
+                found += [(document_id, lemma, list(zip(spans[::2], spans[1::2])))
+                          for lemma, spans in index.items()]
             for document in session.scalars(select(DocumentRow).where(  # read-only projects
                     DocumentRow.id.in_(list(set(ranges) - indexed)))):
                 by_lemma = {}
