@@ -231,7 +231,7 @@ def test_ids_of_every_table_are_never_reused(coded_project, tmp_path):
         tables = connection.execute("SELECT count(*) FROM sqlite_master WHERE type = 'table' "
                                     "AND name NOT IN ('meta', 'alembic_version', "
                                     "'sqlite_sequence')").fetchone()[0]
-    assert sql.count("AUTOINCREMENT") == tables == 12  # lemmas since revision 0004
+    assert sql.count("AUTOINCREMENT") == tables == 13  # lemmas since 0004, fully_coded since 0006
 
 
 @pytest.fixture

@@ -8,7 +8,7 @@ from sqlalchemy import (JSON, Boolean, DateTime, Float, ForeignKey, Index, Integ
                         String, Text, UniqueConstraint)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
-SCHEMA_VERSION = 5  # the Alembic head revision's number: migrations/versions/0005_*.py
+SCHEMA_VERSION = 6  # the Alembic head revision's number: migrations/versions/0006_*.py
 
 # Stable constraint names, so later migrations (Alembic) can address them on any backend.
 NAMING = {"ix": "ix_%(column_0_label)s", "uq": "uq_%(table_name)s_%(column_0_name)s",
@@ -217,3 +217,16 @@ class LemmaRow(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     document_id: Mapped[int] = mapped_column(ForeignKey("documents.id", ondelete="CASCADE"))
     spans: Mapped[dict] = mapped_column(JSON, default=dict)
+
+
+class FullyCodedRow(Base):
+    """A coder's word that they coded a document completely (issue 17, revision 0006): every
+    passage they did not code there is a known miss, so suggesters' recall and kappa can be
+    measured on it (project/validation.py)."""
+
+    __tablename__ = "fully_coded"
+    __table_args__ = (UniqueConstraint("document_id", "coder"), NEVER_REUSE_IDS)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    document_id: Mapped[int] = mapped_column(ForeignKey("documents.id", ondelete="CASCADE"))
+    coder: Mapped[str] = mapped_column(String(200))
+    marked_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)

@@ -1,6 +1,6 @@
 """`coding reliability` and `coding agreement --categories` with its reliability options
-(issue 18): parse, call the API, print. A module of its own so that cli.py stays under 800
-lines: cli.py registers the command and decorates `agreement` with `categories_option`."""
+(issue 18): parse, call the API, print. cli/__init__.py registers the
+command; agreement.py decorates `agreement` with `categories_option`."""
 
 import functools
 import json

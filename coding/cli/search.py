@@ -1,6 +1,6 @@
 """`coding search` (issue 16, item 3): parse, call Project.search and Project.code_hits, print
-the hits in keyword-in-context lines. A module of its own so that cli.py stays short; cli.py
-registers the command."""
+the hits in keyword-in-context lines. cli/__init__.py registers the
+command."""
 
 import click
 from rich.cells import cell_len

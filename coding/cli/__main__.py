@@ -1,0 +1,7 @@
+"""`python -m coding.cli ...`, as the `coding` command."""
+
+import sys
+
+from coding.cli import main
+
+sys.exit(main())
