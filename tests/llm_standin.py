@@ -27,15 +27,16 @@ class Reply:
 class StandIn:
     """The server: `requests` holds (method, path, body) of every request received."""
 
-    def __init__(self, models=("llama3.1:8b",), digest=DIGEST, structured=True):
+    def __init__(self, models=("llama3.1:8b",), digest=DIGEST, structured=True,
+                 host="127.0.0.1", name=None):
         self.models, self.digest, self.structured = list(models), digest, structured
         self.requests = []
         self.answer = lambda body: {"codings": []}
         self._lock = threading.Lock()
         handler = type("Handler", (_Handler,), {"standin": self})
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+        self.httpd = ThreadingHTTPServer((host, 0), handler)
         self.httpd.daemon_threads = True
-        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}/v1"
+        self.url = f"http://{name or host}:{self.httpd.server_address[1]}/v1"
         self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
 
     def __enter__(self):

@@ -231,7 +231,8 @@ def test_ids_of_every_table_are_never_reused(coded_project, tmp_path):
         tables = connection.execute("SELECT count(*) FROM sqlite_master WHERE type = 'table' "
                                     "AND name NOT IN ('meta', 'alembic_version', "
                                     "'sqlite_sequence')").fetchone()[0]
-    assert sql.count("AUTOINCREMENT") == tables == 13  # lemmas since 0004, fully_coded since 0006
+    # lemmas since 0004, fully_coded since 0006, llm_runs and llm_calls since 0007
+    assert sql.count("AUTOINCREMENT") == tables == 15
 
 
 @pytest.fixture

@@ -125,7 +125,7 @@ def old_project(request, tmp_path):
 
 
 def test_revisions_run_from_the_first_release_to_the_schema_version():
-    assert migrations.revisions() == ["0001", "0002", "0003", "0004", "0005", "0006"]
+    assert migrations.revisions() == ["0001", "0002", "0003", "0004", "0005", "0006", "0007"]
     assert migrations.revisions()[-1] == migrations.revision_name(SCHEMA_VERSION)
 
 
@@ -139,7 +139,8 @@ def test_upgrading_an_old_project_keeps_every_row_and_backs_it_up_first(old_proj
             {k: v for k, v in before.items() if k not in ("meta", "events")} | {
                 "sqlite_sequence": _highest_ids(after),
                 # 0004's index starts empty (the first lemma search fills it), as 0006's marks
-                "lemmas": [], "fully_coded": []}
+                # and 0007's language-model runs and calls
+                "lemmas": [], "fully_coded": [], "llm_runs": [], "llm_calls": []}
         assert after["events"][:2] == before["events"]
         upgrade = project.events().iloc[-1]
         assert (upgrade["coder"], upgrade["action"], upgrade["detail"]) == (

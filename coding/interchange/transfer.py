@@ -10,13 +10,14 @@ from pathlib import Path
 from ..errors import CodingError
 from . import exports, refi
 from .exports import Options
+from .llm_calls import write_llm_calls
 from .report import write_report
 
 REFI_PROJECTS = (".qdpx", ".qde")
 IMPORTS = {".qdpx": "a REFI-QDA project", ".qde": "a REFI-QDA project",
            ".qdc": "a REFI-QDA codebook", ".yaml": "a codebook", ".yml": "a codebook",
            ".csv": "codings", ".xlsx": "codings", ".docx": "a transcript coded with Word comments"}
-EXPORTS = (*exports.TABLES, "report", "qdc", "qdpx")
+EXPORTS = (*exports.TABLES, "report", "qdc", "qdpx", "llm-calls")
 
 
 def import_file(project, path, warn=print):
@@ -96,6 +97,8 @@ def export(project, what, target, fmt=None, options=Options(), raw=False, warn=p
                           f", not {what}")
     if options.positions != "codepoints" and what != "qdpx":
         raise CodingError(f"positions in {options.positions} are for a qdpx project, not {what}")
+    if what == "llm-calls":  # every prompt sent and answer received, as JSON Lines
+        return write_llm_calls(project, target)
     if what == "report":
         themes = write_report(project, target, group=options.attribute,
                               exemplars=max(options.exemplars, 1),

@@ -29,6 +29,7 @@ from .codings import CodingUseCases
 from .documents import DocumentUseCases
 from .groups import GroupUseCases
 from .history import history, undo
+from .llm import LlmUseCases
 from .search import SearchUseCases
 from .snapshot import read_snapshot
 from .suggestions import SuggestionUseCases
@@ -59,7 +60,7 @@ def restore_project(project, backup, coder=None):
 
 
 class Project(DocumentUseCases, CodingUseCases, CodebookUseCases, SuggestionUseCases,
-              TeamUseCases, GroupUseCases, SearchUseCases, WordUseCases):
+              TeamUseCases, GroupUseCases, SearchUseCases, WordUseCases, LlmUseCases):
     """One coding project. `coder` is stamped on every change made through it."""
 
     def __init__(self, store, coder=None):

@@ -20,6 +20,7 @@ from ..suggestions.pipeline import UNITS, analyse
 from ..suggestions.rules import KeywordSuggester
 from ..suggestions.suggester import DEFAULT_MIN_SCORE
 from ..suggestions.tfidf import DEFAULT_C, MODEL_NAME, TfidfSuggester
+from .llm import llm_in_words
 from .lookup import CaseOwners
 from .writing import document_named, store_parsed, store_suggestions, turn_records
 
@@ -68,14 +69,18 @@ def _plural(n, noun):
     return f"{n:,} {noun}" + ("" if n == 1 else "s")
 
 
-def origin_in_words(origin, models):
+def origin_in_words(origin, models, llm_runs=None, at=None):
     """Where a suggestion came from, as a researcher would say it: 'model:tfidf-logreg@72ab…'
     -> 'the model trained at 14:02 on 423 coded sentences'; 'rule:keywords' -> "the
-    codebook's keywords"; both joined by 'and'. `models` is Project.models()."""
+    codebook's keywords"; 'llm:llama3.1:8b' -> 'the local model llama3.1:8b (run at 14:02)';
+    joined by 'and'. `models` is Project.models(), `llm_runs` Project.llm_runs(), `at` when
+    the suggestion was stored (which run made it)."""
     said = []
     for part in str(origin or "").split("+"):
         kind, _, name = part.partition(":")
-        if kind == "rule":
+        if kind == "llm":
+            said.append(llm_in_words(name, llm_runs, at))
+        elif kind == "rule":
             said.append("the codebook's keywords")
         elif kind == "model":
             found = models.get(name.rpartition("@")[2])

@@ -8,7 +8,7 @@ from sqlalchemy import (JSON, Boolean, DateTime, Float, ForeignKey, Index, Integ
                         String, Text, UniqueConstraint)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
-SCHEMA_VERSION = 6  # the Alembic head revision's number: migrations/versions/0006_*.py
+SCHEMA_VERSION = 7  # the Alembic head revision's number: migrations/versions/0007_*.py
 
 # Stable constraint names, so later migrations (Alembic) can address them on any backend.
 NAMING = {"ix": "ix_%(column_0_label)s", "uq": "uq_%(table_name)s_%(column_0_name)s",
@@ -230,3 +230,62 @@ class FullyCodedRow(Base):
     document_id: Mapped[int] = mapped_column(ForeignKey("documents.id", ondelete="CASCADE"))
     coder: Mapped[str] = mapped_column(String(200))
     marked_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class LlmRunRow(Base):
+    """A run of the language-model coder (issue 19, revision 0007) and its provenance: the
+    model and the digest of its weights where the server says it (Ollama), the server, the
+    prompt template (its text and hash), the codebook as sent (hash), temperature and seed;
+    `summary` holds the run's counts. `documents` holds ids only: a purge leaves no name."""
+
+    __tablename__ = "llm_runs"
+    __table_args__ = NEVER_REUSE_IDS
+    id: Mapped[int] = mapped_column(primary_key=True)
+    purpose: Mapped[str] = mapped_column(String(16))  # suggest or evaluate
+    model: Mapped[str] = mapped_column(String(200))
+    url: Mapped[str] = mapped_column(String(500))  # without user name and password
+    remote: Mapped[bool] = mapped_column(Boolean, default=False)
+    digest: Mapped[str | None] = mapped_column(String(200))
+    details: Mapped[dict] = mapped_column(JSON, default=dict)
+    template_path: Mapped[str] = mapped_column(Text)
+    template: Mapped[str] = mapped_column(Text)
+    template_sha256: Mapped[str] = mapped_column(String(64))
+    codebook_sha256: Mapped[str] = mapped_column(String(64))
+    unit: Mapped[str] = mapped_column(String(16))
+    context_tokens: Mapped[int] = mapped_column(Integer)
+    temperature: Mapped[float] = mapped_column(Float)
+    seed: Mapped[int | None] = mapped_column(Integer)
+    parallel: Mapped[int] = mapped_column(Integer, default=1)
+    documents: Mapped[list] = mapped_column(JSON, default=list)
+    created_by: Mapped[str] = mapped_column(String(200))
+    started_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    summary: Mapped[dict] = mapped_column(JSON, default=dict)
+
+
+class LlmCallRow(Base):
+    """One call to a language model (issue 19, revision 0007): the request sent (prompt
+    included) and the raw answer received, for audit and export. A valid answer is also the
+    cache: `cache_key` hashes everything that shaped it, so the same question is not asked
+    twice. It goes with its document (a purge leaves none of its words here)."""
+
+    __tablename__ = "llm_calls"
+    __table_args__ = (Index("ix_llm_calls_cache_key", "cache_key"),
+                      Index("ix_llm_calls_document_id", "document_id"), NEVER_REUSE_IDS)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    run_id: Mapped[int | None] = mapped_column(ForeignKey("llm_runs.id", ondelete="SET NULL"))
+    document_id: Mapped[int] = mapped_column(ForeignKey("documents.id", ondelete="CASCADE"))
+    cache_key: Mapped[str] = mapped_column(String(64))
+    model: Mapped[str] = mapped_column(String(200))
+    digest: Mapped[str | None] = mapped_column(String(200))
+    codes: Mapped[str] = mapped_column(Text)  # the group of codes asked about
+    unit_start: Mapped[int] = mapped_column(Integer)
+    unit_end: Mapped[int] = mapped_column(Integer)
+    attempt: Mapped[int] = mapped_column(Integer, default=1)  # 2: the retry of a malformed one
+    status: Mapped[str] = mapped_column(String(16))  # ok, invalid or error
+    error: Mapped[str | None] = mapped_column(Text)
+    request: Mapped[dict] = mapped_column(JSON)
+    response: Mapped[str | None] = mapped_column(Text)
+    answer: Mapped[str | None] = mapped_column(Text)
+    seconds: Mapped[float] = mapped_column(Float, default=0.0)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)

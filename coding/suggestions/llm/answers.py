@@ -33,15 +33,16 @@ def parse_answer(content):
         raise AnswerError("the answer was empty")
     try:
         data = json.loads(text)
-    except json.JSONDecodeError:
+    except json.JSONDecodeError as exc:
         start, end = text.find("{"), text.rfind("}")
-        try:
-            data = json.loads(text[start:end + 1]) if 0 <= start < end else None
-        except json.JSONDecodeError as exc:
-            raise AnswerError(f"the answer is not valid JSON ({exc.msg} at character "
-                              f"{exc.pos + start})") from exc
-        if data is None:
-            raise AnswerError("the answer holds no JSON object")
+        if start < 0:
+            raise AnswerError("the answer holds no JSON object") from exc
+        try:  # words around the object
+            data = json.loads(text[start:end + 1]) if start < end else json.loads(text)
+        except json.JSONDecodeError as inner:
+            offset = start if start < end else 0
+            raise AnswerError(f"the answer is not valid JSON ({inner.msg} at character "
+                              f"{inner.pos + offset})") from exc
     if isinstance(data, list):  # the list alone, without its {"codings": ...} wrapper
         data = {"codings": data}
     if not isinstance(data, dict) or not isinstance(data.get("codings"), list):
