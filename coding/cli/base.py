@@ -91,14 +91,23 @@ def _shown(project):
 UNIT = click.option("--unit", type=click.Choice(["sentence", "turn"]), default="sentence",
                     show_default=True, help="What a suggestion covers.")
 MIN_SCORE = click.option("--min-score", "min_score", type=click.FloatRange(0, 1),
-                         default=DEFAULT_MIN_SCORE, show_default=True,
-                         help="Model suggestions below this score are not queued.")
+                         help="One score threshold for the model and the semantic suggester "
+                              "(default: each code's threshold calibrated by `coding train` "
+                              f"on this project's decisions, else {DEFAULT_MIN_SCORE}).")
+RULES = click.option("--rules", is_flag=True,
+                     help="Keyword and pattern rules (terms from the definitions of codes "
+                          "without keywords). With no suggester flag: all three, the default.")
+MODEL = click.option("--model", is_flag=True, help="The TF-IDF model.")
+SEMANTIC = click.option("--semantic", is_flag=True,
+                        help="The semantic suggester (word vectors; averaged with the model "
+                             "when both run).")
 
 
-def _suggesters(rules, model):
-    if not rules and not model:  # neither flag: both suggesters
-        return True, True
-    return rules, model
+def _suggesters(rules, model, semantic=False):
+    """(rules, model, semantic): the flags given, or all three when none is."""
+    if not rules and not model and not semantic:
+        return True, True, True
+    return rules, model, semantic
 
 
 def _warn(message):

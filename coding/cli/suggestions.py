@@ -15,9 +15,12 @@ from coding.project import DaskScheduler
 from .base import (
     INPUT_FILE,
     MIN_SCORE,
+    MODEL,
     PROJECT,
+    RULES,
     SAMPLE_CODEBOOK,
     SAMPLES,
+    SEMANTIC,
     UNIT,
     _open,
     _progress,
@@ -28,41 +31,65 @@ from .base import (
     out,
 )
 from .project import _ingest_with_progress, _print_summary, _report_ingest
+from .validation import (GATE_TARGET, accept_in_bulk, print_curve, print_evaluation,
+                         print_gate, show_calibration)
 
 
 @main.command()
 @PROJECT
 @UNIT
+@click.option("--target-precision", type=click.FloatRange(0, 1),
+              help="Calibrate each code's threshold for the most recall at this precision "
+                   "(default: the best F1).")
 @click.pass_context
-def train(ctx, project, unit):
-    """Retrain the suggestion model from accepted, manual and rejected codings."""
+def train(ctx, project, unit, target_precision):
+    """Retrain the model and the semantic suggester from accepted, manual and rejected
+    codings, and calibrate their score thresholds on this project's decisions."""
     with _open(ctx, project) as opened:
-        info = opened.train(unit=unit)
+        info = opened.train(unit=unit, target_precision=target_precision)
+        calibration = opened.calibration(unit)
     source = "the codebook only (no codings yet)" if info["cold_start"] else \
         f"{info['units']} {unit}s ({info['positive_units']} coded)"
-    out.print(f"Trained model {info['version']} on {source}: {info['codes']} codes")
+    out.print(f"Trained model {info['version']} and semantic {info['semantic_version']} on "
+              f"{source}: {info['codes']} codes")
     if info["skipped_codes"]:
         out.print("No examples for: " + ", ".join(info["skipped_codes"]))
+    show_calibration(calibration)
 
 
 @main.command()
 @PROJECT
-@click.option("--rules", is_flag=True, help="Keyword and pattern rules (default: both).")
-@click.option("--model", is_flag=True, help="The trained model (default: both).")
+@RULES
+@MODEL
+@SEMANTIC
 @UNIT
 @MIN_SCORE
 @click.option("--document", "documents", multiple=True, help="Only these documents.")
 @click.option("--workers", type=click.IntRange(1), default=1, show_default=True)
+@click.option("--off", "switch_off", multiple=True, metavar="CODE",
+              help="Switch CODE's suggestions off (no suggester proposes it) and stop.")
+@click.option("--on", "switch_on", multiple=True, metavar="CODE",
+              help="Switch CODE's suggestions on again and stop.")
 @click.pass_context
-def suggest(ctx, project, rules, model, unit, min_score, documents, workers):
-    """Queue code suggestions for review (never duplicating one already queued or reviewed)."""
-    rules, model = _suggesters(rules, model)
+def suggest(ctx, project, rules, model, semantic, unit, min_score, documents, workers,
+            switch_off, switch_on):
+    """Queue code suggestions for review (never duplicating one already queued or reviewed).
+    With no suggester flag: rules, plus the mean of the model's and the semantic
+    suggester's scores against each code's calibrated threshold (the default)."""
     with _open(ctx, project) as opened:
+        if switch_off or switch_on:
+            for code in switch_off:
+                off = opened.switch_suggestions(code, on=False)
+            for code in switch_on:
+                off = opened.switch_suggestions(code, on=True)
+            out.print("Suggestions switched off for: " + (", ".join(off) or "no code"))
+            return
+        rules, model, semantic = _suggesters(rules, model, semantic)
         total = len(documents) or len(opened.documents())
         with _progress("Suggesting", total) as advance:
-            added = opened.suggest(rules=rules, model=model, unit=unit, min_score=min_score,
-                                   documents=documents or None, workers=workers,
-                                   on_document=advance, warn=_warn)
+            added = opened.suggest(rules=rules, model=model, semantic=semantic, unit=unit,
+                                   min_score=min_score, documents=documents or None,
+                                   workers=workers, on_document=advance, warn=_warn)
         pending = len(opened.pending())
     out.print(f"{added} new suggestions; {pending} pending review "
               f"(`coding review {_shown(project)}`)")
@@ -71,19 +98,30 @@ def suggest(ctx, project, rules, model, unit, min_score, documents, workers):
 @main.command()
 @PROJECT
 @click.option("--accept", "accept", multiple=True, metavar="ID|CODE|all",
-              help="Accept suggestions by id, or every pending one of a code (or 'all').")
+              help="Accept suggestions by id, or every pending one of a code (or 'all') when "
+                   "the validation gate shows they are reliable (see --target, --force).")
 @click.option("--reject", "reject", multiple=True, metavar="ID|CODE|all",
               help="Reject suggestions by id, or every pending one of a code (or 'all').")
 @click.option("--min-score", type=click.FloatRange(0, 1), help="Only scores >= this.")
 @click.option("--max-score", type=click.FloatRange(0, 1), help="Only scores < this.")
+@click.option("--target", type=click.FloatRange(0, 1), default=GATE_TARGET, show_default=True,
+              help="Accepting a code in bulk needs this precision, as the lower bound of a 95 "
+                   "% interval over at least 30 reviewed suggestions scoring >= --min-score.")
+@click.option("--force", is_flag=True, help="Accept in bulk even when the gate says no.")
 @click.option("--order", type=click.Choice(["uncertainty", "document", "score"]),
               default="uncertainty", show_default=True)
 @click.option("--limit", type=click.IntRange(1), default=30, show_default=True,
               help="Rows to list.")
+@click.option("--gate", "show_gate", is_flag=True,
+              help="Print the validation gate per code and suggester and stop.")
 @click.pass_context
-def review(ctx, project, accept, reject, min_score, max_score, order, limit):
+def review(ctx, project, accept, reject, min_score, max_score, order, limit, target, force,
+           show_gate):
     """List pending suggestions, or accept / reject them by id, code or score."""
     with _open(ctx, project) as opened:
+        if show_gate:
+            print_gate(opened.validation(min_score or 0.0, target))
+            return
         for decision, values in (("accept", accept), ("reject", reject)):
             if not values:
                 continue
@@ -91,18 +129,22 @@ def review(ctx, project, accept, reject, min_score, max_score, order, limit):
             codes = [v for v in values if not v.isdigit()]
             changed = opened.review(decision, ids=ids) if ids else []
             for code in codes:
-                changed += opened.review(decision, code=code, min_score=min_score,
-                                         max_score=max_score)
+                if decision == "accept" and max_score is None:
+                    changed += accept_in_bulk(opened, code, min_score or 0.0, target, force)
+                else:
+                    changed += opened.review(decision, code=code, min_score=min_score,
+                                             max_score=max_score)
             out.print(f"{decision}ed {len(changed)} suggestions")
         if accept or reject:
             return
         queue = opened.pending(order=order)
-    table = Table("id", "document", "code", "score", "quote", "why", title=(
+        shown = opened.with_precision(queue.head(limit), target)
+    table = Table("id", "document", "code", "score", "precision", "quote", "why", title=(
         f"{len(queue)} pending suggestions (showing {min(limit, len(queue))}, by {order})"))
-    for row in queue.head(limit).itertuples():
+    for row in shown.itertuples():
         quote = row.quote if len(row.quote) <= 80 else row.quote[:77] + "..."
-        table.add_row(str(row.coding_id), row.document, row.code, f"{row.score:.2f}", quote,
-                      row.rationale)
+        table.add_row(str(row.coding_id), row.document, row.code, f"{row.score:.2f}",
+                      row.precision_said, quote, row.rationale)
     out.print(table)
 
 
@@ -111,33 +153,33 @@ def review(ctx, project, accept, reject, min_score, max_score, order, limit):
 @click.option("--coder", "gold_coder", required=True, help="Whose codings are the reference.")
 @click.option("--folds", type=click.IntRange(2), default=5, show_default=True)
 @UNIT
-@MIN_SCORE
+@click.option("--min-score", "min_score", type=click.FloatRange(0, 1),
+              help="One threshold for the model, semantic and default (default: thresholds "
+                   "calibrated on the training folds, as `coding train` does).")
+@click.option("--curve", is_flag=True,
+              help="Also the learning curve: F1 after training on 1, 2, 4, 8... documents.")
+@click.option("--fully-coded", is_flag=True,
+              help="Only documents the coder marked fully coded, where every miss is known.")
 @click.option("-o", "--output", type=click.Path(dir_okay=False), default="evaluation.csv",
               show_default=True, help="CSV with every figure.")
 @click.pass_context
-def evaluate(ctx, project, gold_coder, folds, unit, min_score, output):
-    """Cross-validated precision, recall, F1, kappa and alpha of rules, model and both (alpha
-    and kappa as `coding agreement` computes them, the suggester taken as a second coder)."""
+def evaluate(ctx, project, gold_coder, folds, unit, min_score, curve, fully_coded, output):
+    """Cross-validated precision, recall, F1, kappa and alpha of each suggester (rules, model,
+    semantic), the default combination `coding suggest` uses, and a baseline that looks for
+    the words of each code's name; per code, pooled (micro) and averaged over codes (macro).
+    Then the validation gate from the reviewed suggestions."""
     with _open(ctx, project) as opened:
-        table = opened.evaluate(gold_coder, folds=folds, unit=unit, min_score=min_score)
+        found = opened.evaluate(gold_coder, folds=folds, unit=unit, min_score=min_score,
+                                curve=curve, fully_coded=fully_coded)
+        gate = opened.validation()
+    table, learning = found if curve else (found, None)
     write_atomic(output, exports.to_csv(table))
-    overall = Table("suggester", "units", "support", "predicted", "precision", "recall", "F1",
-                    "kappa", "alpha", title=f"Against {gold_coder}, {folds}-fold by document, "
-                                            f"per {unit}")
-    for row in table[table["code"] == "ALL"].itertuples():
-        overall.add_row(row.suggester, str(row.units), str(row.support), str(row.predicted),
-                        f"{row.precision:.3f}", f"{row.recall:.3f}", f"{row.f1:.3f}",
-                        f"{row.kappa:.3f}", f"{row.alpha:.3f}")
-    out.print(overall)
-    per_code = table[table["code"] != "ALL"].pivot(index="code", columns="suggester",
-                                                   values="f1")
-    codes = Table("code", "support", "F1 rules", "F1 model", "F1 both", title="F1 per code")
-    support = table[(table["suggester"] == "rules") & (table["code"] != "ALL")].set_index(
-        "code")["support"]
-    for code, row in per_code.iterrows():
-        codes.add_row(code, str(support[code]), f"{row['rules']:.3f}", f"{row['model']:.3f}",
-                      f"{row['both']:.3f}")
-    out.print(codes)
+    print_evaluation(table, f"Against {gold_coder}, {folds}-fold by document, per {unit}" +
+                     (", fully coded documents" if fully_coded else ""))
+    if learning is not None:
+        print_curve(learning)
+    if len(gate):
+        print_gate(gate)
     out.print(f"Wrote {output}")
 
 
@@ -148,8 +190,9 @@ def evaluate(ctx, project, gold_coder, folds, unit, min_score, output):
               help="Codebook to import first (skipped when unchanged).")
 @click.option("--cases", "sheet", type=INPUT_FILE,
               help="Participants sheet to import first.")
-@click.option("--rules", is_flag=True, help="Keyword and pattern rules (default: both).")
-@click.option("--model", is_flag=True, help="The trained model (default: both).")
+@RULES
+@MODEL
+@SEMANTIC
 @UNIT
 @MIN_SCORE
 @click.option("--workers", type=click.IntRange(1), default=1, show_default=True,
@@ -165,8 +208,8 @@ def evaluate(ctx, project, gold_coder, folds, unit, min_score, output):
 @click.option("--dask-tls-key", "tls_key", type=INPUT_FILE,
               metavar="PEM", help="This client's private key.")
 @click.pass_context
-def batch(ctx, project, paths, codebook_file, sheet, rules, model, unit, min_score, workers,
-          dask_address, tls_ca, tls_cert, tls_key):
+def batch(ctx, project, paths, codebook_file, sheet, rules, model, semantic, unit, min_score,
+          workers, dask_address, tls_ca, tls_cert, tls_key):
     """Ingest transcripts and queue suggestions in one resumable run.
 
     \b
@@ -179,7 +222,7 @@ def batch(ctx, project, paths, codebook_file, sheet, rules, model, unit, min_sco
                                "--dask tls://HOST:PORT")
     dask = DaskScheduler(dask_address, ca_file=tls_ca, cert=tls_cert, key=tls_key) \
         if dask_address else None
-    rules, model = _suggesters(rules, model)
+    rules, model, semantic = _suggesters(rules, model, semantic)
     started = time.perf_counter()
     with coding.open_project(project, coder=ctx.obj["coder"], create=True) as opened:
         if sheet:
@@ -187,7 +230,7 @@ def batch(ctx, project, paths, codebook_file, sheet, rules, model, unit, min_sco
         total = len(coding.expand_paths(paths))
         with _progress("Coding", total) as advance:
             report = opened.batch(paths, codebook=codebook_file, rules=rules, model=model,
-                                  unit=unit, min_score=min_score, workers=workers,
+                                  semantic=semantic, unit=unit, min_score=min_score, workers=workers,
                                   dask=dask, on_document=advance, warn=_warn)
     seconds = time.perf_counter() - started
     out.print(f"{len(report.added)} added, {len(report.unchanged)} already in the project, "
@@ -227,7 +270,7 @@ def demo(ctx, project):
                   f"participant sentences ({info['positive_units']} coded)", markup=True)
         with _progress("Batch-coding", len(opened.documents())) as advance:
             queued = opened.suggest(on_document=advance, warn=_warn, workers=2)
-        out.print(f"[bold]6.[/bold] batch-coded with rules and the model on 2 workers: {queued} "
+        out.print(f"[bold]6.[/bold] batch-coded with rules, the model and the semantic suggester on 2 workers: {queued} "
                   f"new suggestions queued for review (`coding app {escape(_shown(project))}`)",
                   markup=True)
         _print_summary(opened)

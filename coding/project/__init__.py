@@ -4,6 +4,7 @@ its methods live by job in this package's modules."""
 
 from .core import Project, default_coder, init_project, open_project, restore_project
 from .suggestions import DEFAULT_MIN_SCORE, ORDERS, DaskScheduler
+from .validation import TARGET as GATE_TARGET
 
 __all__ = ["Project", "default_coder", "init_project", "open_project", "restore_project",
-           "DEFAULT_MIN_SCORE", "ORDERS", "DaskScheduler"]
+           "DEFAULT_MIN_SCORE", "ORDERS", "DaskScheduler", "GATE_TARGET"]

@@ -27,13 +27,14 @@ from .check import check_project
 from .codebook import CodebookUseCases
 from .codings import CodingUseCases
 from .documents import DocumentUseCases
+from .evaluation import EvaluationUseCases
 from .groups import GroupUseCases
 from .history import history, undo
-from .llm import LlmUseCases
 from .search import SearchUseCases
 from .snapshot import read_snapshot
 from .suggestions import SuggestionUseCases
 from .team import TeamUseCases
+from .validation import ValidationUseCases
 from .words import WordUseCases
 
 
@@ -60,7 +61,8 @@ def restore_project(project, backup, coder=None):
 
 
 class Project(DocumentUseCases, CodingUseCases, CodebookUseCases, SuggestionUseCases,
-              TeamUseCases, GroupUseCases, SearchUseCases, WordUseCases, LlmUseCases):
+              TeamUseCases, GroupUseCases, SearchUseCases, WordUseCases,
+              EvaluationUseCases, ValidationUseCases):
     """One coding project. `coder` is stamped on every change made through it."""
 
     def __init__(self, store, coder=None):

@@ -3,13 +3,15 @@
 Mixed into Project (core.py).
 """
 
+import hashlib
+import json
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 
 import numpy as np
 from sqlalchemy import delete, func, select
 
-from ..analysis.evaluation import evaluation_table, overlaps
+from ..analysis.evaluation import overlaps
 from ..errors import StoreError, SuggesterError
 from ..readers.transcripts import expand_paths
 from ..records import ACCEPTED, COUNTED_STATUSES, REJECTED, SUGGESTED
@@ -17,14 +19,18 @@ from ..storage.backup import auto_backup
 from ..storage.schema import CodeRow, CodingRow, DocumentRow, EventRow, ModelRow, utcnow
 from ..suggestions.batch import BatchConfig, DaskScheduler, Job, run_jobs, stored_job  # noqa: F401
 from ..suggestions.pipeline import UNITS, analyse
-from ..suggestions.rules import KeywordSuggester
 from ..suggestions.suggester import DEFAULT_MIN_SCORE
+from ..suggestions.calibration import calibrate
+from ..suggestions.combination import WEIGHTS, combined_name
+from ..suggestions.crossval import Labelled, out_of_fold_scores
+from ..suggestions.semantic import SEMANTIC_NAME, SemanticSuggester
 from ..suggestions.tfidf import DEFAULT_C, MODEL_NAME, TfidfSuggester
 from .llm import llm_in_words
 from .lookup import CaseOwners
 from .writing import document_named, store_parsed, store_suggestions, turn_records
 
 ORDERS = ("uncertainty", "document", "score")
+CALIBRATION = "calibration"  # the ModelRow name of the thresholds a training chose
 
 
 @dataclass
@@ -101,86 +107,121 @@ class SuggestionUseCases:
     """Methods of Project that deal with suggestions (self.store, self.coder from Project)."""
 
     # -- training ---------------------------------------------------------------------------
-    def train(self, unit="sentence", C=DEFAULT_C):
-        """Train the suggestion model from accepted and manual codings (positives) and rejected
-        suggestions (negatives) on participant units; with no codings, from the codebook alone.
-        Saves it as plain data and returns its summary (version, units, codes)."""
-        codebook = self.codebook()
+    def labelled_units(self, unit="sentence", coder=None, documents=None):
+        """The units of every document with codings (or those of `documents`, ids) and what
+        was decided there: positives from accepted and manual codings (of `coder`, or of
+        anyone), negatives from rejected suggestions. A crossval.Labelled."""
         with self.store.reading() as session:
-            codings = session.execute(select(
-                CodingRow.document_id, CodeRow.key, CodingRow.start, CodingRow.end,
-                CodingRow.status).join(CodeRow).where(
-                CodingRow.status.in_([*COUNTED_STATUSES, REJECTED]))).all()
-            documents = self._documents_with_turns(session, {c.document_id for c in codings})
-        examples = []
-        for doc_id, _, text, turns in documents:
-            labels = [c for c in codings if c.document_id == doc_id]
-            for _, units in analyse(text, turns, unit):
-                for u in units:
-                    hits = [c for c in labels if overlaps(u.start, u.end, c.start, c.end)]
-                    positives = {c.key for c in hits if c.status in COUNTED_STATUSES}
-                    negatives = {c.key for c in hits if c.status == REJECTED} - positives
-                    examples.append((u.lemmas, positives, negatives))
-        model = TfidfSuggester(unit=unit, C=C).fit(codebook, examples)
+            query = select(CodingRow.document_id, CodeRow.key, CodingRow.start, CodingRow.end,
+                           CodingRow.status).join(CodeRow).where(
+                CodingRow.status.in_([*COUNTED_STATUSES, REJECTED]))
+            if coder is not None:
+                query = query.where((CodingRow.coder == coder) | (CodingRow.status == REJECTED))
+            codings = session.execute(query).all()
+            ids = {c.document_id for c in codings} if documents is None else set(documents)
+            docs = self._documents_with_turns(session, ids)
+        return label_units(docs, codings, [c.id for c in self.codebook().codes], unit)
+
+    def train(self, unit="sentence", C=DEFAULT_C, target_precision=None):
+        """Train the learning suggesters from accepted and manual codings (positives) and
+        rejected suggestions (negatives) on participant units, or from the codebook alone when
+        nothing is coded: the TF-IDF model and the semantic suggester. Then calibrate their
+        score thresholds on this project's decisions (cross-validated by document; per code
+        with at least 20 coded units, shared otherwise; best F1, or the most recall at
+        `target_precision`). Saves all as plain data; returns the summary."""
+        codebook = self.codebook()
+        data = self.labelled_units(unit)
+        every = range(len(data.texts))
+        model = TfidfSuggester(unit=unit, C=C).fit(codebook, data.examples(every))
+        semantic = SemanticSuggester(unit=unit).fit(codebook, data.examples(every, text=True))
         state = model.to_state()
-        summary = {"version": state["version"], "unit": unit, "units": len(examples),
-                   "positive_units": sum(1 for _, pos, _ in examples if pos),
-                   "codes": len(state["codes"]), "skipped_codes": state["skipped_codes"],
-                   "cold_start": not codings}
+        positive_units = int(data.truth.any(axis=1).sum()) if len(data.texts) else 0
+        calibration = _calibrations(codebook, data, unit, target_precision) \
+            if positive_units and len(set(data.groups)) >= 2 else None
+        summary = {"version": state["version"], "unit": unit, "units": len(data.texts),
+                   "positive_units": positive_units, "codes": len(state["codes"]),
+                   "skipped_codes": state["skipped_codes"], "cold_start": not positive_units,
+                   "semantic_version": semantic.version_,
+                   "calibrated": calibration is not None}
         with self.store.transaction() as session:
-            latest = session.scalars(select(ModelRow).where(ModelRow.unit == unit).order_by(
-                ModelRow.id.desc())).first()
-            if latest is None or latest.version != state["version"]:
-                row = ModelRow(name=MODEL_NAME, version=state["version"], unit=unit,
-                               state=state, summary=summary, created_by=self.coder)
-                session.add(row)
-                session.flush()
-                self.store.log(session, self.coder, "train", "model", row.id, **summary)
+            added = None
+            for name, found, row_summary in (
+                    (MODEL_NAME, state, summary),
+                    (SEMANTIC_NAME, semantic.to_state(), summary),
+                    (CALIBRATION, calibration or {}, summary)):
+                version = found.get("version") or _digest(found)
+                latest = _latest(session, unit, name)
+                if latest is None or latest.version != version:
+                    row = ModelRow(name=name, version=version, unit=unit, state=found,
+                                   summary=row_summary, created_by=self.coder)
+                    session.add(row)
+                    session.flush()
+                    added = added or row
+            if added is not None:
+                self.store.log(session, self.coder, "train", "model", added.id, **summary)
         return summary
 
     def models(self):
         """The trained suggestion models by version: {version: {"trained_at", "unit",
-        "positive_units" (the coded units it learned from), "units", "by"}}."""
+        "positive_units" (the coded units it learned from), "units", "by", "name"}}."""
         with self.store.reading() as session:
             return {row.version: {"trained_at": _aware(row.created_at), "unit": row.unit,
                                   "positive_units": (row.summary or {}).get("positive_units", 0),
                                   "units": (row.summary or {}).get("units", 0),
-                                  "by": row.created_by}
+                                  "by": row.created_by, "name": row.name}
                     for row in session.scalars(select(ModelRow).order_by(ModelRow.id))}
 
-    def model_state(self, unit="sentence", train_if_missing=True):
+    def model_state(self, unit="sentence", train_if_missing=True, name=MODEL_NAME):
+        """The newest saved state of a learner (`name`: the TF-IDF model's, SEMANTIC_NAME or
+        CALIBRATION), training them all first when there is none and `train_if_missing`."""
         with self.store.reading() as session:
-            row = session.scalars(select(ModelRow).where(ModelRow.unit == unit).order_by(
-                ModelRow.id.desc())).first()
+            row = _latest(session, unit, name)
             if row is not None:
                 return row.state
         if not train_if_missing:
             return None
         self.train(unit)
-        return self.model_state(unit, train_if_missing=False)
+        return self.model_state(unit, train_if_missing=False, name=name)
+
+    def calibration(self, unit="sentence"):
+        """The thresholds the last training chose ({"model", "semantic", "model+semantic"}:
+        calibration.calibrate's result each), or None (cold start: every code uses the
+        default minimum score)."""
+        return self.model_state(unit, train_if_missing=False, name=CALIBRATION) or None
 
     # -- suggesting -------------------------------------------------------------------------
-    def _batch_config(self, rules, model, unit, min_score, warn=print):
+    def _batch_config(self, rules, model, unit, min_score, warn=print, semantic=False):
         if unit not in UNITS:
             raise SuggesterError(f"unit must be one of {', '.join(UNITS)}, got '{unit}'")
-        if not rules and not model:
-            raise SuggesterError("choose at least one suggester: rules, model or both")
+        if not rules and not model and not semantic:
+            raise SuggesterError("choose at least one suggester: rules, model or semantic")
         codebook = self.codebook()
         bare = [c.id for c in codebook.codes if not c.keywords and not c.patterns]
         if rules and bare:
-            warn(f"{len(bare)} codes have no keywords or patterns, so rules will not suggest "
-                 f"them: {', '.join(bare)}" + ("" if model else "; add --model to cover them"))
+            warn(f"{len(bare)} codes have no keywords or patterns, so rules use words of their "
+                 f"names, definitions and inclusion text instead: {', '.join(bare)}")
+        learners = {name for name, on in (("model", model), ("semantic", semantic)) if on}
+        calibration = None
+        if learners and min_score is None:  # no minimum asked for: the calibrated thresholds
+            calibration = (self.model_state(unit, name=CALIBRATION) or {}).get(
+                combined_name(learners))
         return BatchConfig(codebook=codebook, unit=unit, rules=rules,
                            model_state=self.model_state(unit) if model else None,
-                           min_score=min_score, speaker_settings=self.settings)
+                           semantic_state=self.model_state(unit, name=SEMANTIC_NAME)
+                           if semantic else None, calibration=calibration,
+                           min_score=DEFAULT_MIN_SCORE if min_score is None else min_score,
+                           speaker_settings=self.settings, off=tuple(self.suggestions_off()))
 
-    def suggest(self, rules=True, model=True, unit="sentence", documents=None,
-                min_score=DEFAULT_MIN_SCORE,
-                workers=1, dask=None, on_document=None, warn=print):
-        """Suggest codes for stored documents (all, or those named) and queue them for review.
+    def suggest(self, rules=True, model=True, unit="sentence", documents=None, min_score=None,
+                workers=1, dask=None, on_document=None, warn=print, semantic=None):
+        """Suggest codes for stored documents (all, or those named) and queue them for review:
+        by default the rules and the model and semantic suggester together (their mean score
+        against each code's calibrated threshold; `min_score` sets one threshold for all).
+        `semantic` None follows `model` (the learning suggesters on or off together).
         Re-running never duplicates a suggestion or re-suggests a reviewed span. Returns the
         number of new suggestions."""
-        config = self._batch_config(rules, model, unit, min_score, warn)
+        config = self._batch_config(rules, model, unit, min_score, warn,
+                                    model if semantic is None else semantic)
         with self.store.reading() as session:
             ids = None
             if documents is not None:
@@ -200,14 +241,16 @@ class SuggestionUseCases:
         return added
 
     def batch(self, paths, codebook=None, rules=True, model=True, unit="sentence",
-              min_score=DEFAULT_MIN_SCORE, workers=1, dask=None, on_document=None, warn=print):
+              min_score=None, workers=1, dask=None, on_document=None, warn=print,
+              semantic=None):
         """Ingest files and suggest codes in one run. Each document is stored together with its
         suggestions in one transaction, so an interrupted batch leaves no half-written document
         and a rerun finishes the rest without duplicates."""
         auto_backup(self.store, "batch")
         if codebook is not None:
             self.import_codebook(codebook)
-        config = self._batch_config(rules, model, unit, min_score, warn)
+        config = self._batch_config(rules, model, unit, min_score, warn,
+                                    model if semantic is None else semantic)
         jobs = [Job(key=str(path), path=str(path)) for path in expand_paths(paths)]
         report, owners = BatchReport(), CaseOwners()
         for result in run_jobs(jobs, config, workers, dask, warn=warn):
@@ -381,27 +424,27 @@ class SuggestionUseCases:
                            previous=list(previous), span=list(span))
             return span
 
-    def refresh_suggestions(self, unit="sentence", min_score=DEFAULT_MIN_SCORE, warn=print):
+    def refresh_suggestions(self, unit="sentence", min_score=None, warn=print):
         """Retrain the model on everything reviewed so far, drop pending model suggestions and
         suggest again, so the queue reflects what the model has just learned. Reviewed codings
         are never touched. Returns a Retraining: how the queue changed, and why."""
         with self.store.reading() as session:
             before = session.scalar(select(func.count()).select_from(CodingRow).where(
                 CodingRow.status == SUGGESTED))
-            previous = session.scalars(select(ModelRow).where(ModelRow.unit == unit).order_by(
-                ModelRow.id.desc())).first()
+            previous = _latest(session, unit, MODEL_NAME)
             previous = dict(previous.summary or {}) if previous is not None else None
         summary = self.train(unit)
         with self.store.transaction() as session:
             stale = session.execute(select(CodingRow.document_id, CodingRow.code_id,
                                            CodingRow.start, CodingRow.end, CodingRow.id).where(
-                CodingRow.status == SUGGESTED, CodingRow.origin.like("%model:%"))).all()
+                CodingRow.status == SUGGESTED, CodingRow.origin.like("%model:%") |
+                CodingRow.origin.like("%semantic:%"))).all()
             if stale:
                 session.execute(delete(CodingRow).where(CodingRow.id.in_(
                     [row[-1] for row in stale])))
                 self.store.log(session, self.coder, "drop_stale_suggestions", "coding", None,
                                dropped=len(stale), model=summary["version"])
-        added = self.suggest(rules=True, model=True, unit=unit, min_score=min_score, warn=warn)
+        added = self.suggest(unit=unit, min_score=min_score, warn=warn)
         with self.store.reading() as session:
             now = session.execute(select(CodingRow.document_id, CodingRow.code_id,
                                          CodingRow.start, CodingRow.end).where(
@@ -415,67 +458,52 @@ class SuggestionUseCases:
             raise StoreError(f"{coding_id} is not a pending suggestion")
         return row
 
-    # -- evaluation -------------------------------------------------------------------------
-    def evaluate(self, coder, folds=5, unit="sentence", min_score=DEFAULT_MIN_SCORE, C=DEFAULT_C):
-        """Cross-validated quality of rules, model and both against one coder's codings.
 
-        Folds split by document: the model is trained on the other folds' codings of that
-        coder (plus the codebook) and scored on the held-out documents; rules need no training.
-        Returns a DataFrame (see evaluate.evaluation_table).
-        """
-        from sklearn.model_selection import GroupKFold
+def _latest(session, unit, name):
+    """The newest ModelRow of this learner and unit (rows before issue 17 are TF-IDF's)."""
+    return session.scalars(select(ModelRow).where(ModelRow.unit == unit, ModelRow.name == name)
+                           .order_by(ModelRow.id.desc())).first()
 
-        codebook = self.codebook()
-        with self.store.reading() as session:
-            gold = session.execute(select(
-                CodingRow.document_id, CodeRow.key, CodingRow.start, CodingRow.end).join(
-                CodeRow).where(CodingRow.coder == coder,
-                               CodingRow.status.in_(COUNTED_STATUSES))).all()
-            if not gold:
-                raise StoreError(f"coder '{coder}' has no accepted or manual codings to "
-                                 "evaluate against")
-            documents = self._documents_with_turns(session, {g.document_id for g in gold})
-        codes = sorted({g.key for g in gold})
-        column = {code: j for j, code in enumerate(codes)}
-        units, groups, texts, truth = [], [], {}, []
-        analysed_by_doc = {}
-        for doc_id, _, text, turns in documents:
-            analysed = list(analyse(text, turns, unit))
-            analysed_by_doc[doc_id] = analysed
-            texts[doc_id] = text
-            labels = [g for g in gold if g.document_id == doc_id]
-            for _, doc_units in analysed:
-                for u in doc_units:
-                    row = np.zeros(len(codes), dtype=bool)
-                    for g in labels:
-                        if overlaps(u.start, u.end, g.start, g.end):
-                            row[column[g.key]] = True
-                    units.append((doc_id, u))
-                    groups.append(doc_id)
-                    truth.append(row)
-        truth = np.array(truth)
-        rules = KeywordSuggester(unit).fit(codebook)
-        rule_pred = np.zeros_like(truth)
-        index = {(doc_id, u.start, u.end): i for i, (doc_id, u) in enumerate(units)}
-        for doc_id, analysed in analysed_by_doc.items():
-            for s in rules.suggest_analysed(analysed, texts[doc_id]):
-                if s.code in column:
-                    rule_pred[index[(doc_id, s.start, s.end)], column[s.code]] = True
-        model_pred = np.zeros_like(truth)
-        n_splits = min(folds, len(documents))
-        if n_splits < 2:
-            raise StoreError(f"coder '{coder}' coded {len(documents)} document(s); "
-                             "cross-validation needs at least 2")
-        for train_idx, test_idx in GroupKFold(n_splits=n_splits).split(truth, groups=groups):
-            examples = [(units[i][1].lemmas, {codes[j] for j in np.flatnonzero(truth[i])},
-                         set()) for i in train_idx]
-            model = TfidfSuggester(unit=unit, C=C).fit(codebook, examples)
-            scores = model.score_units([units[i][1].lemmas for i in test_idx])
-            for k, code in enumerate(model.codes_):
-                if code in column:
-                    model_pred[test_idx, column[code]] = scores[:, k] >= min_score
-        return evaluation_table(truth, {"rules": rule_pred, "model": model_pred,
-                                        "both": rule_pred | model_pred}, codes)
+
+def _digest(state):
+    return hashlib.sha256(json.dumps(state, sort_keys=True, default=str).encode()).hexdigest()[:12]
+
+
+def _calibrations(codebook, data, unit, target_precision):
+    """{learners' name: calibration} from out-of-fold scores on the project's decisions."""
+    scores = out_of_fold_scores(codebook, data, unit)
+    scores["model+semantic"] = sum(WEIGHTS[name] * scores[name] for name in WEIGHTS) / sum(
+        WEIGHTS.values())
+    return {name: calibrate(found, data.truth, data.codes, target_precision)
+            for name, found in scores.items()}
+
+
+def label_units(documents, codings, codes, unit):
+    """crossval.Labelled from documents (id, name, text, turns) and codings (document_id, key,
+    start, end, status): a unit has a code when an accepted or manual coding of it covers the
+    unit (evaluation.overlaps); a rejected suggestion there makes it a known negative."""
+    column = {code: j for j, code in enumerate(codes)}
+    by_document = {}
+    for c in codings:
+        by_document.setdefault(c.document_id, []).append(c)
+    texts, lemmas, groups, truth, rejected = [], [], [], [], []
+    for doc_id, _, text, turns in documents:
+        labels = [c for c in by_document.get(doc_id, ()) if c.key in column]
+        for _, units in analyse(text, turns, unit):
+            for u in units:
+                yes, no = np.zeros(len(codes), bool), np.zeros(len(codes), bool)
+                for c in labels:
+                    if overlaps(u.start, u.end, c.start, c.end):
+                        (no if c.status == REJECTED else yes)[column[c.key]] = True
+                texts.append(text[u.start:u.end])
+                lemmas.append(u.lemmas)
+                groups.append(doc_id)
+                truth.append(yes)
+                rejected.append(no & ~yes)
+    shape = (0, len(codes))
+    return Labelled(list(codes), texts, lemmas, groups,
+                    np.array(truth).reshape(-1, len(codes)) if truth else np.zeros(shape, bool),
+                    np.array(rejected).reshape(-1, len(codes)) if rejected else np.zeros(shape, bool))
 
 
 def _aware(when):

@@ -18,6 +18,8 @@ from ..records import PARTICIPANT
 from .pipeline import analyse, lemma_spans, load_pipeline
 from .rules import KeywordSuggester
 from .suggester import DEFAULT_MIN_SCORE
+from .combination import LearnedSuggester
+from .semantic import SemanticSuggester
 from .tfidf import TfidfSuggester
 
 
@@ -29,17 +31,21 @@ class BatchConfig:
     unit: str = "sentence"
     roles: tuple = (PARTICIPANT,)
     rules: bool = True
-    model_state: dict | None = None
+    model_state: dict | None = None      # the TF-IDF model's, when it suggests
     min_score: float = DEFAULT_MIN_SCORE
     speaker_settings: dict = field(default_factory=dict)
+    semantic_state: dict | None = None   # the semantic suggester's, when it suggests
+    calibration: dict | None = None      # thresholds for the learners in use (calibration.py)
+    off: tuple = ()                      # codes whose suggestions are switched off
 
     @property
     def key(self):
-        model = self.model_state["version"] if self.model_state else None
+        versions = [state["version"] if state else None
+                    for state in (self.model_state, self.semantic_state)]
         return hashlib.sha256(json.dumps(
-            [repr(self.codebook), self.unit, list(self.roles), self.rules, model,
-             self.min_score, self.speaker_settings], sort_keys=True, default=str).encode()
-        ).hexdigest()
+            [repr(self.codebook), self.unit, list(self.roles), self.rules, versions,
+             self.min_score, self.speaker_settings, self.calibration, list(self.off)],
+            sort_keys=True, default=str).encode()).hexdigest()
 
 
 @dataclass(frozen=True)
@@ -71,10 +77,19 @@ def _suggesters(config):
     if cached is None:
         rules = KeywordSuggester(config.unit, config.roles).fit(config.codebook) \
             if config.rules else None
-        model = TfidfSuggester.from_state(config.model_state, roles=config.roles,
-                                          min_score=config.min_score) \
-            if config.model_state else None
-        cached = (rules, model)
+        if rules is not None:
+            rules.off = set(config.off)
+        learners = {}
+        if config.model_state:
+            learners["model"] = TfidfSuggester.from_state(config.model_state, roles=config.roles)
+        if config.semantic_state:
+            learners["semantic"] = SemanticSuggester.from_state(config.semantic_state,
+                                                                roles=config.roles)
+        learned = None
+        if learners:
+            learned = LearnedSuggester(learners, config.calibration, config.min_score)
+            learned.off = set(config.off)
+        cached = (rules, learned)
         _SUGGESTERS.clear()
         _SUGGESTERS[config.key] = cached
     return cached

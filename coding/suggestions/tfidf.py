@@ -150,6 +150,10 @@ class TfidfSuggester:
                                           self._rationale(matrix, row, col), self.origin_))
         return sorted(suggestions, key=lambda s: (s.start, s.code))
 
+    def rationale_for(self, lemmas, col):
+        """The rationale of code column `col` for one unit's lemmas."""
+        return self._rationale(self.transform([lemmas]), 0, col)
+
     def _rationale(self, matrix, row, col):
         features = matrix[row]
         contributions = features.data * self.coef_[col, features.indices]
