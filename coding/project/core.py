@@ -30,6 +30,7 @@ from .documents import DocumentUseCases
 from .evaluation import EvaluationUseCases
 from .groups import GroupUseCases
 from .history import history, undo
+from .llm import LlmUseCases
 from .search import SearchUseCases
 from .snapshot import read_snapshot
 from .suggestions import SuggestionUseCases
@@ -61,7 +62,7 @@ def restore_project(project, backup, coder=None):
 
 
 class Project(DocumentUseCases, CodingUseCases, CodebookUseCases, SuggestionUseCases,
-              TeamUseCases, GroupUseCases, SearchUseCases, WordUseCases,
+              TeamUseCases, GroupUseCases, SearchUseCases, WordUseCases, LlmUseCases,
               EvaluationUseCases, ValidationUseCases):
     """One coding project. `coder` is stamped on every change made through it."""
 
