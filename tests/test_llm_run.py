@@ -108,7 +108,7 @@ def test_grounded_quotes_become_suggestions_and_the_rest_is_dropped_and_counted(
     assert queue["rationale"].tolist()[0] == "felt heard (the model's own confidence: 0.90)"
     assert (report.proposed, report.added, report.invented, report.unknown) == (2, 2, 1, 1)
     assert report.summary() == (
-        f"{MODEL} coded 2 turns of 1 documents: 2 requests, 0 answered before, 2 sent in "
+        f"{MODEL} coded 2 turns of 1 document: 2 requests, 0 answered before, 2 sent in "
         f"{report.seconds:.1f} s; 2 codings quoted the text (2 new suggestions); dropped 1 "
         "quoting words not in the text and 1 naming a code not asked about.")
     frame = project.codings_frame(statuses=None)
@@ -129,6 +129,21 @@ def test_a_second_run_sends_nothing_and_an_edited_definition_asks_again(project,
     assert third.sent == third.requests == 3 and len(server.chats()) == asked + 3
     assert "definition: Anything that stops people using it." in \
         server.chats()[-1]["messages"][0]["content"]
+
+
+def test_a_few_timed_calls_estimate_the_rest_and_progress_counts_every_request(project,
+                                                                               server, tmp_path):
+    (tmp_path / "p02.txt").write_text(TRANSCRIPT.replace("P01", "P02"), encoding="utf-8")
+    project.ingest([tmp_path / "p02.txt"])
+    estimates, progress, plans = [], [], []
+    report = project.suggest_llm(MODEL, on_plan=plans.append, on_estimate=estimates.append,
+                                 on_progress=lambda done, total: progress.append((done, total)),
+                                 parallel=2, **options(server))
+    assert [(p.requests, p.to_send) for p in plans] == [(6, 6)]
+    [estimate] = estimates
+    assert estimate.remaining == 3 and estimate.seconds_left == \
+        pytest.approx(3 * estimate.seconds_each)
+    assert progress == [(i, 6) for i in range(1, 7)] and report.sent == 6
 
 
 def test_an_interrupted_run_resumes_with_what_was_answered(project, server):
@@ -220,7 +235,7 @@ def test_a_remote_server_needs_allow_remote_and_says_what_leaves(project):
     assert plan.remote and plan.requests == 3 and plan.to_send == 3
     assert plan.leaving() == (
         "To https://api.example.org/v1, which is not this computer, go: the words of 3 "
-        "sentences from 1 documents with their context (the interviewer's question before "
+        "sentences from 1 document with their context (the interviewer's question before "
         f"each, and its turn), about {plan.characters():,} characters in 3 requests, and the "
         "codebook's 3 codes with their definitions, rules and examples. Speakers are named "
         "only as interviewer or participant; no document names, case attributes or codings "

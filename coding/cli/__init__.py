@@ -3,7 +3,7 @@
 `base.py` holds the `main` group and what every command shares; each other module registers
 one job's commands on it (importing them here is what adds them to `coding --help`)."""
 
-from . import agreement, history, interchange, project, serve, suggestions  # noqa: F401
+from . import agreement, history, interchange, llm, project, serve, suggestions  # noqa: F401
 from .base import main
 from .reliability import reliability_command
 from .search import search_command

@@ -35,6 +35,10 @@ CORRECTION = ("Your answer was not the JSON object asked for: {error}. Answer ag
               "that JSON object.")
 
 
+def _plural(n, noun):
+    return f"{n:,} {noun}" + ("" if n == 1 else "s")
+
+
 @dataclass(frozen=True)
 class LlmSettings:
     """What a run is asked to do; `url` and `api_key` default to $CODING_LLM_URL and
@@ -121,11 +125,11 @@ class Plan:
         unit = self.settings.unit
         turn = ", and its turn" if unit == "sentence" else ""
         return (f"To {shown_url(self.settings.url)}, which is not this computer, go: the words "
-                f"of {units:,} {unit}s from {documents:,} documents with their context (the "
-                f"interviewer's question before each{turn}), about {self.characters():,} "
-                f"characters in {len(sent):,} requests, and the codebook's "
-                f"{sum(len(g.codes) for g in self.groups)} codes with their definitions, rules "
-                "and examples. Speakers are named only as interviewer or participant; no "
+                f"of {_plural(units, unit)} from {_plural(documents, 'document')} with their "
+                f"context (the interviewer's question before each{turn}), about "
+                f"{self.characters():,} characters in {_plural(len(sent), 'request')}, and the "
+                f"codebook's {_plural(sum(len(g.codes) for g in self.groups), 'code')} with "
+                "their definitions, rules and examples. Speakers are named only as interviewer or participant; no "
                 "document names, case attributes or codings are sent.")
 
 
@@ -172,10 +176,11 @@ def _asks(plan, doc_id, name, text, turns, unit):
             if request_tokens(body) <= limit:
                 break
         else:
-            plan.too_long.append(f"{name}, characters {unit.start}-{unit.end}: this {settings.unit} "
-                                 f"is too long for --llm-context {settings.context_tokens} "
-                                 "(about 4 characters a token); code it by sentence, or give a "
-                                 "larger --llm-context")
+            instead = "code it by sentence, or give" if settings.unit == "turn" else "give"
+            plan.too_long.append(f"{name}, characters {unit.start}-{unit.end}: this "
+                                 f"{settings.unit} is too long for --llm-context "
+                                 f"{settings.context_tokens} (about 4 characters a token); "
+                                 f"{instead} a larger --llm-context")
             return []
         asks.append(Ask(doc_id, unit.start, unit.end, words, context, index, cache_key(body)))
     return asks
@@ -208,6 +213,7 @@ class LlmReport:
     model: str
     url: str
     unit: str
+    purpose: str = "suggest"
     documents: int = 0
     units: int = 0
     groups: int = 0
@@ -226,12 +232,14 @@ class LlmReport:
 
     def summary(self):
         """One paragraph: what was asked, what came back, what was dropped and why."""
-        parts = [f"{self.model} coded {self.units:,} {self.unit}s of {self.documents:,} "
-                 f"documents" + (f" in {self.groups} groups of codes" if self.groups > 1 else "")
-                 + f": {self.requests:,} requests, {self.cached:,} answered before, "
+        parts = [f"{self.model} coded {_plural(self.units, self.unit)} of "
+                 f"{_plural(self.documents, 'document')}" +
+                 (f" in {self.groups} groups of codes" if self.groups > 1 else "") +
+                 f": {_plural(self.requests, 'request')}, {self.cached:,} answered before, "
                  f"{self.sent:,} sent in {self.seconds:.1f} s"]
-        parts.append(f"{self.proposed:,} codings quoted the text ({self.added:,} new "
-                     "suggestions)")
+        kept = "not stored: an evaluation" if self.purpose == "evaluate" else \
+            _plural(self.added, "new suggestion")
+        parts.append(f"{_plural(self.proposed, 'coding')} quoted the text ({kept})")
         dropped = []
         if self.invented:
             dropped.append(f"{self.invented:,} quoting words not in the text")
@@ -284,7 +292,7 @@ class Run:
         digest = self.info.get("digest") or (max(set(digests), key=digests.count)
                                              if digests else None)
         self.report = LlmReport(0, self.settings.model, shown_url(self.settings.url),
-                                self.settings.unit, len(plan.documents), plan.units,
+                                self.settings.unit, self.purpose, len(plan.documents), plan.units,
                                 len(plan.groups), plan.requests, digest=digest,
                                 too_long=len(plan.too_long))
         for line in plan.too_long:
