@@ -7,6 +7,7 @@ import streamlit as st
 
 from ..project.suggestions import ORDERS, origin_in_words
 from . import state
+from .llm_panel import llm_panel, provenance
 from .pages_themes import group_filter, memos_by_coding, show_memos
 from .render import code_colours, highlight
 
@@ -31,6 +32,7 @@ def review_page(proj):
     if codebook is None:
         st.info("Import a codebook first (Codebook page or `coding codebook import`).")
         return
+    llm_panel(proj, key="review_llm")
     names = {code.id: code.name for code in codebook.codes}
     left, middle, right = st.columns([2, 2, 3])
     order = left.radio("Order", ORDERS, key="review_order", horizontal=True,
@@ -80,6 +82,11 @@ def _models(_proj, label, data_version):
     return _proj.models()
 
 
+@st.cache_data(show_spinner=False, max_entries=4)
+def _llm_runs(_proj, label, data_version):
+    return _proj.llm_runs()
+
+
 def _frozen(members):
     return None if members is None else tuple(sorted(members))
 
@@ -101,10 +108,13 @@ def _suggestion_card(proj, item, names, colours, version, models, current, lengt
                                [(item.start, item.end, item.code, False)], colours)
             st.html(f'<div class="turn" style="line-height:1.5">{marked}</div>')
         source, details = st.columns([5, 1])
-        source.caption(state.plain(f"Suggested by {origin_in_words(item.origin, models)}."))
+        runs = _llm_runs(proj, proj.store.label, version) if "llm:" in item.origin else None
+        said = origin_in_words(item.origin, models, runs, item.created_at)
+        source.caption(state.plain(f"Suggested by {said}."))
         with details.popover("Details", key=f"details-{coding_id}"):
             st.text(f"{item.rationale}\nscore {item.score:.4f}\norigin {item.origin}\n"
-                    f"suggestion {coding_id}, characters {item.start}-{item.end}")
+                    f"suggestion {coding_id}, characters {item.start}-{item.end}" +
+                    ("\n" + provenance(runs, item.origin, item.created_at) if runs else ""))
         _card_buttons(proj, coding_id, item.code, names, current, length)
         show_memos(memos)
 

@@ -8,6 +8,7 @@ import streamlit as st
 from ..project.selection import code_id_for
 from ..records import ACCEPTED, MANUAL, SUGGESTED
 from . import state
+from .llm_panel import llm_panel
 from .render import code_colours
 from .workbench import document_offset, safe_colour, show, workbench_data
 
@@ -57,6 +58,7 @@ def transcript_page(proj):
             with st.expander("Code by turn (keyboard)"):
                 _apply_form(proj, info, turns, codebook)
             _remove_form(proj, codings, codebook)
+            llm_panel(proj, info.name)
         _memo_panel(proj, info, codings)
     with left:
         _workbench(proj, info, turns, shown_turns, codings, codebook)
