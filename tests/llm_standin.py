@@ -31,6 +31,7 @@ class StandIn:
                  host="127.0.0.1", name=None):
         self.models, self.digest, self.structured = list(models), digest, structured
         self.requests = []
+        self.keys = []  # the Authorization header of each chat request (None: none sent)
         self.answer = lambda body: {"codings": []}
         self._lock = threading.Lock()
         handler = type("Handler", (_Handler,), {"standin": self})
@@ -98,6 +99,8 @@ class _Handler(BaseHTTPRequestHandler):
         length = int(self.headers.get("Content-Length") or 0)
         body = json.loads(self.rfile.read(length) or b"{}")
         server.record("POST", self.path, body)
+        if self.path == "/v1/chat/completions":
+            server.keys.append(self.headers.get("Authorization"))
         if self.path == "/api/show":
             if body.get("model") not in server.models:
                 self._send(404, {"error": f"model '{body.get('model')}' not found"})

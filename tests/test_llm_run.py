@@ -286,3 +286,22 @@ def test_evaluate_scores_the_model_against_a_coder(project, server):
     assert [r["purpose"] for r in project.llm_runs()] == ["evaluate"]
     with pytest.raises(StoreError, match="coder 'cy' has no accepted or manual codings"):
         project.evaluate_llm(MODEL, "cy", **options(server))
+
+
+def test_the_server_and_key_come_from_the_environment(project, server, monkeypatch):
+    monkeypatch.setenv("CODING_LLM_URL", server.url)
+    monkeypatch.setenv("CODING_LLM_API_KEY", "sk-local-123")
+    report = project.suggest_llm(MODEL, retries=0)
+    assert report.url == server.url and report.sent == 3
+    assert server.keys == ["Bearer sk-local-123"] * 3
+    assert "sk-local-123" not in json.dumps([c["request"] for c in project.llm_calls()])
+
+
+def test_a_purged_document_leaves_no_call_behind(project, server):
+    project.suggest_llm(MODEL, **options(server))
+    assert len(list(project.llm_calls())) == 3
+    project.purge_document("p01.txt")
+    assert list(project.llm_calls()) == []
+    [run] = project.llm_runs()
+    assert "p01" not in json.dumps(run, default=str) and "listened" not in \
+        json.dumps(run, default=str)

@@ -368,7 +368,7 @@ class Run:
                                         ask.context), 1)
         while self.pending:
             ready, _ = wait(self.pending, return_when=FIRST_COMPLETED)
-            for future in ready:
+            for future in [f for f in self.pending if f in ready]:  # in the order sent
                 ask, body, attempt = self.pending.pop(future)
                 self._arrived(ask, body, attempt, future, found, name)
         return found
