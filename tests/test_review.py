@@ -57,8 +57,12 @@ def test_rules_and_model_on_the_same_span_merge_into_one_suggestion(queued):
     pending = queued.pending(order="document")
     key = pending[["document", "code", "start", "end"]]
     assert not key.duplicated().any()
-    merged = pending[pending["origin"].str.contains(r"\+")]
-    assert len(merged) and merged["origin"].str.startswith("rule:keywords+model:").all()
+    merged = pending[pending["origin"].str.startswith("rule:")]
+    assert len(merged) and merged["origin"].str.match(
+        r"rule:keywords\+model:tfidf-logreg@\w+\+semantic:semantic-logreg@\w+$").all()
+    assert (merged["rationale"].str.contains("keywords: ") &
+            merged["rationale"].str.contains("model: ") &
+            merged["rationale"].str.contains("meaning: ")).all()
 
 
 def test_review_by_id_code_and_score_and_reviewed_spans_stay_reviewed(queued):
@@ -125,7 +129,12 @@ def test_cli_suggest_review_train_evaluate(queued, tmp_path):
     assert result.exit_code == 0 and result.stdout.startswith("5 new suggestions; 5 pending")
     listing = runner.invoke(main, ["review", project, "--order", "document"])
     assert "5 pending suggestions (showing 5, by document)" in listing.stdout
-    accept = runner.invoke(main, ["--coder", "cy", "review", project, "--accept", "money"])
+    gated = runner.invoke(main, ["--coder", "cy", "review", project, "--accept", "money"])
+    assert gated.exit_code == 1 and " ".join(gated.output.split()) == (
+        "Error: not accepted: no reviewed suggestions of 'money' score 0 or more: review at "
+        "least 30 one by one first; or use --force to accept them anyway")
+    accept = runner.invoke(main, ["--coder", "cy", "review", project, "--accept", "money",
+                                  "--force"])
     assert accept.stdout == "accepted 2 suggestions\n"
     train = runner.invoke(main, ["train", project])
     assert train.exit_code == 0 and "Trained model" in train.stdout
@@ -162,8 +171,9 @@ def test_bad_inputs_get_clear_messages_and_sensible_fallbacks(tmp_path):
     assert "on the codebook only (no codings yet): 2 codes" in cold.stdout
     rules_only = runner.invoke(main, ["suggest", project, "--rules"])
     assert rules_only.exit_code == 0
-    assert ("Warning: 1 codes have no keywords or patterns, so rules will not suggest them: "
-            "care; add --model to cover them") in " ".join(rules_only.stderr.split())
+    assert ("Warning: 1 codes have no keywords or patterns, so rules use words of their "
+            "names, definitions and inclusion text instead: care") in " ".join(
+        rules_only.stderr.split())
     assert rules_only.stdout.startswith("2 new suggestions")
 
 

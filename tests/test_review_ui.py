@@ -81,12 +81,15 @@ def test_suggestions_say_where_they_came_from_in_words(db):
     with coding.open_project(db) as project:
         models = project.models()
         shown = project.pending(limit=10)
-    (version, model), = models.items()
+    (version, model), = [(v, m) for v, m in models.items() if m["name"] == "tfidf-logreg"]
+    (semantic, _), = [(v, m) for v, m in models.items() if m["name"] == "semantic-logreg"]
     at_time = model["trained_at"].astimezone().strftime("%H:%M")
-    said = f"the model trained at {at_time} on {model['positive_units']} coded sentences"
-    assert origin_in_words(f"model:tfidf-logreg@{version}", models) == said
-    assert origin_in_words(f"rule:keywords+model:tfidf-logreg@{version}", models) == \
-        f"the codebook's keywords and {said}"
+    said = f"trained at {at_time} on {model['positive_units']} coded sentences"
+    assert origin_in_words(f"model:tfidf-logreg@{version}", models) == f"the model {said}"
+    assert origin_in_words(f"rule:keywords+model:tfidf-logreg@{version}+semantic:"
+                           f"semantic-logreg@{semantic}", models) == \
+        f"the codebook's keywords and the model {said} and the semantic suggester {said}"
+    assert origin_in_words("rule:derived", models) == "words of the codebook's definitions"
     assert origin_in_words("model:tfidf-logreg@0000", models) == "an earlier model"
     captions = [displayed(c.value) for c in at.caption]
     for item in shown.itertuples():

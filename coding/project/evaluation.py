@@ -32,7 +32,8 @@ class EvaluationUseCases:
         (micro: every unit x code decision pooled) and a 'MACRO' row (the mean over codes the
         coder used) per suggester. Suggesters: rules; model; semantic; default (rules, plus
         the mean of model and semantic above each code's threshold, calibrated on the
-        training folds as `coding train` does, or `min_score`); names (the baseline: a unit
+        training folds as `coding train` does, or `min_score`; the rules of listed keywords
+        and patterns, not the derived ones, as `coding suggest` once trained on decisions); names (the baseline: a unit
         has a code when it holds a word of the code's name).
 
         With `fully_coded`, only the documents `coder` marked fully coded (where every passage
@@ -40,7 +41,7 @@ class EvaluationUseCases:
 
         With `curve`, a second DataFrame: the default's micro and macro F1 after training on
         1, 2, 4, 8... documents (documents, units, f1_micro, f1_macro, repeats)."""
-        data, rules, names = self._evaluation_data(coder, unit, fully_coded)
+        data, rules, listed, names = self._evaluation_data(coder, unit, fully_coded)
         groups = sorted(set(data.groups))
         if len(groups) < 2:
             raise StoreError(f"coder '{coder}' coded {len(groups)} document(s); "
@@ -57,16 +58,18 @@ class EvaluationUseCases:
             default[test] = mean >= self._thresholds(codebook, data, train, unit, min_score)
         shared = min_score if min_score is not None else 0.4
         predictions = {"rules": rules, "model": scores["model"] >= shared,
-                       "semantic": scores["semantic"] >= shared, "default": default | rules,
+                       "semantic": scores["semantic"] >= shared, "default": default | listed,
                        "names": names}
         table = with_macro(evaluation_table(data.truth, predictions, data.codes))
         if not curve:
             return table
-        return table, self._curve(codebook, data, unit, vectors, min_score, rules)
+        return table, self._curve(codebook, data, unit, vectors, min_score, listed)
 
     def _evaluation_data(self, coder, unit, fully_coded=False):
-        """The coder's labelled units (only codes of the codebook), the rules' and the
-        names baseline's predictions on them."""
+        """The coder's labelled units (only the codes they used), and on them the
+        predictions of the rules (derived terms included), of the rules from listed keywords
+        and patterns only (what the default adds once the learners learned from decisions),
+        and of the names baseline."""
         documents = None
         if fully_coded:
             documents = self.fully_coded_ids(coder)
@@ -81,7 +84,7 @@ class EvaluationUseCases:
             raise StoreError(f"coder '{coder}' has no accepted or manual codings to evaluate "
                              "against")
         codebook = self.codebook()
-        rules, names = np.zeros(data.truth.shape, bool), np.zeros(data.truth.shape, bool)
+        rules, listed, names = (np.zeros(data.truth.shape, bool) for _ in range(3))
         column = {code: j for j, code in enumerate(data.codes)}
         suggester = KeywordSuggester(unit).fit(codebook)
         words = _name_lemmas(codebook)
@@ -102,7 +105,9 @@ class EvaluationUseCases:
             for s in suggester.suggest_analysed(analysed, text):
                 if s.code in column:
                     rules[index[(s.start, s.end)], column[s.code]] = True
-        return data, rules, names
+                    listed[index[(s.start, s.end)], column[s.code]] |= \
+                        "keywords" in s.origin
+        return data, rules, listed, names
 
     def _thresholds(self, codebook, data, train, unit, min_score):
         """Per code, the default's threshold from the training rows alone (inner folds)."""

@@ -87,16 +87,19 @@ def origin_in_words(origin, models, llm_runs=None, at=None):
         if kind == "llm":
             said.append(llm_in_words(name, llm_runs, at))
         elif kind == "rule":
-            said.append("the codebook's keywords")
-        elif kind == "model":
+            said.append("words of the codebook's definitions" if name == "derived" else
+                        "the codebook's keywords")
+        elif kind in ("model", "semantic"):
+            what = "model" if kind == "model" else "semantic suggester"
             found = models.get(name.rpartition("@")[2])
             if found is None:
-                said.append("an earlier model")
+                said.append(f"an earlier {what}")
                 continue
-            at = found["trained_at"].astimezone()
-            when = at.strftime("%H:%M") if at.date() == datetime.now().astimezone().date() \
-                else f"{at:%d %b %Y} at {at:%H:%M}"
-            said.append(f"the model trained {'at' if ' ' not in when else 'on'} {when} on "
+            trained = found["trained_at"].astimezone()
+            when = trained.strftime("%H:%M") \
+                if trained.date() == datetime.now().astimezone().date() \
+                else f"{trained:%d %b %Y} at {trained:%H:%M}"
+            said.append(f"the {what} trained {'at' if ' ' not in when else 'on'} {when} on "
                         f"{_plural(found['positive_units'], 'coded ' + found['unit'])}")
         elif part:
             said.append(part)
@@ -196,21 +199,26 @@ class SuggestionUseCases:
         if not rules and not model and not semantic:
             raise SuggesterError("choose at least one suggester: rules, model or semantic")
         codebook = self.codebook()
+        learners = {name for name, on in (("model", model), ("semantic", semantic)) if on}
+        calibrations = self.model_state(unit, name=CALIBRATION) if learners else None
+        # Terms derived from definitions help while nothing is coded; once the learners have
+        # learned from decisions they do better alone (themes study: macro-F1 0.50 without
+        # derived rules, 0.39 with them), so the default then leaves them out.
+        derive = not learners or not calibrations
         bare = [c.id for c in codebook.codes if not c.keywords and not c.patterns]
-        if rules and bare:
+        if rules and bare and derive:
             warn(f"{len(bare)} codes have no keywords or patterns, so rules use words of their "
                  f"names, definitions and inclusion text instead: {', '.join(bare)}")
-        learners = {name for name, on in (("model", model), ("semantic", semantic)) if on}
         calibration = None
         if learners and min_score is None:  # no minimum asked for: the calibrated thresholds
-            calibration = (self.model_state(unit, name=CALIBRATION) or {}).get(
-                combined_name(learners))
+            calibration = (calibrations or {}).get(combined_name(learners))
         return BatchConfig(codebook=codebook, unit=unit, rules=rules,
                            model_state=self.model_state(unit) if model else None,
                            semantic_state=self.model_state(unit, name=SEMANTIC_NAME)
                            if semantic else None, calibration=calibration,
                            min_score=DEFAULT_MIN_SCORE if min_score is None else min_score,
-                           speaker_settings=self.settings, off=tuple(self.suggestions_off()))
+                           speaker_settings=self.settings, off=tuple(self.suggestions_off()),
+                           derive=derive)
 
     def suggest(self, rules=True, model=True, unit="sentence", documents=None, min_score=None,
                 workers=1, dask=None, on_document=None, warn=print, semantic=None):

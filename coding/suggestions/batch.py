@@ -37,6 +37,7 @@ class BatchConfig:
     semantic_state: dict | None = None   # the semantic suggester's, when it suggests
     calibration: dict | None = None      # thresholds for the learners in use (calibration.py)
     off: tuple = ()                      # codes whose suggestions are switched off
+    derive: bool = True                  # rules for codes without keywords, from their text
 
     @property
     def key(self):
@@ -44,7 +45,8 @@ class BatchConfig:
                     for state in (self.model_state, self.semantic_state)]
         return hashlib.sha256(json.dumps(
             [repr(self.codebook), self.unit, list(self.roles), self.rules, versions,
-             self.min_score, self.speaker_settings, self.calibration, list(self.off)],
+             self.min_score, self.speaker_settings, self.calibration, list(self.off),
+             self.derive],
             sort_keys=True, default=str).encode()).hexdigest()
 
 
@@ -75,8 +77,8 @@ _WORKER_CONFIG = {}  # per pool process: the config sent once by the initializer
 def _suggesters(config):
     cached = _SUGGESTERS.get(config.key)
     if cached is None:
-        rules = KeywordSuggester(config.unit, config.roles).fit(config.codebook) \
-            if config.rules else None
+        rules = KeywordSuggester(config.unit, config.roles, derive=config.derive).fit(
+            config.codebook) if config.rules else None
         if rules is not None:
             rules.off = set(config.off)
         learners = {}
