@@ -305,3 +305,42 @@ def test_a_purged_document_leaves_no_call_behind(project, server):
     [run] = project.llm_runs()
     assert "p01" not in json.dumps(run, default=str) and "listened" not in \
         json.dumps(run, default=str)
+
+
+def test_a_long_codebook_goes_in_groups_that_fit_the_context(tmp_path):
+    from conftest import CODEBOOK as LONG
+
+    (tmp_path / "p01.txt").write_text(TRANSCRIPT, encoding="utf-8")
+    with coding.init(tmp_path / "long.db", coder="ann") as project:
+        project.import_codebook(LONG)
+        project.ingest([tmp_path / "p01.txt"])
+        plan = project.llm_plan(MODEL, context_tokens=4096)
+        codes = len(project.codebook().codes)
+    assert len(plan.groups) > 1 and plan.requests == plan.units * len(plan.groups) == \
+        3 * len(plan.groups)
+    assert sum(len(group.codes) for group in plan.groups) == codes
+    for _, _, asks in plan.documents:
+        for ask in asks:
+            body = plan_body(plan, ask)
+            assert sum(len(m["content"]) for m in body["messages"]) / 4 + 1024 <= 4096
+
+
+def plan_body(plan, ask):
+    from coding.suggestions.llm import request_body
+
+    s = plan.settings
+    return request_body(plan.template, plan.groups[ask.group], ask.text, ask.context, s.model,
+                        s.temperature, s.seed, True, s.context_tokens)
+
+
+def test_the_same_run_on_postgresql(postgres_url, tmp_path, server):
+    (tmp_path / "p01.txt").write_text(TRANSCRIPT, encoding="utf-8")
+    (tmp_path / "book.yaml").write_text(CODEBOOK, encoding="utf-8")
+    with coding.init(postgres_url, coder="ann") as project:
+        project.import_codebook(tmp_path / "book.yaml")
+        project.ingest([tmp_path / "p01.txt"])
+        first = project.suggest_llm(MODEL, **options(server))
+        second = project.suggest_llm(MODEL, **options(server))
+        assert (first.added, second.cached, second.sent) == (2, 3, 0)
+        assert [c["request"] for c in project.llm_calls()] == server.chats()
+        assert project.llm_runs()[0]["digest"] == DIGEST
