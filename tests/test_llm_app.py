@@ -68,8 +68,8 @@ def test_an_unreachable_server_is_one_message_in_the_panel(db, server):
     at = run(at.text_input(key="llm_url").set_value(url))
     at = run(at.button(key="llm_run").click())
     assert [displayed(e.value) for e in at.error] == [
-        f"cannot reach the LLM server at {url} (connection refused); is it running? For "
-        "Ollama: `ollama serve`, or open the Ollama app"]
+        (f"cannot reach the LLM server at {url} (connection refused); is it running? For "
+         "Ollama: `ollama serve`, or open the Ollama app")]
 
 
 def test_review_runs_a_chosen_document_and_says_where_suggestions_came_from(db, server):

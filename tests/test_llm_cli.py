@@ -81,8 +81,8 @@ def test_with_allow_remote_what_leaves_the_computer_is_printed_first(run, db):
 @pytest.mark.parametrize("answer, said", [
     (lambda body: Reply(500, {"error": "CUDA out of memory"}),
      "the LLM server answered 500: CUDA out of memory"),
-    (lambda body: Reply(delay=1.5), "no answer from {url} within 0.3 s; a slow model needs a "
-                                    "longer --llm-timeout"),
+    (lambda body: Reply(delay=1.5), ("no answer from {url} within 0.3 s; a slow model needs "
+                                     "a longer --llm-timeout")),
 ])
 def test_a_failing_server_is_one_line_per_unit(run, db, server, answer, said):
     server.answer = lambda body: answer(body) if "listened" in user_text(body) \

@@ -187,9 +187,9 @@ def test_malformed_json_gets_one_retry_then_the_unit_is_skipped(project, server)
         "Your answer was not the JSON object asked for: the answer holds no JSON object. "
         "Answer again with only that JSON object.")
     assert report.malformed == 1 and report.added == 1
-    assert warnings == ["p01.txt, characters 146-203: skipped after two malformed answers "
-                        "(the second: the answer is not valid JSON (Expecting property name "
-                        "enclosed in double quotes at character 33))"]
+    assert warnings == [("p01.txt, characters 146-203: skipped after two malformed answers "
+                         "(the second: the answer is not valid JSON (Expecting property name "
+                         "enclosed in double quotes at character 33))")]
     assert "skipped 1 after a malformed answer twice (run again to retry them)" in \
         report.summary()
     statuses = [(c["attempt"], c["status"]) for c in project.llm_calls()]
@@ -202,8 +202,8 @@ def test_a_failed_call_is_one_line_and_three_in_a_row_stop_the_run(project, serv
         if "listened" in user_text(body) else scripted(body)
     warnings = []
     report = project.suggest_llm(MODEL, warn=warnings.append, **options(server))
-    assert warnings == ["p01.txt, characters 48-72: the LLM server answered 500: CUDA out of "
-                        "memory"]
+    assert warnings == [("p01.txt, characters 48-72: the LLM server answered 500: CUDA out "
+                         "of memory")]
     assert report.failed == 1 and report.added == 1
     server.answer = lambda body: Reply(500, {"error": "CUDA out of memory"})
     with pytest.raises(SuggesterError) as info:

@@ -71,9 +71,9 @@ def _extend(command, run_llm):
 
 
 def _settings(values):
-    return dict(url=values["llm_url"], allow_remote=values["allow_remote"],
-                parallel=values["llm_parallel"], context_tokens=values["llm_context"],
-                template=values["llm_template"], timeout=values["llm_timeout"])
+    return {"url": values["llm_url"], "allow_remote": values["allow_remote"],
+            "parallel": values["llm_parallel"], "context_tokens": values["llm_context"],
+            "template": values["llm_template"], "timeout": values["llm_timeout"]}
 
 
 class _Show:
@@ -107,7 +107,7 @@ class _Show:
 
 
 def _duration(seconds):
-    seconds = int(round(seconds))
+    seconds = round(seconds)
     if seconds < 60:
         return f"{seconds} s" if seconds else "under a second"
     minutes = seconds // 60

@@ -7,7 +7,7 @@ and every call it made (the audit log, which the export writes as JSON Lines).
 >>> project.evaluate_llm("llama3.1:8b", coder="ann")          # like `coding evaluate`
 """
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from urllib.parse import urlsplit
 
 import numpy as np
@@ -19,7 +19,7 @@ from ..records import COUNTED_STATUSES
 from ..storage.schema import CodeRow, CodingRow, DocumentRow, LlmCallRow, LlmRunRow
 from ..suggestions.llm import DEFAULT_URL, TEMPLATE, is_loopback
 from ..suggestions.pipeline import analyse
-from .llm_run import Estimate, LlmReport, LlmSettings, Plan, Run, make_plan  # noqa: F401
+from .llm_run import Estimate, LlmReport, LlmSettings, Plan, Run, make_plan
 from .writing import document_named
 
 __all__ = ["LlmUseCases", "LlmReport", "LlmSettings", "Estimate", "Plan", "DEFAULT_URL",
@@ -135,7 +135,7 @@ class LlmUseCases:
 
 
 def _aware(when):
-    return when if when is None or when.tzinfo else when.replace(tzinfo=timezone.utc)
+    return when if when is None or when.tzinfo else when.replace(tzinfo=UTC)
 
 
 def _run_dict(row):
@@ -208,8 +208,8 @@ def llm_details(model, runs=None, at=None):
     lines = [f"model {model}" + (f", {size}" if size else "") +
              (f", digest {run['digest']}" if run["digest"] else ", no digest reported"),
              f"server {run['url']} ({'elsewhere' if run['remote'] else 'this computer'})",
-             f"run {run['id']} {_when(run['started_at'])} by {run['created_by']}, per "
-             f"{run['unit']}, temperature {run['temperature']:g}, seed {run['seed']}",
+             (f"run {run['id']} {_when(run['started_at'])} by {run['created_by']}, per "
+              f"{run['unit']}, temperature {run['temperature']:g}, seed {run['seed']}"),
              f"prompt template {run['template_path']} (sha256 {run['template_sha256'][:12]}…)",
              f"codebook as sent: sha256 {run['codebook_sha256'][:12]}…"]
     return "\n".join(lines)

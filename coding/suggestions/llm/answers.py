@@ -10,6 +10,7 @@ among those asked about, is dropped and counted, never stored.
 """
 
 import json
+import math
 import re
 from dataclasses import dataclass, field
 
@@ -99,4 +100,4 @@ def _confidence(value):
         value = float(value)
     except (TypeError, ValueError):
         return None
-    return min(max(value, 0.0), 1.0) if value == value else None  # NaN is no confidence
+    return None if math.isnan(value) else min(max(value, 0.0), 1.0)

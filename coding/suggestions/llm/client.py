@@ -13,7 +13,6 @@ HTTP only, timeouts, retries with backoff, and one clear message for each way a 
 
 import ipaddress
 import json
-import socket
 import time
 import urllib.error
 import urllib.request
@@ -126,7 +125,7 @@ class LlmClient:
         """What Ollama's native API says about the model: {"digest", "details"}; {} from
         servers that are not Ollama. The digest names the exact weights, so a model pulled
         again under the same name is a different model in the provenance."""
-        root = self.url[:-3] if self.url.endswith("/v1") else self.url
+        root = self.url.removesuffix("/v1")
         info = {}
         show = self._json("POST", root + "/api/show", {"model": self.model})
         if isinstance(show, dict):
@@ -204,12 +203,12 @@ class LlmClient:
                 return response.status, response.read().decode("utf-8", "replace")
         except urllib.error.HTTPError as exc:
             return exc.code, exc.read().decode("utf-8", "replace")
-        except (TimeoutError, socket.timeout):
+        except TimeoutError:
             raise LlmCallError(f"no answer from {shown_url(self.url)} within {timeout:g} s; "
                                "a slow model needs a longer --llm-timeout") from None
         except urllib.error.URLError as exc:
             reason = exc.reason
-            if isinstance(reason, (TimeoutError, socket.timeout)):
+            if isinstance(reason, TimeoutError):
                 raise LlmCallError(f"no answer from {shown_url(self.url)} within {timeout:g} "
                                    "s; a slow model needs a longer --llm-timeout") from None
             raise LlmCallError(f"cannot reach the LLM server at {shown_url(self.url)} "
