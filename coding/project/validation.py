@@ -14,11 +14,12 @@ import math
 from dataclasses import dataclass
 
 import pandas as pd
-from sqlalchemy import delete, select
+from sqlalchemy import delete, func, select
 
 from ..errors import StoreError
-from ..records import ACCEPTED, REJECTED, SUGGESTED
-from ..storage.schema import CodeRow, CodingRow, DocumentRow, FullyCodedRow, ProjectRow
+from ..records import ACCEPTED, COUNTED_STATUSES, PARTICIPANT, REJECTED, SUGGESTED
+from ..storage.schema import (CodeRow, CodingRow, DocumentRow, FullyCodedRow, ProjectRow,
+                              TurnRow)
 from .writing import document_named
 
 TARGET = 0.9          # the precision a bulk accept must be shown to reach, by default
@@ -64,6 +65,7 @@ class Gate:
     pending: int            # suggestions waiting that a bulk accept would take
     target: float
     min_reviewed: int = MIN_REVIEWED
+    max_score: float | None = None  # the highest waiting score: reviewed ones above it left out
 
     @property
     def precision(self):
@@ -80,12 +82,14 @@ class Gate:
     def explain(self):
         """One plain sentence: why a bulk accept may or may not go ahead."""
         who = f"{self.suggester} suggestions" if self.suggester else "suggestions"
+        scoring = f"{self.min_score:g} or more" if self.max_score is None else \
+            f"{self.min_score:g} to {self.max_score:g} (as the waiting ones)"
         seen = (f"{self.accepted} of {self.reviewed} reviewed {who} of '{self.code}' scoring "
-                f"{self.min_score:g} or more were accepted")
+                f"{scoring} were accepted")
         if not self.reviewed:
-            return (f"no reviewed {who} of '{self.code}' score {self.min_score:g} or more: "
-                    f"review at least {self.min_reviewed} one by one first")
-        bound = f"precision {self.precision:.0%}, at least {self.lower:.0%} with 95 % confidence"
+            return (f"no reviewed {who} of '{self.code}' score {scoring}: review at least "
+                    f"{self.min_reviewed} one by one first")
+        bound = f"precision {self.precision:.0%}, at least {self.lower:.0%} with 95% confidence"
         if self.passes:
             return f"{seen} ({bound}): that meets the {self.target:.0%} target"
         missing = []
@@ -108,30 +112,30 @@ class ValidationUseCases:
         if suggester is not None:
             rows = [r for r in rows if suggester_of(r.origin) == suggester]
         above = [r for r in rows if r.score is not None and r.score >= min_score]
-        reviewed = [r for r in above if r.status in (ACCEPTED, REJECTED) and r.reviewed_by]
+        waiting = [r.score for r in above if r.status == SUGGESTED]
+        # Reviewed suggestions scoring far above every waiting one say little about those:
+        # the estimate uses the reviewed ones in the waiting ones' score range.
+        top = max(waiting) if waiting else None
+        reviewed = [r for r in above if r.status in (ACCEPTED, REJECTED) and r.reviewed_by
+                    and (top is None or r.score <= top)]
         return Gate(code=code, suggester=suggester, min_score=float(min_score),
                     reviewed=len(reviewed),
                     accepted=sum(1 for r in reviewed if r.status == ACCEPTED),
-                    pending=sum(1 for r in above if r.status == SUGGESTED), target=target)
+                    pending=len(waiting), target=target, max_score=top)
 
     def validation(self, min_score=0.0, target=TARGET):
         """The gate for every code and suggester that made suggestions: a DataFrame (code,
         suggester, min_score, reviewed, accepted, pending, precision, lower_95, passes,
-        better_than_chance, off). better_than_chance is False when the reviewed suggestions
-        were accepted no more often than the code's share of all reviewed suggestions would
-        predict by chance (Wilson lower bound at or below it), None with under 10 reviewed."""
+        better_than_chance, off). better_than_chance is False when the precision's lower bound
+        is no higher than the code's prevalence (its coded passages per participant turn: the
+        precision of suggesting it at random), None with under 10 reviewed."""
         rows = self._suggestion_rows(None)
-        reviewed_all = [r for r in rows if r.status in (ACCEPTED, REJECTED) and r.reviewed_by]
-        share = {}
-        for r in reviewed_all:
-            share.setdefault(r.key, [0, 0])[0] += r.status == ACCEPTED
-            share[r.key][1] += 1
-        base = (sum(a for a, _ in share.values()) / len(reviewed_all)) if reviewed_all else 0
+        prevalence = self._prevalence()
         off = set(self.suggestions_off())
         out = []
         for key, suggester in sorted({(r.key, suggester_of(r.origin)) for r in rows}):
             g = self.gate(key, min_score, target, suggester)
-            chance = None if g.reviewed < 10 else wilson_lower(g.accepted, g.reviewed) > base
+            chance = None if g.reviewed < 10 else g.lower > prevalence.get(key, 0.0)
             out.append({"code": key, "suggester": suggester, "min_score": min_score,
                         "reviewed": g.reviewed, "accepted": g.accepted, "pending": g.pending,
                         "precision": g.precision, "lower_95": g.lower, "passes": g.passes,
@@ -162,6 +166,15 @@ class ValidationUseCases:
                         f"too few reviewed ({len(seen)})")
         return frame.assign(precision_lower=lower, precision_reviewed=counts,
                             precision_said=said)
+
+    def _prevalence(self):
+        """{code: accepted and manual codings of it per participant turn, at most 1}."""
+        with self.store.reading() as session:
+            turns = session.scalar(select(func.count()).select_from(TurnRow).where(
+                TurnRow.role == PARTICIPANT)) or 1
+            counts = session.execute(select(CodeRow.key, func.count()).join(CodingRow).where(
+                CodingRow.status.in_(COUNTED_STATUSES)).group_by(CodeRow.key)).all()
+        return {key: min(1.0, n / turns) for key, n in counts}
 
     def accept_validated(self, code, min_score, target=TARGET, force=False, suggester=None):
         """Accept every pending suggestion of `code` scoring at least `min_score` when the

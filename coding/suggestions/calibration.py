@@ -18,7 +18,7 @@ GRID = np.round(np.arange(0.05, 0.951, 0.025), 3)
 def best_threshold(scores, truth, target_precision=None):
     """(threshold, precision, recall, F1) of the best threshold on GRID for these scores:
     the highest F1, or with `target_precision` the highest recall among thresholds reaching
-    it (None when none does)."""
+    it (None when none does); of thresholds doing equally well, the highest."""
     scores, truth = np.asarray(scores, dtype=float).ravel(), np.asarray(truth, bool).ravel()
     best = None
     for threshold in GRID:
@@ -30,7 +30,7 @@ def best_threshold(scores, truth, target_precision=None):
         if target_precision is not None and (precision < target_precision or not tp):
             continue
         key = recall if target_precision is not None else f1
-        if best is None or key > best[0] + 1e-12:
+        if best is None or key >= best[0] - 1e-12:  # a tie: the higher threshold
             best = (key, float(threshold), precision, recall, f1)
     return None if best is None else best[1:]
 
