@@ -288,6 +288,14 @@ def test_review_page_accept_reject_recode_widen_bulk_and_reload(db):
     assert len(chosen) > 5
     after = run(after.button(key="bulk_preview").click())
     name = chosen["code_name"].iloc[0]
+    # the validation gate: none of these has been reviewed, so nothing is offered...
+    with coding.open_project(db) as project:
+        gate = project.gate(code, 0.5)
+    assert not gate.passes and gate.reviewed < 30 and gate.pending == len(chosen)
+    assert [displayed(e.value) for e in after.error] == [gate.explain()]
+    assert f"of '{code}' scor" in gate.explain() and "review" in gate.explain()
+    assert not after.warning and "No code passes the gate" in after.info[0].value
+    after = run(after.checkbox(key="bulk_override").check())  # ...unless the coder overrides
     assert [displayed(w.value) for w in after.warning] == [
         f"Accept {len(chosen)} suggestions of {name} scoring 0.50 or more? 5 of them, the "
         "highest scoring:"]

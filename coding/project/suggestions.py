@@ -477,9 +477,9 @@ def _digest(state):
     return hashlib.sha256(json.dumps(state, sort_keys=True, default=str).encode()).hexdigest()[:12]
 
 
-def _calibrations(codebook, data, unit, target_precision):
+def _calibrations(codebook, data, unit, target_precision, folds=5):
     """{learners' name: calibration} from out-of-fold scores on the project's decisions."""
-    scores = out_of_fold_scores(codebook, data, unit)
+    scores = out_of_fold_scores(codebook, data, unit, folds)
     scores["model+semantic"] = sum(WEIGHTS[name] * scores[name] for name in WEIGHTS) / sum(
         WEIGHTS.values())
     return {name: calibrate(found, data.truth, data.codes, target_precision)

@@ -9,6 +9,7 @@ from ..project.suggestions import ORDERS, origin_in_words
 from . import state
 from .llm_panel import llm_panel, provenance
 from .pages_themes import group_filter, memos_by_coding, show_memos
+from .quality import quality_panel
 from .render import code_colours, highlight
 
 PAGE_SIZE = 10
@@ -46,6 +47,7 @@ def review_page(proj):
     code = None if code_filter == ALL_CODES else code_filter
     scope = (code, _frozen(codes), _frozen(documents))
     _bulk_accept(proj, names, scope, label, version)
+    quality_panel(proj, names, label, version)
     length = _pending(proj, label, version, order, *scope, 1)[1]
     if not length:
         st.success("Nothing waiting for review.")
@@ -55,7 +57,7 @@ def review_page(proj):
     position = min(st.session_state.get("review_position", 0), length - 1)
     st.session_state["review_position"] = position
     first = position // PAGE_SIZE * PAGE_SIZE
-    queue = _pending(proj, label, version, order, *scope, first + PAGE_SIZE)[0].iloc[first:]
+    queue = _with_precision(proj, label, version, order, scope, first + PAGE_SIZE).iloc[first:]
     st.caption(f"Suggestion {position + 1:,} of {length:,} · keys: **{KEYS['accept']}** "
                f"accept · **{KEYS['reject']}** reject · **{KEYS['next']}** next · "
                f"**{KEYS['previous']}** previous · **{KEYS['undo']}** undo (when the cursor is "
@@ -75,6 +77,12 @@ def _pending(_proj, label, data_version, order, code, codes, documents, limit, m
     return (_proj.pending(order=order, code=code, limit=limit, codes=codes,
                           documents=documents, min_score=min_score),
             _proj.pending_count(code, codes=codes, documents=documents, min_score=min_score))
+
+
+@st.cache_data(show_spinner=False, max_entries=8)
+def _with_precision(_proj, label, data_version, order, scope, limit):
+    """The queue's head with the validation gate's precision beside each suggestion."""
+    return _proj.with_precision(_pending(_proj, label, data_version, order, *scope, limit)[0])
 
 
 @st.cache_data(show_spinner=False, max_entries=4)
@@ -110,7 +118,10 @@ def _suggestion_card(proj, item, names, colours, version, models, current, lengt
         source, details = st.columns([5, 1])
         runs = _llm_runs(proj, proj.store.label, version) if "llm:" in item.origin else None
         said = origin_in_words(item.origin, models, runs, item.created_at)
-        source.caption(state.plain(f"Suggested by {said}."))
+        source.caption(state.plain(f"Suggested by {said}. Precision so far at this score: "
+                                   f"{item.precision_said} (from reviewed suggestions of this "
+                                   "code and suggester; the model's own score is not trusted "
+                                   "for that)."))
         with details.popover("Details", key=f"details-{coding_id}"):
             st.text(f"{item.rationale}\nscore {item.score:.4f}\norigin {item.origin}\n"
                     f"suggestion {coding_id}, characters {item.start}-{item.end}" +
@@ -196,6 +207,20 @@ def _bulk_accept(proj, names, scope, label, version):
         if not count:
             st.info(f"No suggestions {which} score {threshold:.2f} or more.")
             return
+        everything = _pending(proj, label, version, "score", *scope, None, threshold)[0]
+        gates = {c: proj.gate(c, threshold) for c in sorted(set(everything["code"]))}
+        shown = [c for c, g in gates.items() if g.passes]
+        for c, g in gates.items():  # the validation gate, in words, code by code
+            (st.success if g.passes else st.error)(state.plain(g.explain()))
+        override = st.checkbox("Accept them even where the gate says they are not shown to "
+                               "be reliable", key="bulk_override")
+        chosen = everything if override else everything[everything["code"].isin(shown)]
+        count = len(chosen)
+        if not count:
+            st.info("No code passes the gate at this score: review more suggestions one by "
+                    "one, raise the minimum score, or tick the box above.")
+            return
+        samples = chosen.head(SAMPLES)
         st.warning(f"Accept {count:,} suggestions {which} scoring {threshold:.2f} or more? "
                    f"{'These are' if count <= SAMPLES else f'{SAMPLES} of them, the highest'}"
                    " scoring:")
@@ -204,8 +229,7 @@ def _bulk_accept(proj, names, scope, label, version):
                     f"{item.score:.2f}\n{' '.join(str(item.quote).split())}")
         confirm, cancel = st.columns(2)
         if confirm.button(f"Accept {count:,}", key="bulk_accept", type="primary"):
-            ids = _pending(proj, label, version, "score", *scope, None,
-                           threshold)[0]["coding_id"].tolist()
+            ids = chosen["coding_id"].tolist()
             done = state.safely(proj.review, "accept", ids=ids)
             st.session_state.pop("bulk_plan", None)
             if done is not None:

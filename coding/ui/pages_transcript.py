@@ -48,6 +48,7 @@ def transcript_page(proj):
         else f"{info.codings} codings"
     st.caption(f"Case {state.plain(info.case)} · {info.words:,} words · {info.turns} turns · "
                f"{counted}")
+    _fully_coded(proj, document, label, version)
     st.html(PANEL_CSS)
     left, right = st.columns([4, 1])
     with right, st.container(key="code_panel"):
@@ -62,6 +63,25 @@ def transcript_page(proj):
         _memo_panel(proj, info, codings)
     with left:
         _workbench(proj, info, turns, shown_turns, codings, codebook)
+
+
+def _fully_coded(proj, document, label, version):
+    """A coder's mark that they coded this transcript completely: there every passage they
+    did not code is a known miss, which lets the validation gate measure recall."""
+    marks = _marks(proj, label, version)
+    done = (document, proj.coder) in marks
+    key = f"fully_coded-{document}"
+    ticked = st.checkbox("I have coded this transcript completely", value=done, key=key,
+                         help="Documents marked so measure what suggestions miss (recall "
+                              "and kappa in `coding evaluate --fully-coded`).")
+    if ticked != done and state.safely(proj.mark_fully_coded, document, ticked) is not None:
+        st.toast("Marked as coded completely." if ticked else "Mark taken back.")
+        st.rerun()
+
+
+@st.cache_data(show_spinner=False, max_entries=4)
+def _marks(_proj, label, data_version):
+    return {(row.document, row.coder) for row in _proj.fully_coded().itertuples()}
 
 
 def _turn_from_url():
