@@ -36,13 +36,14 @@ CODEBOOK = ROOT / "codebooks" / "gcph_asset_based.yaml"
 GENERATOR_VERSION = 1  # bump when the corpus generator changes, so cached corpora are rebuilt
 MANIFEST = "corpus.json"
 RESULT_MARK = "BENCH_RESULT "
-STEPS = ("tokenizer", "ingest", "rules", "model", "e2e")
+STEPS = ("tokenizer", "ingest", "rules", "model", "e2e-lexical", "e2e")
 STEP_TITLES = {
     "tokenizer": "bare spaCy tokenizer (yardstick)",
     "ingest": "ingest only (project.ingest)",
     "rules": "rule suggestions (batch rules)",
-    "model": "model suggestions (batch model)",
-    "e2e": "end to end: batch rules+model + matrix",
+    "model": "model + semantic suggestions (batch model)",
+    "e2e-lexical": "end to end without the semantic suggester (before issue 17)",
+    "e2e": "end to end: batch rules+model+semantic + matrix",
     "rules-1M": "rule suggestions, 112 x 9000 words",
 }
 
@@ -353,7 +354,7 @@ def step_ingest(files, workers, out, tmp):
     project.close()
 
 
-def _batch(project, files, workers, rules, model, out):
+def _batch(project, files, workers, rules, model, out, semantic=None):
     from coding.project import suggestions as use_cases
 
     warnings = []
@@ -371,7 +372,8 @@ def _batch(project, files, workers, rules, model, out):
     started = time.perf_counter()
     try:
         report = project.batch([str(f) for f in files], codebook=str(CODEBOOK), rules=rules,
-                               model=model, workers=workers, warn=warnings.append)
+                               model=model, semantic=semantic, workers=workers,
+                               warn=warnings.append)
     finally:
         use_cases.store_parsed = store
     out["batch_seconds"] = time.perf_counter() - started
@@ -397,13 +399,17 @@ def step_model(files, workers, out, tmp):
     project.close()
 
 
-def step_e2e(files, workers, out, tmp):
+def step_e2e_lexical(files, workers, out, tmp):
+    step_e2e(files, workers, out, tmp, semantic=False)
+
+
+def step_e2e(files, workers, out, tmp, semantic=None):
     import pandas as pd
 
     started = time.perf_counter()
     project = fresh_project(tmp)
     out["init_seconds"] = time.perf_counter() - started
-    _batch(project, files, workers, True, True, out)
+    _batch(project, files, workers, True, True, out, semantic)
     mark = time.perf_counter()
     frame = project.codings_frame(statuses=None)
     out["frame_seconds"] = time.perf_counter() - mark
@@ -426,7 +432,7 @@ def run_step(args):
     manifest = json.loads((Path(args.corpus) / MANIFEST).read_text())
     files = [Path(args.corpus) / name for name in manifest["files"]]
     out["docs"], out["words"] = len(files), manifest["words"]
-    step = globals()[f"step_{args.step}"]
+    step = globals()[f"step_{args.step.replace('-', '_')}"]
     with tempfile.TemporaryDirectory(prefix="coding-bench-project-") as tmp:
         call = (lambda: step(files, out["workers"], out)) if args.step == "tokenizer" else \
             (lambda: step(files, out["workers"], out, tmp))
