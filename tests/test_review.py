@@ -131,8 +131,9 @@ def test_cli_suggest_review_train_evaluate(queued, tmp_path):
     assert "5 pending suggestions (showing 5, by document)" in listing.stdout
     gated = runner.invoke(main, ["--coder", "cy", "review", project, "--accept", "money"])
     assert gated.exit_code == 1 and " ".join(gated.output.split()) == (
-        "Error: not accepted: no reviewed suggestions of 'money' score 0 or more: review at "
-        "least 30 one by one first; or use --force to accept them anyway")
+        "Error: not accepted: no reviewed suggestions of 'money' score 0 to 0.45 (as the "
+        "waiting ones): review at least 30 one by one first; or use --force to accept them "
+        "anyway")  # the two waiting: one keyword each (0.45)
     accept = runner.invoke(main, ["--coder", "cy", "review", project, "--accept", "money",
                                   "--force"])
     assert accept.stdout == "accepted 2 suggestions\n"

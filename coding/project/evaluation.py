@@ -13,10 +13,10 @@ from ..analysis.evaluation import evaluation_table
 from ..errors import StoreError
 from ..suggestions.calibration import calibrate, threshold_of
 from ..suggestions.combination import WEIGHTS
-from ..suggestions.crossval import Labelled, fit_learners, out_of_fold_scores, score_matrix
+from ..suggestions.crossval import (Labelled, fit_learners, out_of_fold_scores, score_matrix,
+                                    unit_vectors_of)
 from ..suggestions.pipeline import analyse, load_pipeline
 from ..suggestions.rules import KeywordSuggester
-from ..suggestions.vectors import embed
 from .suggestions import _calibrations
 
 SUGGESTERS = ("rules", "model", "semantic", "default", "names")
@@ -47,7 +47,7 @@ class EvaluationUseCases:
             raise StoreError(f"coder '{coder}' coded {len(groups)} document(s); "
                              "cross-validation needs at least 2")
         codebook = self.codebook()
-        vectors = embed(data.texts)
+        vectors = unit_vectors_of(data, unit)
         scores = out_of_fold_scores(codebook, data, unit, folds, vectors=vectors)
         mean = _mean(scores, slice(None))
         default = np.zeros(data.truth.shape, bool)
@@ -85,7 +85,7 @@ class EvaluationUseCases:
         data = self.labelled_units(unit, coder=coder, documents=documents)
         used = [j for j in range(len(data.codes)) if data.truth[:, j].any()]  # as coded
         data = Labelled([data.codes[j] for j in used], data.texts, data.lemmas, data.groups,
-                        data.truth[:, used])
+                        data.truth[:, used], contexts=data.contexts)
         if not data.truth.any():
             raise StoreError(f"coder '{coder}' has no accepted or manual codings to evaluate "
                              "against")
@@ -121,7 +121,7 @@ class EvaluationUseCases:
             return np.full(len(data.codes), float(min_score))
         inner = Labelled(data.codes, [data.texts[i] for i in train],
                          [data.lemmas[i] for i in train], [data.groups[i] for i in train],
-                         data.truth[train])
+                         data.truth[train], contexts=[data.contexts[i] for i in train])
         if len(set(inner.groups)) < 2:
             return np.full(len(data.codes), 0.4)
         # three inner folds, not five: the same thresholds within 0.025 on both evaluation

@@ -136,7 +136,8 @@ class SuggestionUseCases:
         data = self.labelled_units(unit)
         every = range(len(data.texts))
         model = TfidfSuggester(unit=unit, C=C).fit(codebook, data.examples(every))
-        semantic = SemanticSuggester(unit=unit).fit(codebook, data.examples(every, text=True))
+        semantic = SemanticSuggester(unit=unit).fit(codebook, data.examples(every, text=True),
+                                                    data.contexts)
         state = model.to_state()
         positive_units = int(data.truth.any(axis=1).sum()) if len(data.texts) else 0
         calibration = _calibrations(codebook, data, unit, target_precision) \
@@ -494,11 +495,12 @@ def label_units(documents, codings, codes, unit):
     by_document = {}
     for c in codings:
         by_document.setdefault(c.document_id, []).append(c)
-    texts, lemmas, groups, truth, rejected = [], [], [], [], []
+    texts, lemmas, groups, truth, rejected, contexts = [], [], [], [], [], []
     for doc_id, _, text, turns in documents:
         labels = [c for c in by_document.get(doc_id, ()) if c.key in column]
-        for _, units in analyse(text, turns, unit):
+        for doc, units in analyse(text, turns, unit):
             for u in units:
+                contexts.append(doc.text)
                 yes, no = np.zeros(len(codes), bool), np.zeros(len(codes), bool)
                 for c in labels:
                     if overlaps(u.start, u.end, c.start, c.end):
@@ -511,7 +513,8 @@ def label_units(documents, codings, codes, unit):
     shape = (0, len(codes))
     return Labelled(list(codes), texts, lemmas, groups,
                     np.array(truth).reshape(-1, len(codes)) if truth else np.zeros(shape, bool),
-                    np.array(rejected).reshape(-1, len(codes)) if rejected else np.zeros(shape, bool))
+                    np.array(rejected).reshape(-1, len(codes)) if rejected else np.zeros(shape, bool),
+                    contexts)
 
 
 def _aware(when):

@@ -10,7 +10,7 @@ import numpy as np
 from ..records import Suggestion
 from .calibration import threshold_of
 from .suggester import DEFAULT_MIN_SCORE
-from .vectors import embed
+from .semantic import unit_texts
 
 # Averaging beat either learner alone on the sample study's gold (turns: model 0.339, semantic
 # 0.380, mean 0.376-0.388 at 0.4; sentences: 0.172, 0.168, 0.188): README "Suggestion quality".
@@ -44,16 +44,17 @@ class LearnedSuggester:
         return np.array([threshold_of(self.calibration, code, self.min_score)
                          for code in self.codes_])
 
-    def score(self, lemma_lists, vectors):
-        """(n_units, n_codes) combined scores, columns in `codes_` order, and the parts."""
+    def score(self, matrix, vectors, units):
+        """(n_units, n_codes) combined scores, columns in `codes_` order, and the parts.
+        `matrix`: the model's TF-IDF rows of the units; `vectors`: their word vectors."""
         parts = {}
         for name, learner in self.learners.items():
-            found = learner.score_units(lemma_lists) if name == "model" else \
+            found = learner.score_matrix(matrix) if name == "model" else \
                 learner.score_vectors(vectors)
             column = {code: k for k, code in enumerate(learner.codes_)}
             parts[name] = np.stack([found[:, column[c]] if c in column else
-                                    np.zeros(len(lemma_lists)) for c in self.codes_], axis=1) \
-                if self.codes_ else np.zeros((len(lemma_lists), 0))
+                                    np.zeros(units) for c in self.codes_], axis=1) \
+                if self.codes_ else np.zeros((units, 0))
         total = sum(WEIGHTS[name] for name in parts)
         combined = sum(WEIGHTS[name] * scores for name, scores in parts.items()) / total
         return combined, parts
@@ -62,11 +63,11 @@ class LearnedSuggester:
         units = [unit for _, units in analysed for unit in units]
         if not units or not self.codes_:
             return []
-        vectors = embed([text[u.start:u.end] for u in units]) \
+        vectors = self.learners["semantic"].vectors(*unit_texts(analysed, text)) \
             if "semantic" in self.learners else None
-        combined, parts = self.score(
-            [u.lemmas for u in units] if "model" in self.learners else [()] * len(units),
-            vectors)
+        matrix = self.learners["model"].transform([u.lemmas for u in units]) \
+            if "model" in self.learners else None
+        combined, parts = self.score(matrix, vectors, len(units))
         chosen = combined >= self.thresholds()
         chosen[:, [k for k, c in enumerate(self.codes_) if c in self.off]] = False
         suggestions = []
@@ -74,16 +75,16 @@ class LearnedSuggester:
             code = self.codes_[col]
             suggestions.append(Suggestion(
                 units[row].start, units[row].end, code, round(float(combined[row, col]), 4),
-                self._rationale(units[row], vectors, row, code, parts, col), self.origin_))
+                self._rationale(matrix, vectors, row, code, parts, col), self.origin_))
         return sorted(suggestions, key=lambda s: (s.start, s.code))
 
-    def _rationale(self, unit, vectors, row, code, parts, col):
+    def _rationale(self, matrix, vectors, row, code, parts, col):
         said = []
         if "model" in self.learners:
             model = self.learners["model"]
             k = model.codes_.index(code) if code in model.codes_ else None
             if k is not None:
-                said.append(model.rationale_for(unit.lemmas, k) +
+                said.append(model.rationale(matrix, row, k) +
                             f" [{parts['model'][row, col]:.2f}]")
         if "semantic" in self.learners:
             said.append(self.learners["semantic"].rationale(vectors[row], code) +

@@ -9,7 +9,6 @@ import numpy as np
 
 from .semantic import SemanticSuggester
 from .tfidf import TfidfSuggester
-from .vectors import embed
 
 LEARNERS = ("model", "semantic")
 
@@ -26,6 +25,7 @@ class Labelled:
     groups: list
     truth: np.ndarray
     rejected: np.ndarray | None = None
+    contexts: list | None = None  # the turn around each unit (for sentence units)
 
     def examples(self, rows, text=False):
         """Training examples of the suggesters for these rows: (lemmas or text, positive code
@@ -44,7 +44,8 @@ def fit_learners(codebook, data, rows, unit, which=LEARNERS, C=None):
             codebook, data.examples(rows))
     if "semantic" in which:
         fitted["semantic"] = SemanticSuggester(unit=unit).fit(
-            codebook, data.examples(rows, text=True))
+            codebook, data.examples(rows, text=True),
+            [data.contexts[i] for i in rows] if data.contexts is not None else None)
     return fitted
 
 
@@ -55,7 +56,7 @@ def score_matrix(suggester, data, rows, vectors=None):
     out = np.zeros((len(rows), len(data.codes)))
     if isinstance(suggester, SemanticSuggester):
         found = suggester.score_vectors(vectors[rows] if vectors is not None
-                                        else embed([data.texts[i] for i in rows]))
+                                        else unit_vectors_of(data, unit=suggester.unit)[rows])
     else:
         found = suggester.score_units([data.lemmas[i] for i in rows])
     for k, code in enumerate(suggester.codes_):
@@ -71,10 +72,16 @@ def out_of_fold_scores(codebook, data, unit, folds=5, which=LEARNERS, vectors=No
     from sklearn.model_selection import GroupKFold
 
     if "semantic" in which and vectors is None:
-        vectors = embed(data.texts)
+        vectors = unit_vectors_of(data, unit)
     scores = {name: np.zeros(data.truth.shape) for name in which}
     splits = min(folds, len(set(data.groups)))
     for train, test in GroupKFold(n_splits=splits).split(data.truth, groups=data.groups):
         for name, learner in fit_learners(codebook, data, train, unit, which).items():
             scores[name][test] = score_matrix(learner, data, test, vectors)
     return scores
+
+
+def unit_vectors_of(data, unit):
+    """The vectors the semantic suggester reads for `data`'s units (sentences with their
+    turns)."""
+    return SemanticSuggester(unit=unit).vectors(data.texts, data.contexts)

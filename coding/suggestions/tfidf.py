@@ -128,7 +128,10 @@ class TfidfSuggester:
             raise SuggesterError("TfidfSuggester: call fit() before suggest()")
         if not len(lemma_lists) or not self.codes_:
             return np.zeros((len(lemma_lists), len(self.codes_)))
-        matrix = self.transform(lemma_lists)
+        return self.score_matrix(self.transform(lemma_lists))
+
+    def score_matrix(self, matrix):
+        """Probabilities from TF-IDF rows (`transform`'s), columns in `codes_` order."""
         from scipy.special import expit  # imported when scoring, not with the package
 
         return expit(matrix @ self.coef_.T + self.intercept_)
@@ -150,9 +153,9 @@ class TfidfSuggester:
                                           self._rationale(matrix, row, col), self.origin_))
         return sorted(suggestions, key=lambda s: (s.start, s.code))
 
-    def rationale_for(self, lemmas, col):
-        """The rationale of code column `col` for one unit's lemmas."""
-        return self._rationale(self.transform([lemmas]), 0, col)
+    def rationale(self, matrix, row, col):
+        """The rationale of code column `col` for row `row` of TF-IDF rows `matrix`."""
+        return self._rationale(matrix, row, col)
 
     def _rationale(self, matrix, row, col):
         features = matrix[row]
