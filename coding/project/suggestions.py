@@ -498,9 +498,9 @@ def label_units(documents, codings, codes, unit):
     texts, lemmas, groups, truth, rejected, contexts = [], [], [], [], [], []
     for doc_id, _, text, turns in documents:
         labels = [c for c in by_document.get(doc_id, ()) if c.key in column]
-        for doc, units in analyse(text, turns, unit):
+        for _, units in analyse(text, turns, unit):
             for u in units:
-                contexts.append(doc.text)
+                contexts.append(text[units[0].start:units[-1].end])  # as semantic.unit_texts
                 yes, no = np.zeros(len(codes), bool), np.zeros(len(codes), bool)
                 for c in labels:
                     if overlaps(u.start, u.end, c.start, c.end):

@@ -18,7 +18,7 @@ from ..errors import SuggesterError
 from ..records import PARTICIPANT, Suggestion
 from .pipeline import analyse
 from .suggester import DEFAULT_MIN_SCORE
-from .vectors import VECTORS, embed, fingerprint
+from .vectors import VECTORS, embed, fingerprint, normalise, token_sums
 
 SEMANTIC_NAME = "semantic-logreg"
 SEMANTIC_FORMAT = 1
@@ -34,15 +34,19 @@ CONTEXT_WEIGHT = 1.0
 
 def unit_vectors(texts, contexts=None, weight=CONTEXT_WEIGHT):
     """Each unit's vector, with its context's (the turn around a sentence) added at `weight`
-    and normalised; contexts repeated across units are embedded once."""
-    vectors = embed(texts)
+    and normalised. A context's vector is the sum of its units' token vectors (the units of
+    one turn share the same context text), so no turn is read twice."""
+    sums = token_sums(texts)
+    vectors = normalise(sums)
     if contexts is None or not weight:
         return vectors
-    distinct = {text: i for i, text in enumerate(dict.fromkeys(contexts))}
-    around = embed(list(distinct))[[distinct[c] for c in contexts]]
-    vectors = vectors + weight * around
-    norms = np.linalg.norm(vectors, axis=1, keepdims=True)
-    return vectors / np.where(norms > 0, norms, 1.0)
+    groups = {}
+    for i, context in enumerate(contexts):
+        groups.setdefault(context, []).append(i)
+    around = np.zeros_like(sums)
+    for members in groups.values():
+        around[members] = sums[members].sum(axis=0)
+    return normalise(vectors + weight * normalise(around))
 
 
 class SemanticSuggester:
@@ -198,8 +202,9 @@ def _clauses(text):
 def unit_texts(analysed, text):
     """([unit text], [its turn's text]) of pipeline.analyse's output."""
     texts, contexts = [], []
-    for doc, units in analysed:
-        for u in units:
-            texts.append(text[u.start:u.end])
-            contexts.append(doc.text)
+    for _, units in analysed:
+        if units:  # the turn's words, from the text (Doc.text would rebuild it token by token)
+            around = text[units[0].start:units[-1].end]
+            texts += [text[u.start:u.end] for u in units]
+            contexts += [around] * len(units)
     return texts, contexts
