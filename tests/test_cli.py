@@ -79,6 +79,7 @@ def test_demo_builds_the_sample_study_and_is_safe_to_rerun(run, tmp_path):
     assert "0 added, 12 already in the project, 0 failed" in again.stdout
     assert "gold codings: 0 imported" in again.stdout
     assert "(unchanged)" in again.stdout
-    assert "6. batch-coded with rules and the model on 2 workers: 0 new suggestions" in again.stdout
+    assert ("6. batch-coded with rules, the model and the semantic suggester on 2 workers: 0 "
+            "new suggestions") in again.stdout
     queued = int(first.stdout.split("on 2 workers: ")[1].split()[0])
     assert queued > 100 and f"{queued} suggested" in first.stdout

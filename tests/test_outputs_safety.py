@@ -380,13 +380,18 @@ def test_cli_prints_brackets_in_data_as_they_are(run, tmp_path):
     assert review.exit_code == 0, review.output
     assert review.output == (
         "1 pending suggestions (showing 1, by uncertainty)\n"
-        "┏━━━━┳━━━━━━━━━━┳━━━━━━━┳━━━━━━━┳━━━━━━━━━━━━━━━━━━━━━━━━━┳━━━━━━━━━━━━━━━━━━━━┓\n"
-        "┃ id ┃ document ┃ code  ┃ score ┃ quote                   ┃ why                ┃\n"
-        "┡━━━━╇━━━━━━━━━━╇━━━━━━━╇━━━━━━━╇━━━━━━━━━━━━━━━━━━━━━━━━━╇━━━━━━━━━━━━━━━━━━━━┩\n"
-        "│ 1  │ [x].txt  │ draft │ 0.45  │ I [/] I laughs          │ keywords: \"laughs\" │\n"
-        "│    │          │       │       │ [laughs].               │                    │\n"
-        "└────┴──────────┴───────┴───────┴─────────────────────────┴────────────────────┘\n")
-    assert run("review", "s.db", "--accept", "all").output == "accepted 1 suggestions\n"
+        "┏━━━━┳━━━━━━━━━━┳━━━━━━━┳━━━━━━━┳━━━━━━━━━━━━━━━┳━━━━━━━━━━━━━━┳━━━━━━━━━━━━━━━┓\n"
+        "┃ id ┃ document ┃ code  ┃ score ┃ precision     ┃ quote        ┃ why           ┃\n"
+        "┡━━━━╇━━━━━━━━━━╇━━━━━━━╇━━━━━━━╇━━━━━━━━━━━━━━━╇━━━━━━━━━━━━━━╇━━━━━━━━━━━━━━━┩\n"
+        "│ 1  │ [x].txt  │ draft │ 0.45  │ too few       │ I [/] I      │ keywords:     │\n"
+        "│    │          │       │       │ reviewed (0)  │ laughs       │ \"laughs\"      │\n"
+        "│    │          │       │       │               │ [laughs].    │               │\n"
+        "└────┴──────────┴───────┴───────┴───────────────┴──────────────┴───────────────┘\n")
+    gated = run("review", "s.db", "--accept", "all")  # the gate refuses, naming the code
+    assert gated.stdout == "accepted 0 suggestions\n" and gated.stderr.startswith(
+        "draft: not accepted: no reviewed suggestions of 'draft' score 0 to 0.45")
+    assert run("review", "s.db", "--accept", "all", "--force").stdout == \
+        "accepted 1 suggestions\n"
     assert run("documents", "s.db").output.splitlines()[3] == (
         "│ [x].txt  │ txt    │ [x]  │ 6     │ 2     │ 1       │")
     summary = run("summary", "s.db").output

@@ -18,7 +18,7 @@ from ..errors import SuggesterError
 from ..records import PARTICIPANT, Suggestion
 from .pipeline import analyse
 from .suggester import DEFAULT_MIN_SCORE
-from .vectors import VECTORS, embed, fingerprint, normalise, token_sums
+from .vectors import DIMENSIONS, VECTORS, embed, fingerprint, normalise, token_sums
 
 SEMANTIC_NAME = "semantic-logreg"
 SEMANTIC_FORMAT = 1
@@ -123,7 +123,8 @@ class SemanticSuggester:
         self.version_ = state["version"]
         self.origin_ = f"semantic:{state['name']}@{state['version']}"
         self.codes_ = list(state["codes"])
-        self.coef_ = np.array(state["coef"], dtype=np.float32).reshape(len(self.codes_), -1)
+        self.coef_ = np.array(state["coef"], dtype=np.float32).reshape(len(self.codes_),
+                                                                       DIMENSIONS)
         self.intercept_ = np.array(state["intercept"], dtype=np.float32)
         self.described_ = [(code_id, text) for code_id, text in state["described"]]
 
