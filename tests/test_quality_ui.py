@@ -46,11 +46,17 @@ def test_review_quality_panel_shows_the_gate_switches_codes_and_measures(db):
     with coding.open_project(db) as project:
         assert project.suggestions_off() == []
     at = run(at.radio(key="eval_unit").set_value("turn"))
+    at = run(at.checkbox(key="eval_complete").check())  # nobody marked a transcript complete
+    at = run(at.button(key="evaluate").click())
+    assert any("marked 0 document(s) fully coded" in e.value for e in at.error)
+    at = run(at.checkbox(key="eval_complete").uncheck())
     at = at.button(key="evaluate").click().run(timeout=300)  # cross-validation takes a while
     assert not at.exception
     pooled = at.dataframe[1].value
     assert list(pooled.index) == ["rules", "model", "semantic", "default", "names"]
     assert (pooled["F1 pooled (micro)"] > 0).all()
+    assert list(pooled.columns) == ["F1 pooled (micro)", "F1 per code (macro)", "recall",
+                                    "kappa"]
     with coding.open_project(db) as project:
         coder = at.selectbox(key="eval_coder").value
         table = project.evaluate(coder, unit="turn")

@@ -66,18 +66,24 @@ def _evaluation(proj, label, version):
     left, right = st.columns(2)
     coder = left.selectbox("Against the codings of", people, key="eval_coder")
     unit = right.radio("Units", ["turn", "sentence"], horizontal=True, key="eval_unit")
+    complete = st.checkbox("Only transcripts this coder marked as coded completely (recall "
+                           "and kappa are then exact)", key="eval_complete")
     if st.button("Measure (cross-validated by document; may take a minute)", key="evaluate"):
         with st.spinner("Training and scoring on held-out documents..."):
-            found = state.safely(proj.evaluate, coder, unit=unit, curve=True)
+            found = state.safely(proj.evaluate, coder, unit=unit, curve=True,
+                                 fully_coded=complete)
         if found is not None:
-            st.session_state["evaluation"] = (coder, unit, *found)
-    if st.session_state.get("evaluation", (None, None))[:2] != (coder, unit):
+            st.session_state["evaluation"] = (coder, unit, complete, *found)
+    if st.session_state.get("evaluation", (None,) * 3)[:3] != (coder, unit, complete):
         return
-    _, _, table, curve = st.session_state["evaluation"]
+    _, _, _, table, curve = st.session_state["evaluation"]
     pooled = table[table["code"].isin(["ALL", "MACRO"])].pivot(
         index="suggester", columns="code", values="f1").reindex(
         ["rules", "model", "semantic", "default", "names"]).round(3)
     pooled.columns = ["F1 pooled (micro)", "F1 per code (macro)"]
+    every = table[table["code"] == "ALL"].set_index("suggester")
+    pooled["recall"] = every["recall"].round(3)
+    pooled["kappa"] = every["kappa"].round(3)
     st.dataframe(pooled, width="stretch")
     st.caption("default: what the app and `coding suggest` use; names: a baseline that "
                "suggests a code wherever a word of its name occurs.")
