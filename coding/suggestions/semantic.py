@@ -16,6 +16,7 @@ import numpy as np
 
 from ..errors import SuggesterError
 from ..records import PARTICIPANT, Suggestion
+from .per_code import fit_per_code
 from .pipeline import analyse
 from .suggester import DEFAULT_MIN_SCORE
 from .vectors import DIMENSIONS, VECTORS, embed, fingerprint, normalise, token_sums
@@ -82,8 +83,6 @@ class SemanticSuggester:
 
     def fit(self, codebook, examples=None, contexts=None):
         """`contexts`: the turn around each example unit (sentence units), or None."""
-        from sklearn.linear_model import LogisticRegression
-
         examples = list(examples or ())
         contexts = list(contexts) if contexts is not None else [None] * len(examples)
         kept = [(text, frozenset(pos), context) for (text, pos, _), context
@@ -96,18 +95,8 @@ class SemanticSuggester:
                                  "codebook names, definitions or examples)")
         matrix = np.vstack([self.vectors([t for t, _, _ in kept], [c for _, _, c in kept]),
                             embed([text for _, text in described])])
-        weights = np.array([weight for _, _, weight in rows])
-        codes, coef, intercept, skipped = [], [], [], []
-        for code in codebook.codes:
-            labels = np.array([code.id in pos for _, pos, _ in rows], dtype=int)
-            if labels.sum() == 0 or labels.sum() == len(labels):
-                skipped.append(code.id)
-                continue
-            model = LogisticRegression(C=self.C, class_weight="balanced", max_iter=2000)
-            model.fit(matrix, labels, sample_weight=weights)
-            codes.append(code.id)
-            coef.append(model.coef_[0].tolist())
-            intercept.append(float(model.intercept_[0]))
+        codes, coef, intercept, skipped = fit_per_code(matrix, rows, codebook, self.C)
+        coef = [c.tolist() for c in coef]
         digest = hashlib.sha256(json.dumps(
             [self.params(), fingerprint(), sorted((t, sorted(p), w) for t, p, w in rows),
              sorted(c or "" for _, _, c in kept)], sort_keys=True).encode()).hexdigest()[:12]

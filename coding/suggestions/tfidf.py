@@ -10,6 +10,7 @@ import numpy as np
 
 from ..errors import SuggesterError
 from ..records import PARTICIPANT, Suggestion
+from .per_code import fit_per_code
 from .pipeline import analyse, content_lemmas, load_pipeline
 from .suggester import DEFAULT_MIN_SCORE
 
@@ -46,7 +47,6 @@ class TfidfSuggester:
         """`examples`: (lemmas, positive code ids, negative code ids) per training unit;
         units are negatives for every code they are not positive for."""
         from sklearn.feature_extraction.text import TfidfVectorizer
-        from sklearn.linear_model import LogisticRegression
 
         rows = [(" ".join(lemmas), frozenset(pos), 1.0) for lemmas, pos, _ in examples or ()]
         rows += [(text, frozenset([code_id]), self.codebook_weight)
@@ -58,18 +58,7 @@ class TfidfSuggester:
         vectorizer = TfidfVectorizer(token_pattern=r"[^ ]+", lowercase=False,
                                      ngram_range=self.ngram_range, sublinear_tf=True)
         matrix = vectorizer.fit_transform([text for text, _, _ in rows])
-        weights = np.array([weight for _, _, weight in rows])
-        codes, coef, intercept, skipped = [], [], [], []
-        for code in codebook.codes:
-            labels = np.array([code.id in positives for _, positives, _ in rows], dtype=int)
-            if labels.sum() == 0 or labels.sum() == len(labels):
-                skipped.append(code.id)
-                continue
-            model = LogisticRegression(C=self.C, class_weight="balanced", max_iter=2000)
-            model.fit(matrix, labels, sample_weight=weights)
-            codes.append(code.id)
-            coef.append(model.coef_[0])
-            intercept.append(float(model.intercept_[0]))
+        codes, coef, intercept, skipped = fit_per_code(matrix, rows, codebook, self.C)
         digest = hashlib.sha256(json.dumps(
             [self.params(), sorted((text, sorted(pos), w) for text, pos, w in rows)],
             sort_keys=True).encode()).hexdigest()[:12]
