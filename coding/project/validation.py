@@ -82,8 +82,8 @@ class Gate:
     def explain(self):
         """One plain sentence: why a bulk accept may or may not go ahead."""
         who = f"{self.suggester} suggestions" if self.suggester else "suggestions"
-        scoring = f"{self.min_score:g} or more" if self.max_score is None else \
-            f"{self.min_score:g} to {self.max_score:g} (as the waiting ones)"
+        scoring = f"{_score(self.min_score)} or more" if self.max_score is None else \
+            f"{_score(self.min_score)} to {_score(self.max_score)} (as the waiting ones)"
         seen = (f"{self.accepted} of {self.reviewed} reviewed {who} of '{self.code}' scoring "
                 f"{scoring} were accepted")
         if not self.reviewed:
@@ -100,6 +100,11 @@ class Gate:
             missing.append(f"a lower bound of {self.target:.0%} (a higher --min-score, or more "
                            "reviews, may reach it)")
         return f"{seen} ({bound}); a bulk accept needs " + " and ".join(missing)
+
+
+def _score(value):
+    """0.8757 -> '0.88', 0.6 -> '0.6', 0 -> '0': scores as people read them."""
+    return f"{value:.2f}".rstrip("0").rstrip(".") or "0"
 
 
 class ValidationUseCases:

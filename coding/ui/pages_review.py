@@ -210,8 +210,18 @@ def _bulk_accept(proj, names, scope, label, version):
         everything = _pending(proj, label, version, "score", *scope, None, threshold)[0]
         gates = {c: proj.gate(c, threshold) for c in sorted(set(everything["code"]))}
         shown = [c for c, g in gates.items() if g.passes]
-        for c, g in gates.items():  # the validation gate, in words, code by code
-            (st.success if g.passes else st.error)(state.plain(g.explain()))
+        if len(gates) == 1:  # the validation gate, in words
+            gate, = gates.values()
+            (st.success if gate.passes else st.error)(state.plain(gate.explain()))
+        else:
+            (st.success if len(shown) == len(gates) else st.warning)(
+                f"{len(shown)} of {len(gates)} codes pass the validation gate at this score.")
+            st.dataframe({"code": [names.get(c, c) for c in gates],
+                          "reviewed": [g.reviewed for g in gates.values()],
+                          "at least (95 %)": [round(g.lower, 2) for g in gates.values()],
+                          "waiting": [g.pending for g in gates.values()],
+                          "why": [g.explain() for g in gates.values()]},
+                         hide_index=True, width="stretch")
         override = st.checkbox("Accept them even where the gate says they are not shown to "
                                "be reliable", key="bulk_override")
         chosen = everything if override else everything[everything["code"].isin(shown)]

@@ -5,6 +5,7 @@ and the cross-validated evaluation with its learning curve, as `coding evaluate 
 import pandas as pd
 import streamlit as st
 
+from ..errors import CodingError
 from . import state
 
 MACHINES = {"model", "rules", "semantic", "consensus"}
@@ -21,8 +22,10 @@ def quality_panel(proj, names, label, version):
                 "code": [names.get(c, c) for c in gate["code"]],
                 "suggester": gate["suggester"], "reviewed": gate["reviewed"],
                 "accepted": gate["accepted"], "waiting": gate["pending"],
-                "precision": gate["precision"].round(2),
-                "at least (95 %)": gate["lower_95"].round(2),
+                "precision": [f"{p:.2f}" if n else "-"
+                              for p, n in zip(gate["precision"], gate["reviewed"])],
+                "at least (95 %)": [f"{p:.2f}" if n else "-"
+                                    for p, n in zip(gate["lower_95"], gate["reviewed"])],
                 "accept many": ["allowed" if ok else "not yet" for ok in gate["passes"]],
                 "better than chance": [("-" if b is None or b != b else "yes" if b else "no")
                                        for b in gate["better_than_chance"]],
@@ -70,8 +73,11 @@ def _evaluation(proj, label, version):
                            "and kappa are then exact)", key="eval_complete")
     if st.button("Measure (cross-validated by document; may take a minute)", key="evaluate"):
         with st.spinner("Training and scoring on held-out documents..."):
-            found = state.safely(proj.evaluate, coder, unit=unit, curve=True,
-                                 fully_coded=complete)
+            try:
+                found = proj.evaluate(coder, unit=unit, curve=True, fully_coded=complete)
+            except CodingError as exc:  # said here, beside the button
+                st.error(state.plain(str(exc)))
+                found = None
         if found is not None:
             st.session_state["evaluation"] = (coder, unit, complete, *found)
     if st.session_state.get("evaluation", (None,) * 3)[:3] != (coder, unit, complete):
