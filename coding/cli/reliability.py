@@ -7,18 +7,14 @@ import json
 import math
 
 import click
-from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
 import coding
 from coding.analysis import reliability
-from coding.errors import CodingError
-from coding.files import check_regular_file
 from coding.interchange import agreement_report
 
-out = Console(highlight=False, soft_wrap=True, markup=False, emoji=False)
-err = Console(stderr=True, highlight=False, soft_wrap=True, markup=False, emoji=False)
+from .base import INPUT_FILE, err, out
 
 OPTIONS = {
     "metrics": click.option("--metric", "metrics", multiple=True,
@@ -89,23 +85,8 @@ CATEGORIES = click.option(
          "intensity --level ordinal --bootstrap 10000 --seed 1.")
 
 
-class RatingTable(click.Path):
-    """An existing regular file (never a device or FIFO: reading one would hang)."""
-
-    def __init__(self):
-        super().__init__(exists=True, dir_okay=False)
-
-    def convert(self, value, param, ctx):
-        value = super().convert(value, param, ctx)
-        try:
-            check_regular_file(value)
-        except CodingError as exc:
-            self.fail(str(exc), param, ctx)
-        return value
-
-
 @click.command("reliability")
-@click.argument("table", metavar="TABLE", type=RatingTable())
+@click.argument("table", metavar="TABLE", type=INPUT_FILE)
 @reliability_options
 @click.option("--order", metavar="LABELS",
               help='Labels lowest first, for text at the ordinal, interval and ratio levels and '

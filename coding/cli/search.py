@@ -4,14 +4,12 @@ command."""
 
 import click
 from rich.cells import cell_len
-from rich.console import Console
 
 import coding
 from coding.errors import redact_url
 from coding.interchange import exports
 
-out = Console(highlight=False, soft_wrap=True, markup=False, emoji=False)
-err = Console(stderr=True, highlight=False, soft_wrap=True, markup=False, emoji=False)
+from .base import err, out
 
 MODES = ("words", "phrase", "lemma", "regex")
 UNITS = ("hit", "sentence", "turn")
