@@ -49,7 +49,8 @@ def db(team_db, tmp_path, monkeypatch):
 
 def test_agreement_page_shows_the_projects_figures_and_downloads(db):
     at = open_app("Agreement")
-    assert at.multiselect(key="agree_coders").options == [AILEEN, RAB, "model", "rules"]
+    assert at.multiselect(key="agree_coders").options == [AILEEN, RAB, "model", "rules",
+                                                          "semantic", "llm"]
     at = run(at.multiselect(key="agree_coders").set_value([AILEEN, RAB]))
     shown = at.dataframe[0].value
     with coding.open_project(db) as project:

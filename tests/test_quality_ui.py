@@ -36,6 +36,10 @@ def test_review_quality_panel_shows_the_gate_switches_codes_and_measures(db):
     assert table["code"].tolist() == [names[c] for c in gate["code"]]
     assert table["waiting"].tolist() == gate["pending"].tolist()
     assert set(table["accept many"]) == {"not yet"}  # nothing reviewed in the sample yet
+    with coding.open_project(db) as project:
+        shared = project.calibration("sentence")["model+semantic"]["shared"]
+    assert any(displayed(c.value).startswith(f"Suggestions by sentence are queued from a score "
+                                             f"of {shared:.2f}") for c in at.caption)
     code = gate["code"].iloc[0]
     at = run(at.selectbox(key="switch_code").set_value(code))
     at = run(at.button(key="switch_off").click())

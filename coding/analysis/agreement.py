@@ -24,7 +24,7 @@ import pandas as pd
 
 
 UNITS = ("sentence", "turn", "char")
-MACHINE_CODERS = {"model": "model:", "rules": "rule:"}
+MACHINE_CODERS = {"model": "model:", "rules": "rule:", "semantic": "semantic:", "llm": "llm:"}
 MIN_UNITS = 30      # fewer units than this: the figure is unstable
 MIN_CODED = 5       # fewer units where anyone applied the code: unstable too
 COLUMNS = ["code", "variant", "units", "coded_units", "agreement", "kappa", "alpha", "warning"]

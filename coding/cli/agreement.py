@@ -15,7 +15,7 @@ from .reliability import categories_option
 @PROJECT
 @click.option("--coders", required=True, multiple=True, metavar="NAME",
               help="Two or more coders; repeat the option or list names after it. "
-                   "'model' and 'rules' stand for the suggesters.")
+                   "'model', 'rules', 'semantic' and 'llm' stand for the suggesters.")
 @click.argument("more_coders", nargs=-1, metavar="")
 @click.option("--unit", type=click.Choice(["sentence", "turn", "char"]), default="sentence",
               show_default=True)

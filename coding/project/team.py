@@ -116,8 +116,9 @@ class TeamUseCases:
         return replace(result, warnings=tuple(warnings) + result.warnings)
 
     def _coder_codings(self, coders):
-        """The codings of each coder: people's accepted and manual ones; for `model` and
-        `rules`, every suggestion they made, whatever its review status."""
+        """The codings of each coder: people's accepted and manual ones; for `model`, `rules`,
+        `semantic` and `llm`, every suggestion they had a part in (the default's carry both
+        model and semantic), whatever its review status."""
         frame = self.codings_frame(statuses=None)
         parts = []
         for coder in coders:

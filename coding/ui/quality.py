@@ -35,8 +35,21 @@ def quality_panel(proj, names, label, version):
                        "suggestions in that score range and a precision of at least 90 % with "
                        "95 % confidence (Wilson interval). 'Better than chance' compares it "
                        "with how often the code is used.")
+        _thresholds(proj)
         _switch(proj, names)
         _evaluation(proj, label, version)
+
+
+def _thresholds(proj):
+    """The score thresholds the last training calibrated, per unit, as `coding train` prints."""
+    for unit in ("sentence", "turn"):
+        found = (proj.calibration(unit) or {}).get("model+semantic")
+        if found:
+            own = ", ".join(f"{code} {t:.2f}" for code, t in sorted(found["codes"].items()))
+            st.caption(state.plain(
+                f"Suggestions by {unit} are queued from a score of {found['shared']:.2f}"
+                + (f" ({own} have thresholds of their own)" if own else "") +
+                ", calibrated on this project's decisions at the last training."))
 
 
 @st.cache_data(show_spinner=False, max_entries=8)
