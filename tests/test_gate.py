@@ -168,3 +168,22 @@ def test_fully_coded_marks_are_per_coder_and_logged(gated, run, tmp_path):
         gated.evaluate("ann", fully_coded=True)
     assert gated.mark_fully_coded("ann.txt", done=False) is True
     assert gated.fully_coded().empty
+
+
+def test_marks_and_switches_are_undone_and_never_block_undo(gated):
+    walking = ids_of(gated, "walking", 0.0)[:2]
+    gated.review("accept", ids=walking)
+    gated.mark_fully_coded("ann.txt")
+    gated.switch_suggestions("money", on=False)
+    log = gated.history(limit=2)
+    assert list(log["what"]) == ["switched off the suggestions of money",
+                                 "marked ann.txt as coded completely"]
+    assert [action for _, action, _ in gated.undo(steps=3)] == [
+        "suggestions_off", "fully_coded", "accept"]
+    assert gated.suggestions_off() == [] and gated.fully_coded().empty
+    assert set(gated.codings_frame(statuses=None).set_index("coding_id").loc[
+        walking, "status"]) == {"suggested"}
+    gated.mark_fully_coded("ann.txt")
+    gated.mark_fully_coded("ann.txt", done=False)
+    gated.undo()  # taking the mark back, undone: marked again
+    assert gated.fully_coded()["document"].tolist() == ["ann.txt"]

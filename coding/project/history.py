@@ -26,6 +26,7 @@ from ..records import ACCEPTED, MANUAL, REJECTED, SUGGESTED, Code, Codebook
 from ..storage.schema import CodebookVersionRow, CodeRow, CodingRow, DocumentRow, EventRow, MemoRow
 from .groups import drop_group, store_group, stored_group
 from .removal import PURGED, restore_conflict, restore_document
+from .validation import undo_fully_coded, undo_switch
 from .writing import write_codes
 
 PASSED_OVER = ("train", "suggest", "drop_stale_suggestions")
@@ -156,6 +157,11 @@ def describe(event, names=None):
         verb = "made" if d.get("previous") is None else "changed"
         return f"{verb} the {d.get('kind')} group '{d.get('name')}' " \
                f"({_plural(members, 'member')})"
+    if action in ("fully_coded", "not_fully_coded"):
+        return f"{'marked' if action == 'fully_coded' else 'took back the mark on'} " \
+               f"{d.get('document')} as coded completely"
+    if action in ("suggestions_off", "suggestions_on"):
+        return f"switched {action.split('_')[1]} the suggestions of {d.get('code')}"
     if action == "upgrade":
         return f"upgraded the schema from {d.get('from')} to {d.get('to')}"
     if action == "restore":
@@ -230,8 +236,8 @@ def _changes(session, coder, page=200):
 def _cannot(event, what, done):
     when = event.at.strftime("%Y-%m-%d %H:%M") if event.at else "?"
     message = (f"cannot undo '{event.action}' (event {event.id} at {when}: {what}): only "
-               "codings, reviews, recodes, spans, memos, consensus decisions, groups and codebook "
-               "changes can be undone; to go back past it, restore a backup taken before it "
+               "codings, reviews, recodes, spans, memos, consensus decisions, groups, codebook "
+               "changes, 'coded completely' marks and switched suggestions can be undone; to go back past it, restore a backup taken before it "
                "(`coding backup PROJECT --list`, then `coding restore PROJECT BACKUP`)")
     if done:
         message += (f". Nothing was undone; your {_plural(len(done), 'newer change')} can be "
@@ -482,6 +488,8 @@ REVERSALS = {"accept": _undo_review, "reject": _undo_review, "add_coding": _undo
              "rename_document": _undo_rename_document,
              "merge_codes": _undo_merge_codes, "import_codebook": _undo_codebook_edit,
              "set_group": _undo_group, "code_hits": _undo_code_hits,
+             "fully_coded": undo_fully_coded, "not_fully_coded": undo_fully_coded,
+             "suggestions_off": undo_switch, "suggestions_on": undo_switch,
              **{action: _undo_codebook_edit for action in CODEBOOK_EDITS}}
 
 

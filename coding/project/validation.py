@@ -263,3 +263,24 @@ class ValidationUseCases:
             self.store.log(session, self.coder, "suggestions_on" if on else "suggestions_off",
                            "code", None, code=str(code))
         return sorted(off)
+
+
+# -- undo (history.REVERSALS) ---------------------------------------------------------------------
+def undo_fully_coded(project, session, event):
+    """fully_coded / not_fully_coded: the mark as it was before."""
+    row = session.scalars(select(FullyCodedRow).where(
+        FullyCodedRow.document_id == event.entity_id, FullyCodedRow.coder == event.coder)).first()
+    if event.action == "fully_coded" and row is not None:
+        session.execute(delete(FullyCodedRow).where(FullyCodedRow.id == row.id))
+    elif event.action == "not_fully_coded" and row is None:
+        session.add(FullyCodedRow(document_id=event.entity_id, coder=event.coder))
+
+
+def undo_switch(project, session, event):
+    """suggestions_off / suggestions_on: the code's suggestions as they were before."""
+    row = session.scalars(select(ProjectRow)).one()
+    settings = dict(row.settings or {})
+    off = [c for c in settings.get("suggestions_off", []) if c != event.detail["code"]]
+    if event.action == "suggestions_on":
+        off.append(event.detail["code"])
+    row.settings = {**settings, "suggestions_off": sorted(off)}
