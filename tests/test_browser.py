@@ -11,6 +11,7 @@ Skipped when /usr/bin/chromium is missing, except in CI (CI=true), where that fa
 Install the browser with `apt-get install -y chromium` (never `playwright install`).
 """
 
+import contextlib
 import os
 import re
 import signal
@@ -79,26 +80,33 @@ def sample_db(tmp_path_factory):
     return db
 
 
-@pytest.fixture(scope="module")
-def app_url(sample_db):
-    """`coding app` on a free port; the whole process group is stopped afterwards."""
+@contextlib.contextmanager
+def served(db):
+    """`coding app` on `db` at a free port, yielding its address; the whole process group is
+    stopped afterwards."""
     port = free_port()
-    log = open(sample_db.parent / "app.log", "wb")
+    log = open(db.parent / "app.log", "wb")
     # The coder comes from the address only; edits to the source during the run must not put
     # up Streamlit's "source file changed" prompt.
     environment = {k: v for k, v in os.environ.items()
                    if k not in ("CODING_APP_CODER", "CODING_CODER")}
     environment["STREAMLIT_SERVER_FILE_WATCHER_TYPE"] = "none"
     # A session of its own, so the streamlit child is stopped with `coding app` (see stop()).
-    server = subprocess.Popen([*cli(), "app", str(sample_db), "--headless", "--port", str(port)],
+    server = subprocess.Popen([*cli(), "app", str(db), "--headless", "--port", str(port)],
                               stdout=log, stderr=subprocess.STDOUT, env=environment,
                               start_new_session=True)
     try:
-        wait_for_health(f"http://localhost:{port}", server, sample_db.parent / "app.log")
+        wait_for_health(f"http://localhost:{port}", server, db.parent / "app.log")
         yield f"http://localhost:{port}"
     finally:
         stop(server)
         log.close()
+
+
+@pytest.fixture(scope="module")
+def app_url(sample_db):
+    with served(sample_db) as url:
+        yield url
 
 
 @pytest.fixture(scope="module")

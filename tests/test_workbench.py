@@ -13,15 +13,19 @@ missing, except in CI (CI=true), where that fails.
 
 import os
 import re
-import subprocess
 
 import pytest
-from playwright.sync_api import expect, sync_playwright
+from playwright.sync_api import expect
+from test_browser import (  # noqa: F401
+    CHROMIUM,
+    TIMEOUT_MS,
+    browser,
+    screenshot,
+    served,
+    wait_until_idle,
+)
 
 import coding
-
-from test_browser import (CHROMIUM, TIMEOUT_MS, cli, free_port, screenshot, stop,
-                          wait_for_health, wait_until_idle)
 
 CODER = "Wb Tester"
 BOOK = """
@@ -87,29 +91,8 @@ def db(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def app_url(db):
-    port = free_port()
-    log = open(db.parent / "app.log", "wb")
-    environment = {k: v for k, v in os.environ.items()
-                   if k not in ("CODING_APP_CODER", "CODING_CODER")}
-    environment["STREAMLIT_SERVER_FILE_WATCHER_TYPE"] = "none"
-    server = subprocess.Popen([*cli(), "app", str(db), "--headless", "--port", str(port)],
-                              stdout=log, stderr=subprocess.STDOUT, env=environment,
-                              start_new_session=True)
-    try:
-        wait_for_health(f"http://localhost:{port}", server, db.parent / "app.log")
-        yield f"http://localhost:{port}"
-    finally:
-        stop(server)
-        log.close()
-
-
-@pytest.fixture(scope="module")
-def browser(chromium):
-    with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=str(chromium), headless=True,
-                                              args=["--disable-dev-shm-usage"])
-        yield launched
-        launched.close()
+    with served(db) as url:
+        yield url
 
 
 @pytest.fixture
