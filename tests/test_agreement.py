@@ -86,19 +86,29 @@ codes:
 """
 
 
-@pytest.fixture
-def team(tmp_path):
-    (tmp_path / "book.yaml").write_text(BOOK)
+def two_documents(tmp_path, book, name):
+    """A project of d1.txt and d2.txt coded with `book` (YAML text), made by "lead"."""
+    (tmp_path / "book.yaml").write_text(book)
     (tmp_path / "d1.txt").write_text(DOC1)
     (tmp_path / "d2.txt").write_text(DOC2)
-    project = coding.init_project(tmp_path / "team.db", coder="lead")
+    project = coding.init_project(tmp_path / name, coder="lead")
     project.import_codebook(tmp_path / "book.yaml")
     project.ingest([tmp_path / "d1.txt", tmp_path / "d2.txt"])
+    return project
+
+
+def code_quote(project, coder, document, code_id, quote):
+    """`coder` codes the first occurrence of `quote` in `document` with `code_id`."""
+    start = project.document_text(document).index(quote)
+    project.add_coding(document, code_id, start, start + len(quote), coder=coder)
+
+
+@pytest.fixture
+def team(tmp_path):
+    project = two_documents(tmp_path, BOOK, "team.db")
 
     def code(coder, document, code_id, quote):
-        text = project.document_text(document)
-        start = text.index(quote)
-        project.add_coding(document, code_id, start, start + len(quote), coder=coder)
+        code_quote(project, coder, document, code_id, quote)
 
     code("amy", "d1.txt", "walking", "We walk on Mondays.")
     code("amy", "d1.txt", "money", "Funding is short.")
@@ -240,17 +250,10 @@ codes:
 def scale(tmp_path):
     """amy and ben rate the intensity of each participant sentence with the children of
     `intensity`; ben gives one sentence two of them and never opens d2.txt."""
-    (tmp_path / "book.yaml").write_text(SCALE_BOOK)
-    (tmp_path / "d1.txt").write_text(DOC1)
-    (tmp_path / "d2.txt").write_text(DOC2)
-    project = coding.init_project(tmp_path / "scale.db", coder="lead")
-    project.import_codebook(tmp_path / "book.yaml")
-    project.ingest([tmp_path / "d1.txt", tmp_path / "d2.txt"])
+    project = two_documents(tmp_path, SCALE_BOOK, "scale.db")
 
     def code(coder, document, code_id, quote):
-        text = project.document_text(document)
-        start = text.index(quote)
-        project.add_coding(document, code_id, start, start + len(quote), coder=coder)
+        code_quote(project, coder, document, code_id, quote)
 
     for coder, document, code_id, quote in [
             ("amy", "d1.txt", "low", "We walk on Mondays."),

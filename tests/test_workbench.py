@@ -11,15 +11,14 @@ One app server serves the module (each costs about 5 s). Skipped when /usr/bin/c
 missing, except in CI (CI=true), where that fails.
 """
 
-import os
 import re
 
 import pytest
 from playwright.sync_api import expect
 from test_browser import (  # noqa: F401
-    CHROMIUM,
     TIMEOUT_MS,
     browser,
+    chromium,
     screenshot,
     served,
     wait_until_idle,
@@ -49,15 +48,6 @@ HOSTILE = (f"Interviewer: What did you write?\n"
 MEMO = "<img src=x onerror=alert(4)> ![m](http://127.0.0.1:9/m.png)"
 LONG = "".join(f"Interviewer: And question {n}?\nPat: Answer {n}, " + "at some length. " * 12
                + "\n" for n in range(40))
-
-
-@pytest.fixture(scope="module", autouse=True)
-def chromium():
-    if not CHROMIUM.exists():
-        if os.environ.get("CI") == "true":
-            pytest.fail(f"{CHROMIUM} is missing in CI (apt-get install -y chromium)")
-        pytest.skip(f"{CHROMIUM} is not installed (apt-get install -y chromium)")
-    return CHROMIUM
 
 
 @pytest.fixture(scope="module")
